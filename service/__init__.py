@@ -1,0 +1,1 @@
+"""The lending marketplace API: a Connexion app over a DynamoDB store."""

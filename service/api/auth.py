@@ -1,0 +1,24 @@
+"""Operations tagged `auth`."""
+
+from ..context import settings, store
+from ..usecases import accounts
+from .views import user_view
+
+
+def _session_view(session: accounts.Session) -> dict:
+    return {
+        "token": session.token,
+        "token_type": "Bearer",
+        "expires_in": session.expires_in,
+        "user": user_view(session.user),
+    }
+
+
+def register_user(body: dict):
+    session = accounts.register(store(), settings(), body["name"], body["email"], body["password"])
+    return _session_view(session), 201
+
+
+def login_user(body: dict):
+    session = accounts.login(store(), settings(), body["email"], body["password"])
+    return _session_view(session), 200

@@ -1,0 +1,91 @@
+"""Settings, read once from the environment; a missing or unsafe one fails at start-up."""
+
+import os
+from dataclasses import dataclass, field
+
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+@dataclass(frozen=True)
+class TableNames:
+    users: str
+    loans: str
+    participants: str
+    invitations: str
+    ach_details: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> "TableNames":
+        """The names the database template gives its tables: `<project>-<stage>-<table>`."""
+        return cls(
+            users=f"{prefix}-users",
+            loans=f"{prefix}-loans",
+            participants=f"{prefix}-loan-participants",
+            invitations=f"{prefix}-invitations",
+            ach_details=f"{prefix}-ach-details",
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    tables: TableNames
+    jwt_secret: str
+    jwt_key_id: str = "v1"
+    # Keys that still verify tokens after a rotation: {kid: secret}.
+    jwt_previous_keys: dict[str, str] = field(default_factory=dict)
+    jwt_issuer: str = "lending-marketplace"
+    jwt_audience: str = "lending-marketplace-api"
+    token_ttl_seconds: int = 3600
+    bcrypt_rounds: int = 12
+    cors_allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 64 * 1024
+    validate_responses: bool = False
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ConfigError(
+                    f"JWT secret for key id '{kid}' must be at least {MIN_SECRET_BYTES} bytes."
+                )
+        if not 4 <= self.bcrypt_rounds <= 31:
+            raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
+
+    @property
+    def verification_keys(self) -> dict[str, str]:
+        return {**self.jwt_previous_keys, self.jwt_key_id: self.jwt_secret}
+
+    @classmethod
+    def from_env(cls, env: os._Environ | dict = os.environ) -> "Settings":
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ConfigError(f"{name} is not set.")
+            return value
+
+        previous = {}
+        for pair in filter(None, env.get("JWT_PREVIOUS_KEYS", "").split(",")):
+            kid, _, secret = pair.partition("=")
+            if not kid or not secret:
+                raise ConfigError("JWT_PREVIOUS_KEYS must look like 'kid=secret,kid=secret'.")
+            previous[kid.strip()] = secret.strip()
+        origins = tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        try:
+            return cls(
+                tables=TableNames.with_prefix(required("TABLE_PREFIX")),
+                jwt_secret=required("JWT_SECRET"),
+                jwt_key_id=env.get("JWT_KEY_ID", "v1"),
+                jwt_previous_keys=previous,
+                token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
+                bcrypt_rounds=int(env.get("BCRYPT_ROUNDS", 12)),
+                cors_allowed_origins=origins,
+                max_body_bytes=int(env.get("MAX_BODY_BYTES", 64 * 1024)),
+                validate_responses=env.get("VALIDATE_RESPONSES", "").lower() in ("1", "true"),
+                log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"Invalid setting: {exc}") from None

@@ -1,0 +1,64 @@
+"""ACH bank details: validated on the way in, only ever shown masked."""
+
+from dataclasses import dataclass
+
+from stdnum.exceptions import ValidationError as NumberError
+from stdnum.us import rtn
+
+from .errors import InvalidInput
+
+ACCOUNT_TYPES = ("checking", "savings")
+
+
+def mask(number: str) -> str:
+    """All but the last four digits hidden."""
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+@dataclass(frozen=True)
+class AchDetails:
+    bank_name: str
+    account_type: str
+    routing_number: str
+    account_number: str
+    special_instructions: str = ""
+
+    def __repr__(self) -> str:
+        # Keeps the numbers out of tracebacks and logs that print the object.
+        return (
+            f"AchDetails(bank_name={self.bank_name!r}, account_type={self.account_type!r}, "
+            f"routing_number={mask(self.routing_number)!r}, "
+            f"account_number={mask(self.account_number)!r})"
+        )
+
+    @classmethod
+    def from_request(cls, body: dict) -> "AchDetails":
+        try:
+            routing = rtn.validate(body["routing_number"])
+        except NumberError:
+            raise InvalidInput(
+                "'routing_number' is not a valid ABA routing number.", {"field": "routing_number"}
+            ) from None
+        account = body["account_number"]
+        if not (account.isascii() and account.isdigit() and 4 <= len(account) <= 17):
+            raise InvalidInput("'account_number' must be 4 to 17 digits.", {"field": "account_number"})
+        if body["account_type"] not in ACCOUNT_TYPES:
+            raise InvalidInput("'account_type' must be checking or savings.", {"field": "account_type"})
+        bank_name = body["bank_name"].strip()
+        if not bank_name:
+            raise InvalidInput("'bank_name' must not be blank.", {"field": "bank_name"})
+        return cls(
+            bank_name=bank_name,
+            account_type=body["account_type"],
+            routing_number=routing,
+            account_number=account,
+            special_instructions=body.get("special_instructions", "").strip(),
+        )
+
+    def masked(self) -> dict:
+        return {
+            "bank_name": self.bank_name,
+            "account_type": self.account_type,
+            "routing_number_masked": mask(self.routing_number),
+            "account_number_masked": mask(self.account_number),
+        }

@@ -1,0 +1,278 @@
+"""Loans, their participants, and the funding rules.
+
+A loan is `PENDING` until the accepted contributions reach its amount, then `ACTIVE`.
+Acceptance is first come, first served: whoever finds less remaining than their contribution
+funds what remains; whoever finds nothing remaining is refused and changes nothing.
+"""
+
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from .errors import AccessDenied, AlreadyAccepted, InvalidAmount, InvalidInput, LoanFullyFunded
+from .money import ZERO, percent_of, simple_interest, to_money
+from .users import clean_name, normalize_email
+
+PENDING = "PENDING"
+ACTIVE = "ACTIVE"
+ACCEPTED = "ACCEPTED"
+
+MAX_LENDERS = 25
+MAX_RATE = Decimal(100)
+_TERM = re.compile(r"^([1-9][0-9]{0,2}) months?$")
+MAX_TERM_MONTHS = 360
+
+
+def term_months(term: str) -> int:
+    """Months in a term such as `12 months` or `1 month`."""
+    match = _TERM.match(term)
+    months = int(match.group(1)) if match else 0
+    if not 1 <= months <= MAX_TERM_MONTHS or (months == 1) != term.endswith("month"):
+        raise InvalidInput(
+            "'term' must be '1 month' or 'N months' with N from 2 to 360.", {"field": "term"}
+        )
+    return months
+
+
+@dataclass(frozen=True)
+class Loan:
+    loan_id: str
+    borrower_id: str
+    borrower_name: str
+    amount: Decimal
+    interest_rate: Decimal
+    term: str
+    purpose: str
+    description: str
+    status: str
+    total_funded: Decimal
+    created_at: str
+    activated_at: str | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.total_funded
+
+    @property
+    def funding_progress(self) -> Decimal:
+        return percent_of(self.total_funded, self.amount)
+
+    @property
+    def months(self) -> int:
+        return term_months(self.term)
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One lender's place in one loan.
+
+    `lender_id` is None while the invited email belongs to nobody; such a participant turns
+    into a registered one when that person signs up. `interest_rate` and `term` are copied
+    from the loan (they never change) so a lender's figures need no loan reads.
+    """
+
+    loan_id: str
+    email: str
+    contribution_amount: Decimal
+    interest_rate: Decimal
+    term: str
+    invited_at: str
+    lender_id: str | None = None
+    status: str = PENDING
+    funded_amount: Decimal = ZERO
+    responded_at: str | None = None
+
+    @property
+    def registered(self) -> bool:
+        return self.lender_id is not None
+
+
+@dataclass(frozen=True)
+class LenderInvite:
+    email: str
+    contribution_amount: Decimal
+
+
+@dataclass(frozen=True)
+class LoanApplication:
+    """A validated request for a new loan."""
+
+    amount: Decimal
+    interest_rate: Decimal
+    term: str
+    purpose: str
+    description: str
+    lenders: tuple[LenderInvite, ...]
+
+    @classmethod
+    def from_request(cls, body: dict) -> "LoanApplication":
+        amount = to_money(body["amount"], "amount")
+        rate = to_money(body["interest_rate"], "interest_rate", InvalidInput)
+        if rate > MAX_RATE:
+            raise InvalidInput("'interest_rate' must be at most 100.", {"field": "interest_rate"})
+        term = body["term"]
+        term_months(term)
+        lenders = tuple(
+            LenderInvite(
+                email=normalize_email(entry["email"]),
+                contribution_amount=to_money(
+                    entry["contribution_amount"], f"lenders[{index}].contribution_amount"
+                ),
+            )
+            for index, entry in enumerate(body["lenders"])
+        )
+        application = cls(
+            amount=amount,
+            interest_rate=rate,
+            term=term,
+            purpose=clean_name(body["purpose"], "purpose"),
+            description=body.get("description", "").strip(),
+            lenders=lenders,
+        )
+        application._check_lenders()
+        return application
+
+    @property
+    def emails(self) -> list[str]:
+        return [lender.email for lender in self.lenders]
+
+    def check_borrower(self, borrower_email: str) -> None:
+        if borrower_email in self.emails:
+            raise InvalidInput("A borrower cannot invite themself.", {"email": borrower_email})
+
+    def _check_lenders(self) -> None:
+        if not 1 <= len(self.lenders) <= MAX_LENDERS:
+            raise InvalidInput(f"Invite between 1 and {MAX_LENDERS} lenders.", {"field": "lenders"})
+        emails = self.emails
+        duplicates = sorted({email for email in emails if emails.count(email) > 1})
+        if duplicates:
+            raise InvalidInput(
+                "Each lender may be invited only once per loan.", {"duplicates": duplicates}
+            )
+        invited = sum((lender.contribution_amount for lender in self.lenders), ZERO)
+        if invited < self.amount:
+            raise InvalidAmount(
+                "The lenders' contributions must add up to at least the loan amount.",
+                {"amount": self.amount, "total_contributions": invited},
+            )
+
+
+def new_loan(application: LoanApplication, loan_id: str, borrower_id: str,
+             borrower_name: str, now: str) -> Loan:
+    return Loan(
+        loan_id=loan_id,
+        borrower_id=borrower_id,
+        borrower_name=borrower_name,
+        amount=application.amount,
+        interest_rate=application.interest_rate,
+        term=application.term,
+        purpose=application.purpose,
+        description=application.description,
+        status=PENDING,
+        total_funded=ZERO,
+        created_at=now,
+    )
+
+
+def invite(loan: Loan, invitation: LenderInvite, lender_id: str | None) -> Participant:
+    return Participant(
+        loan_id=loan.loan_id,
+        email=invitation.email,
+        lender_id=lender_id,
+        contribution_amount=invitation.contribution_amount,
+        interest_rate=loan.interest_rate,
+        term=loan.term,
+        invited_at=loan.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class Funding:
+    """What one acceptance does: the loan and the participant as they will be stored."""
+
+    loan: Loan
+    participant: Participant
+
+    @property
+    def amount(self) -> Decimal:
+        return self.participant.funded_amount
+
+
+def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
+    """Decide one acceptance against the loan as last read, or raise why it cannot happen."""
+    if participant is None:
+        raise AccessDenied("You are not invited to fund this loan.")
+    if participant.status == ACCEPTED:
+        raise AlreadyAccepted("You have already accepted this loan.")
+    if loan.remaining <= 0:
+        raise LoanFullyFunded("This loan is already fully funded.")
+    funded = min(participant.contribution_amount, loan.remaining)
+    total = loan.total_funded + funded
+    completes = total == loan.amount
+    return Funding(
+        loan=replace(
+            loan,
+            total_funded=total,
+            status=ACTIVE if completes else PENDING,
+            activated_at=now if completes else None,
+        ),
+        participant=replace(
+            participant, status=ACCEPTED, funded_amount=funded, responded_at=now
+        ),
+    )
+
+
+def can_view(loan: Loan, user_id: str, participant: Participant | None) -> bool:
+    """Only the borrower and the lenders invited to a loan may see it."""
+    return loan.borrower_id == user_id or participant is not None
+
+
+def expected_interest(principal: Decimal, rate: Decimal, term: str) -> Decimal:
+    return simple_interest(principal, rate, term_months(term))
+
+
+INVITATION_PENDING = "PENDING"
+INVITATION_ACTIVATED = "ACTIVATED"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation to an email nobody had registered when the loan was created.
+
+    It carries the participation's terms so that activating it (when that person registers
+    or logs in) needs no read of the loan.
+    """
+
+    invitation_id: str
+    loan_id: str
+    inviter_id: str
+    email: str
+    contribution_amount: Decimal
+    interest_rate: Decimal
+    term: str
+    created_at: str
+    status: str = INVITATION_PENDING
+
+    @classmethod
+    def for_participant(cls, invitation_id: str, loan: Loan, participant: Participant) -> "Invitation":
+        return cls(
+            invitation_id=invitation_id,
+            loan_id=loan.loan_id,
+            inviter_id=loan.borrower_id,
+            email=participant.email,
+            contribution_amount=participant.contribution_amount,
+            interest_rate=participant.interest_rate,
+            term=participant.term,
+            created_at=loan.created_at,
+        )
+
+    def participant_for(self, lender_id: str) -> Participant:
+        return Participant(
+            loan_id=self.loan_id,
+            email=self.email,
+            lender_id=lender_id,
+            contribution_amount=self.contribution_amount,
+            interest_rate=self.interest_rate,
+            term=self.term,
+            invited_at=self.created_at,
+        )

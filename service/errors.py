@@ -1,0 +1,91 @@
+"""The one error shape, `{error, message, details?, request_id}`, for every failure:
+business rules, Connexion's validation and security, routing, and the unexpected."""
+
+import json
+import logging
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from .domain.errors import DomainError
+from .logs import current_request_id
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_CODE = {
+    "INVALID_INPUT": 400,
+    "INVALID_AMOUNT": 400,
+    "INVALID_EMAIL": 400,
+    "INVALID_CREDENTIALS": 401,
+    "INVALID_TOKEN": 401,
+    "ACCESS_DENIED": 403,
+    "INSUFFICIENT_ROLE": 403,
+    "LOAN_NOT_FOUND": 404,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "USER_EXISTS": 409,
+    "ALREADY_ACCEPTED": 409,
+    "LOAN_FULLY_FUNDED": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "INTERNAL_ERROR": 500,
+    "DATABASE_ERROR": 503,
+}
+
+# What Connexion's and Starlette's own errors become, by HTTP status.
+_CODE_BY_STATUS = {
+    400: ("INVALID_INPUT", None),
+    401: ("INVALID_TOKEN", "The bearer token is missing or invalid."),
+    403: ("ACCESS_DENIED", "Access denied."),
+    404: ("NOT_FOUND", "There is no such resource."),
+    405: ("METHOD_NOT_ALLOWED", "This method is not allowed on this resource."),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is too large."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json."),
+}
+
+
+def error_response(code: str, message: str, details=None, headers=None) -> ConnexionResponse:
+    body = {"error": code, "message": message, "request_id": current_request_id()}
+    if details is not None:
+        body["details"] = details
+    return ConnexionResponse(
+        status_code=STATUS_BY_CODE[code],
+        mimetype="application/json",
+        body=json.dumps(body, default=str).encode(),
+        headers=headers,
+    )
+
+
+async def _domain_error(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
+    if exc.code == "DATABASE_ERROR":
+        logger.error("store failure: %s", exc.message, exc_info=exc.__cause__)
+    return error_response(exc.code, exc.message, exc.details)
+
+
+async def _http_error(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    status = getattr(exc, "status", None) or exc.status_code
+    if status >= 500:
+        logger.error("framework error %s: %s", status, exc.detail)
+        return error_response("INTERNAL_ERROR", "An unexpected error occurred.")
+    code, message = _CODE_BY_STATUS.get(status, ("INVALID_INPUT", None))
+    # Connexion's problems say exactly what is wrong ("'amount' is a required property",
+    # "No authorization token provided"); Starlette's routing errors only repeat the phrase.
+    detail = exc.detail if isinstance(exc, ProblemException) and isinstance(exc.detail, str) else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(code, detail or message or "The request is not valid.", headers=headers)
+
+
+async def _unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    logger.error("unhandled error", exc_info=exc)
+    return error_response("INTERNAL_ERROR", "An unexpected error occurred.")
+
+
+def register_error_handlers(app: AsyncApp) -> None:
+    app.add_error_handler(DomainError, _domain_error)
+    # ProblemException subclasses HTTPException; Connexion registers its own handler for it,
+    # which must be replaced too.
+    app.add_error_handler(ProblemException, _http_error)
+    app.add_error_handler(HTTPException, _http_error)
+    app.add_error_handler(Exception, _unexpected)

@@ -1,0 +1,78 @@
+"""The outermost ASGI layer: a request id on every response and log line, one access log
+line per request, and a cap on body size."""
+
+import logging
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .domain.errors import DomainError
+from .logs import bind_request_id, unbind_request_id
+
+access_log = logging.getLogger("service.access")
+
+
+class BodyTooLarge(DomainError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+def _gateway_request_id(scope: Scope) -> str | None:
+    """API Gateway's own id (via the Lambda adapter), so gateway and service logs agree."""
+    event = scope.get("aws.event") or {}
+    return (event.get("requestContext") or {}).get("requestId")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _gateway_request_id(scope) or uuid.uuid4().hex
+        token = bind_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, self._limited(scope, receive), send_with_id)
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            unbind_request_id(token)
+
+    def _limited(self, scope: Scope, receive: Receive) -> Receive:
+        """A receive channel that refuses bodies over the limit, declared or streamed."""
+        limit = self.max_body_bytes
+        declared = Headers(scope=scope).get("content-length", "")
+        received = 0
+
+        async def receive_limited() -> Message:
+            nonlocal received
+            if declared.isdigit() and int(declared) > limit:
+                raise BodyTooLarge(f"The request body must be at most {limit} bytes.")
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(f"The request body must be at most {limit} bytes.")
+            return message
+
+        return receive_limited

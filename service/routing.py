@@ -1,0 +1,37 @@
+"""Where each OpenAPI operation's handler lives: `service.api.<first tag>.<snake_case id>`."""
+
+import re
+from pathlib import Path
+
+import yaml
+from connexion.resolver import Resolver
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def snake_case(operation_id: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+
+
+def handler_name(tag: str, operation_id: str) -> str:
+    return f"service.api.{tag}.{snake_case(operation_id)}"
+
+
+def spec_operations(spec: dict) -> list[dict]:
+    """Every operation in the spec: method, path, operationId, tag."""
+    return [
+        {"method": method, "path": path, "operation_id": op["operationId"], "tag": op["tags"][0]}
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def load_spec(path: Path = SPEC_PATH) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+class TagResolver(Resolver):
+    def resolve_operation_id(self, operation) -> str:
+        return handler_name(operation._operation["tags"][0], operation.operation_id)

@@ -1,0 +1,385 @@
+"""The store: every DynamoDB read and write the service makes, and nothing else.
+
+Round trips are kept few and fixed: a loan with up to 25 lenders is created by one
+BatchGetItem and one TransactWriteItems; an acceptance is one BatchGetItem and one
+TransactWriteItems. No request path uses Scan.
+"""
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, TypeVar
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..config import TableNames
+from ..domain.ach import AchDetails
+from ..domain.errors import StoreUnavailable, UserExists
+from ..domain.loans import INVITATION_ACTIVATED, INVITATION_PENDING, PENDING, Funding, Invitation, Loan, Participant
+from ..domain.users import ACTIVE_LENDER, User
+from . import items
+from .cursor import CursorCodec
+
+T = TypeVar("T")
+BATCH_GET_LIMIT = 100
+
+# Standard mode retries throttling and transient errors with exponential backoff and jitter.
+BOTO_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4},
+    connect_timeout=2,
+    read_timeout=5,
+    max_pool_connections=50,
+)
+
+
+class Contention(Exception):
+    """A conditional transaction lost a race; re-read and decide again."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """What one BatchGetItem returns about a user and a loan: enough to authorize and to
+    decide an acceptance."""
+
+    user: User | None
+    loan: Loan | None
+    participant: Participant | None
+
+
+def _store_errors(method: Callable[..., T]) -> Callable[..., T]:
+    """Store failures surface as `DATABASE_ERROR`, never as a stack trace."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable("The data store is unavailable; please retry.") from exc
+
+    return wrapper
+
+
+class Store:
+    def __init__(self, tables: TableNames, cursor_key: bytes, resource: Any = None):
+        self.resource = resource or boto3.resource("dynamodb", config=BOTO_CONFIG)
+        # The resource's client serialises plain Python values for every operation,
+        # transactions and batches included.
+        self.client = self.resource.meta.client
+        self.names = tables
+        self._users = self.resource.Table(tables.users)
+        self._loans = self.resource.Table(tables.loans)
+        self._participants = self.resource.Table(tables.participants)
+        self._invitations = self.resource.Table(tables.invitations)
+        self._cursors = CursorCodec(cursor_key)
+
+    # -- health -------------------------------------------------------------------------
+
+    @_store_errors
+    def ping(self) -> None:
+        self._users.get_item(Key={"user_id": "health#probe"})
+
+    # -- users --------------------------------------------------------------------------
+
+    @_store_errors
+    def get_user(self, user_id: str) -> User | None:
+        item = self._users.get_item(Key={"user_id": user_id}, ConsistentRead=True).get("Item")
+        return items.to_user(item) if item and "email" in item else None
+
+    @_store_errors
+    def find_login(self, email: str) -> tuple[User, str] | None:
+        """The user with this email and their password hash, via `email-index`."""
+        found = self._users.query(
+            IndexName="email-index", KeyConditionExpression=Key("email").eq(email), Limit=1
+        )["Items"]
+        return (items.to_user(found[0]), found[0]["password_hash"]) if found else None
+
+    @_store_errors
+    def create_user(self, user: User, password_hash: str) -> None:
+        """The user and its email marker, together, or `USER_EXISTS` if the email is taken."""
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {
+                    "TableName": self.names.users,
+                    "Item": items.email_marker_item(user),
+                    "ConditionExpression": "attribute_not_exists(user_id)",
+                }},
+                {"Put": {
+                    "TableName": self.names.users,
+                    "Item": items.user_item(user, password_hash),
+                    "ConditionExpression": "attribute_not_exists(user_id)",
+                }},
+            ])
+        except self.client.exceptions.TransactionCanceledException as exc:
+            if _reasons(exc)[0] == "ConditionalCheckFailed":
+                raise UserExists("An account with this email already exists.") from None
+            raise
+
+    # -- loans --------------------------------------------------------------------------
+
+    @_store_errors
+    def load_borrower(self, user_id: str, emails: list[str]) -> tuple[User | None, dict[str, str]]:
+        """The borrower and, for each email that has an account, its user id: one read."""
+        keys = [{"user_id": user_id}] + [{"user_id": items.email_key(e)} for e in emails]
+        found = self._batch_get({self.names.users: keys})[self.names.users]
+        borrower = next((items.to_user(i) for i in found if i["user_id"] == user_id), None)
+        owners = {
+            i["user_id"].removeprefix(items.EMAIL_KEY_PREFIX): i["owner_id"]
+            for i in found if "owner_id" in i
+        }
+        return borrower, owners
+
+    @_store_errors
+    def create_loan(self, loan: Loan, participants: list[Participant],
+                    invitations: list[Invitation], borrower: User) -> None:
+        """The loan, its participants and invitations, and the role flags they confer,
+        in one transaction (at most 2 + 2 × 25 items)."""
+        users = self.names.users
+        writes: list[dict] = [
+            {"Put": {"TableName": self.names.loans, "Item": items.loan_item(loan),
+                     "ConditionExpression": "attribute_not_exists(loan_id)"}},
+            {"Update": {
+                "TableName": users, "Key": {"user_id": borrower.user_id},
+                "UpdateExpression": "SET is_borrower = :true",
+                "ConditionExpression": "attribute_exists(user_id)",
+                "ExpressionAttributeValues": {":true": True},
+            }},
+        ]
+        writes += [
+            {"Put": {"TableName": self.names.participants, "Item": items.participant_item(p)}}
+            for p in participants
+        ]
+        writes += [self._make_lender(p.lender_id) for p in participants if p.registered]
+        writes += [
+            {"Put": {"TableName": self.names.invitations, "Item": items.invitation_item(i)}}
+            for i in invitations
+        ]
+        self.client.transact_write_items(TransactItems=writes)
+
+    def _make_lender(self, user_id: str) -> dict:
+        return {"Update": {
+            "TableName": self.names.users, "Key": {"user_id": user_id},
+            "UpdateExpression": "SET is_lender = :true, user_type = :lender",
+            "ConditionExpression": "attribute_exists(user_id)",
+            "ExpressionAttributeValues": {":true": True, ":lender": ACTIVE_LENDER},
+        }}
+
+    @_store_errors
+    def load_membership(self, loan_id: str, user_id: str) -> Membership:
+        """The user, the loan and the user's participation in it, in one consistent read."""
+        found = self._batch_get({
+            self.names.users: [{"user_id": user_id}],
+            self.names.loans: [{"loan_id": loan_id}],
+            self.names.participants: [{"loan_id": loan_id, "lender_id": user_id}],
+        })
+        user = found[self.names.users]
+        loan = found[self.names.loans]
+        participant = found[self.names.participants]
+        return Membership(
+            user=items.to_user(user[0]) if user else None,
+            loan=items.to_loan(loan[0]) if loan else None,
+            participant=items.to_participant(participant[0]) if participant else None,
+        )
+
+    @_store_errors
+    def participants_of(self, loan_id: str) -> list[Participant]:
+        return [
+            items.to_participant(i)
+            for i in self._query_all(self._participants, KeyConditionExpression=Key("loan_id").eq(loan_id),
+                                     ConsistentRead=True)
+        ]
+
+    @_store_errors
+    def loans_of_borrower(self, borrower_id: str, limit: int, cursor: str | None) -> Page:
+        """One page of the borrower's loans, newest first."""
+        scope = f"borrower-loans:{borrower_id}"
+        response = self._loans.query(
+            IndexName="borrower-loans-index",
+            KeyConditionExpression=Key("borrower_id").eq(borrower_id),
+            ScanIndexForward=False,
+            Limit=limit,
+            **self._start(cursor, scope),
+        )
+        return Page(
+            [items.to_loan(i) for i in response["Items"]],
+            self._cursors.encode(response.get("LastEvaluatedKey"), scope),
+        )
+
+    @_store_errors
+    def all_loans_of_borrower(self, borrower_id: str) -> list[Loan]:
+        return [
+            items.to_loan(i)
+            for i in self._query_all(self._loans, IndexName="borrower-loans-index",
+                                     KeyConditionExpression=Key("borrower_id").eq(borrower_id))
+        ]
+
+    # -- lenders ------------------------------------------------------------------------
+
+    @_store_errors
+    def pending_participations(self, lender_id: str, limit: int, cursor: str | None
+                               ) -> tuple[User | None, Page]:
+        """The lender and one page of their pending participations, each with its loan."""
+        scope = f"lender-pending:{lender_id}"
+        response = self._participants.query(
+            IndexName="lender-status-index",
+            KeyConditionExpression=Key("lender_id").eq(lender_id) & Key("status").eq(PENDING),
+            Limit=limit,
+            **self._start(cursor, scope),
+        )
+        participations = [items.to_participant(i) for i in response["Items"]]
+        found = self._batch_get({
+            self.names.users: [{"user_id": lender_id}],
+            self.names.loans: [{"loan_id": p.loan_id} for p in participations],
+        })
+        user = found[self.names.users]
+        loans = {i["loan_id"]: items.to_loan(i) for i in found[self.names.loans]}
+        page = Page(
+            [(p, loans[p.loan_id]) for p in participations if p.loan_id in loans],
+            self._cursors.encode(response.get("LastEvaluatedKey"), scope),
+        )
+        return (items.to_user(user[0]) if user else None), page
+
+    @_store_errors
+    def all_participations(self, lender_id: str) -> list[Participant]:
+        return [
+            items.to_participant(i)
+            for i in self._query_all(self._participants, IndexName="lender-status-index",
+                                     KeyConditionExpression=Key("lender_id").eq(lender_id))
+        ]
+
+    @_store_errors
+    def record_acceptance(self, before: Loan, funding: Funding, ach: AchDetails) -> None:
+        """Apply one acceptance atomically, if nothing changed since `before` was read.
+
+        The loan update is conditioned on the `total_funded` that was read, so concurrent
+        acceptances serialise: exactly one wins each race and the others get `Contention`.
+        """
+        loan, participant = funding.loan, funding.participant
+        set_loan = "SET total_funded = :total, #status = :status, updated_at = :now"
+        values = {
+            ":total": loan.total_funded, ":status": loan.status,
+            ":now": participant.responded_at, ":seen": before.total_funded, ":pending": PENDING,
+        }
+        if loan.activated_at:
+            set_loan += ", activated_at = :now"
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self.names.loans, "Key": {"loan_id": loan.loan_id},
+                    "UpdateExpression": set_loan,
+                    "ConditionExpression": "total_funded = :seen AND #status = :pending",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": values,
+                }},
+                {"Update": {
+                    "TableName": self.names.participants,
+                    "Key": {"loan_id": loan.loan_id, "lender_id": participant.lender_id},
+                    "UpdateExpression": "SET #status = :accepted, funded_amount = :funded, responded_at = :now",
+                    "ConditionExpression": "#status = :pending",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":accepted": participant.status, ":funded": participant.funded_amount,
+                        ":now": participant.responded_at, ":pending": PENDING,
+                    },
+                }},
+                {"Put": {
+                    "TableName": self.names.ach_details,
+                    "Item": items.ach_item(participant, ach),
+                    "ConditionExpression": "attribute_not_exists(user_id)",
+                }},
+            ])
+        except self.client.exceptions.TransactionCanceledException as exc:
+            if set(_reasons(exc)) <= {"ConditionalCheckFailed", "TransactionConflict", "None"}:
+                raise Contention() from None
+            raise
+
+    # -- invitations --------------------------------------------------------------------
+
+    @_store_errors
+    def pending_invitations(self, email: str) -> list[Invitation]:
+        return [
+            items.to_invitation(i)
+            for i in self._query_all(
+                self._invitations, IndexName="invitee-email-index",
+                KeyConditionExpression=Key("invitee_email").eq(email) & Key("status").eq(INVITATION_PENDING),
+            )
+        ]
+
+    @_store_errors
+    def activate_invitation(self, invitation: Invitation, user: User, now: str) -> bool:
+        """Turn an invitation into the user's participation; False if it was already
+        activated (a concurrent login got there first)."""
+        participant = invitation.participant_for(user.user_id)
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self.names.invitations,
+                    "Key": {"invitation_id": invitation.invitation_id},
+                    "UpdateExpression": "SET #status = :activated, activated_at = :now, invitee_id = :user",
+                    "ConditionExpression": "#status = :pending",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":activated": INVITATION_ACTIVATED, ":pending": INVITATION_PENDING,
+                        ":now": now, ":user": user.user_id,
+                    },
+                }},
+                {"Delete": {
+                    "TableName": self.names.participants,
+                    "Key": {"loan_id": invitation.loan_id, "lender_id": items.email_key(invitation.email)},
+                }},
+                {"Put": {
+                    "TableName": self.names.participants, "Item": items.participant_item(participant),
+                    "ConditionExpression": "attribute_not_exists(lender_id)",
+                }},
+                self._make_lender(user.user_id),
+            ])
+        except self.client.exceptions.TransactionCanceledException as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                return False
+            raise
+        return True
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _start(self, cursor: str | None, scope: str) -> dict:
+        start = self._cursors.decode(cursor, scope)
+        return {"ExclusiveStartKey": start} if start else {}
+
+    def _query_all(self, table: Any, **query: Any) -> Iterator[dict]:
+        while True:
+            response = table.query(**query)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _batch_get(self, keys_by_table: dict[str, list[dict]]) -> dict[str, list[dict]]:
+        """Consistent BatchGetItem in requests of at most 100 keys, retrying what DynamoDB
+        leaves unprocessed."""
+        found: dict[str, list[dict]] = {table: [] for table in keys_by_table}
+        pairs = [(table, key) for table, keys in keys_by_table.items() for key in keys]
+        for start in range(0, len(pairs), BATCH_GET_LIMIT):
+            request: dict[str, dict] = {}
+            for table, key in pairs[start:start + BATCH_GET_LIMIT]:
+                request.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+            for _ in range(5):
+                response = self.client.batch_get_item(RequestItems=request)
+                for table, table_items in response["Responses"].items():
+                    found[table] += table_items
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StoreUnavailable("The data store is too busy; please retry.")
+        return found
+
+
+def _reasons(exc: ClientError) -> list[str]:
+    return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
