@@ -3,6 +3,7 @@
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
+from connexion.resolver import Resolver
 from starlette.middleware.cors import CORSMiddleware
 
 from . import context
@@ -10,10 +11,17 @@ from .config import Settings
 from .errors import register_error_handlers
 from .logs import configure_logging
 from .middleware import RequestContextMiddleware
-from .routing import SPEC_PATH, TagResolver
+from .routing import SPEC_PATH, handler_name
 from .security import cursor_key
 from .store import Store
-from .validation import ExactJSONBodyValidator
+from .validation import ConciseParameterValidator, ExactJSONBodyValidator, ExactJSONResponseValidator
+
+
+class TagResolver(Resolver):
+    """Finds each operation's handler by its first tag and operationId (see `routing`)."""
+
+    def resolve_operation_id(self, operation) -> str:
+        return handler_name(operation._operation["tags"][0], operation.operation_id)
 
 
 def create_app(config: Settings | None = None, store: Store | None = None) -> AsyncApp:
@@ -27,7 +35,11 @@ def create_app(config: Settings | None = None, store: Store | None = None) -> As
         resolver=TagResolver(),
         strict_validation=True,
         validate_responses=config.validate_responses,
-        validator_map={"body": MediaTypeDict({"*/*json": ExactJSONBodyValidator})},
+        validator_map={
+            "body": MediaTypeDict({"*/*json": ExactJSONBodyValidator}),
+            "response": MediaTypeDict({"*/*json": ExactJSONResponseValidator}),
+            "parameter": ConciseParameterValidator,
+        },
         swagger_ui_options=None,
     )
     register_error_handlers(app)

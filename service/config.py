@@ -54,6 +54,12 @@ class Settings:
                 )
         if not 4 <= self.bcrypt_rounds <= 31:
             raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
+        if not self.jwt_key_id:
+            raise ConfigError("JWT_KEY_ID must not be empty.")
+        if self.token_ttl_seconds < 60:
+            raise ConfigError("TOKEN_TTL_SECONDS must be at least 60.")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("MAX_BODY_BYTES must be at least 1024.")
 
     @property
     def verification_keys(self) -> dict[str, str]:
@@ -69,10 +75,10 @@ class Settings:
 
         previous = {}
         for pair in filter(None, env.get("JWT_PREVIOUS_KEYS", "").split(",")):
-            kid, _, secret = pair.partition("=")
+            kid, _, secret = (part.strip() for part in pair.partition("="))
             if not kid or not secret:
                 raise ConfigError("JWT_PREVIOUS_KEYS must look like 'kid=secret,kid=secret'.")
-            previous[kid.strip()] = secret.strip()
+            previous[kid] = secret
         origins = tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
         try:
             return cls(

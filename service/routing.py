@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import yaml
-from connexion.resolver import Resolver
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -30,8 +29,3 @@ def spec_operations(spec: dict) -> list[dict]:
 
 def load_spec(path: Path = SPEC_PATH) -> dict:
     return yaml.safe_load(path.read_text())
-
-
-class TagResolver(Resolver):
-    def resolve_operation_id(self, operation) -> str:
-        return handler_name(operation._operation["tags"][0], operation.operation_id)

@@ -5,16 +5,22 @@ amounts such as 0.07 (0.07 / 0.01 is 7.000000000000001); it lets `NaN` and `Infi
 through; it answers a body that is not UTF-8 with a 500; and it treats a body sent
 without `Content-Length` (chunked, or from some gateways) as missing. This validator
 parses numbers as `Decimal`, refuses the non-finite constants, answers undecodable bodies
-with a 400, and measures bodies that arrive without a length.
+with a 400, and measures bodies that arrive without a length. Its messages name the field
+and the rule, and never echo a large value back.
 """
 
 import json
 import typing as t
 from decimal import Decimal
+from fractions import Fraction
 
 from connexion.exceptions import BadRequestProblem
-from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import JSONRequestBodyValidator
+
+from .domain.errors import InvalidInput
+from connexion.exceptions import NonConformingResponseBody
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.utils import is_null, is_nullable
+from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError, validators
 from starlette.datastructures import MutableHeaders
 from starlette.types import Receive, Scope
@@ -23,17 +29,52 @@ from starlette.types import Receive, Scope
 def _exact_multiple_of(validator, multiple_of, instance, schema):
     if not validator.is_type(instance, "number"):
         return
-    if Decimal(str(instance)) % Decimal(str(multiple_of)) != 0:
+    # Fractions are exact at any magnitude (Decimal's 28 digits are not: 1e30 % 0.01 raises).
+    if Fraction(str(instance)) % Fraction(str(multiple_of)) != 0:
         yield ValidationError(f"{instance!r} is not a multiple of {multiple_of}")
+
+
+_RULES = {
+    "minimum": "must be at least {rule}",
+    "maximum": "must be at most {rule}",
+    "exclusiveMinimum": "must be more than {rule}",
+    "multipleOf": "must be a multiple of {rule}",
+    "minLength": "must be at least {rule} characters long",
+    "maxLength": "must be at most {rule} characters long",
+    "minItems": "must have at least {rule} items",
+    "maxItems": "must have at most {rule} items",
+    "pattern": "must match {rule}",
+    "enum": "must be one of {rule}",
+    "format": "must be a valid {rule}",
+    "type": "must be of type {rule}",
+}
+
+
+def describe(error: ValidationError, name: str = "") -> str:
+    """A short message naming the field and the rule, without echoing the value."""
+    field = ".".join(([name] if name else []) + [str(part) for part in error.absolute_path])
+    template = _RULES.get(error.validator)
+    if template is None:  # required, additionalProperties: jsonschema's text names the key
+        return error.message
+    return f"'{field or 'body'}' {template.format(rule=error.validator_value)}."
+
+
+def _invalid(error: ValidationError) -> InvalidInput:
+    field = ".".join(str(part) for part in error.absolute_path) or None
+    return InvalidInput(describe(error), {"field": field, "rule": error.validator})
 
 
 def _refuse_constant(name: str) -> t.NoReturn:
     raise BadRequestProblem(detail=f"'{name}' is not a valid JSON number.")
 
 
-ExactRequestValidator = validators.extend(
-    Draft4RequestValidator, {"multipleOf": _exact_multiple_of}
-)
+def _error_order(error: ValidationError) -> tuple:
+    """Report the shallowest error first, so the message names the field the client sent."""
+    return (len(error.absolute_path), str(error.absolute_path))
+
+
+ExactRequestValidator = validators.extend(Draft4RequestValidator, {"multipleOf": _exact_multiple_of})
+ExactResponseValidator = validators.extend(Draft4ResponseValidator, {"multipleOf": _exact_multiple_of})
 
 
 class ExactJSONBodyValidator(JSONRequestBodyValidator):
@@ -56,6 +97,13 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
         except RecursionError:
             raise BadRequestProblem(detail="The body is nested too deeply.") from None
 
+    def _validate(self, body: t.Any) -> None:
+        if body is None:
+            raise InvalidInput("The request body must not be empty.")
+        error = next(iter(sorted(self._validator.iter_errors(body), key=_error_order)), None)
+        if error is not None:
+            raise _invalid(error)
+
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = MutableHeaders(scope=scope)
         declared = headers.get("content-length")
@@ -72,3 +120,35 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
                 receive, messages=[{"type": "http.request", "body": body, "more_body": False}]
             )
         return await super().wrap_receive(receive, scope=scope)
+
+
+class ExactJSONResponseValidator(JSONResponseBodyValidator):
+    """Checks what handlers return with the same exact arithmetic (tests and staging)."""
+
+    @property
+    def validator(self):
+        return ExactResponseValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    def _parse(self, stream: t.Generator[bytes, None, None]) -> t.Any:
+        body = b"".join(stream).decode(self._encoding)
+        try:
+            return json.loads(body, parse_float=Decimal) if body else None
+        except json.JSONDecodeError as exc:
+            raise NonConformingResponseBody(str(exc)) from None
+
+
+class ConciseParameterValidator(ParameterValidator):
+    """Connexion's parameter checks, with messages that do not dump the schema."""
+
+    @staticmethod
+    def validate_parameter(parameter_type, value, param, param_name=None):
+        if value is None:
+            if param.get("required"):
+                return f"Missing {parameter_type} parameter '{param['name']}'."
+            return None
+        if is_nullable(param) and is_null(value):
+            return None
+        error = next(iter(Draft4Validator(
+            param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+        ).iter_errors(value)), None)
+        return describe(error, param["name"]) if error else None

@@ -11,8 +11,9 @@ ACCOUNT_TYPES = ("checking", "savings")
 
 
 def mask(number: str) -> str:
-    """All but the last four digits hidden."""
-    return "*" * (len(number) - 4) + number[-4:]
+    """The last four digits at most, and never more than half the number."""
+    shown = min(4, len(number) // 2)
+    return "*" * (len(number) - shown) + number[len(number) - shown:]
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,17 @@ PENDING = "PENDING"
 ACTIVE = "ACTIVE"
 ACCEPTED = "ACCEPTED"
 
-MAX_LENDERS = 25
+# A loan, the borrower's role flag and two items per lender must fit one transaction
+# (100 items), with room left for the roadmap's per-loan records.
+MAX_LENDERS = 40
 MAX_RATE = Decimal(100)
-_TERM = re.compile(r"^([1-9][0-9]{0,2}) months?$")
+_TERM = re.compile(r"([1-9][0-9]{0,2}) months?")
 MAX_TERM_MONTHS = 360
 
 
 def term_months(term: str) -> int:
     """Months in a term such as `12 months` or `1 month`."""
-    match = _TERM.match(term)
+    match = _TERM.fullmatch(term)
     months = int(match.group(1)) if match else 0
     if not 1 <= months <= MAX_TERM_MONTHS or (months == 1) != term.endswith("month"):
         raise InvalidInput(
@@ -137,7 +139,7 @@ class LoanApplication:
         return [lender.email for lender in self.lenders]
 
     def check_borrower(self, borrower_email: str) -> None:
-        if borrower_email in self.emails:
+        if borrower_email.lower() in self.emails:
             raise InvalidInput("A borrower cannot invite themself.", {"email": borrower_email})
 
     def _check_lenders(self) -> None:

@@ -7,6 +7,8 @@ from .errors import DomainError, InvalidAmount
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# Far above any amount the contract admits, and far below Decimal's 28-digit precision.
+MAX_DIGITS = 15
 
 
 def to_money(value: object, field: str, error: type[DomainError] = InvalidAmount) -> Decimal:
@@ -25,7 +27,9 @@ def to_money(value: object, field: str, error: type[DomainError] = InvalidAmount
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
         raise error(f"'{field}' must be a number.", {"field": field}) from None
-    if not amount.is_finite() or amount != amount.quantize(CENT, rounding=ROUND_DOWN):
+    if not amount.is_finite() or amount.adjusted() > MAX_DIGITS:
+        raise error(f"'{field}' is out of range.", {"field": field})
+    if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
         raise error(f"'{field}' must have at most two decimal places.", {"field": field})
     return amount.quantize(CENT)
 

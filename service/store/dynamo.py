@@ -1,6 +1,6 @@
 """The store: every DynamoDB read and write the service makes, and nothing else.
 
-Round trips are kept few and fixed: a loan with up to 25 lenders is created by one
+Round trips are kept few and fixed: a loan with up to 40 lenders is created by one
 BatchGetItem and one TransactWriteItems; an acceptance is one BatchGetItem and one
 TransactWriteItems. No request path uses Scan.
 """
@@ -140,7 +140,7 @@ class Store:
     def create_loan(self, loan: Loan, participants: list[Participant],
                     invitations: list[Invitation], borrower: User) -> None:
         """The loan, its participants and invitations, and the role flags they confer,
-        in one transaction (at most 2 + 2 × 25 items)."""
+        in one transaction (at most 2 + 2 × 40 items)."""
         users = self.names.users
         writes: list[dict] = [
             {"Put": {"TableName": self.names.loans, "Item": items.loan_item(loan),

@@ -13,7 +13,7 @@ from ..store.dynamo import Contention, Membership
 from . import new_id, utc_now
 from .accounts import current_user
 
-# Every lost race means another acceptance succeeded, and a loan takes at most 25, so this
+# Every lost race means another acceptance succeeded, and a loan takes at most 40, so this
 # bound is only reached under pathological contention (then: DATABASE_ERROR, safe to retry).
 MAX_ACCEPT_ATTEMPTS = 40
 

@@ -1,0 +1,74 @@
+"""Command line for the local stack.
+
+    python -m devstack run --port 8000        # what `make run` does
+    python -m devstack serve-aws --port 5005
+
+`run` serves the API with Swagger UI over an in-memory DynamoDB and demo data.
+`serve-aws` runs only moto's server in the foreground (so several API worker processes
+can share one store), deploys the database stack into it and prints the endpoint and
+the table names. Ctrl-C or SIGTERM stops either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from devstack.aws import LocalAws, aws_environment, deploy_database_stack
+
+
+def _serve_aws(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def _request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+
+    with LocalAws(port=args.port, host=args.host, log_requests=args.log_requests) as aws:
+        outputs = deploy_database_stack(aws.endpoint_url, stage=args.stage, project=args.project)
+        print(f"Local AWS listening on {aws.endpoint_url}", flush=True)
+        for key, value in aws_environment(aws.endpoint_url).items():
+            print(f"  {key}={value}")
+        print(f"Stack {args.project}-{args.stage}-database tables:")
+        for key, value in sorted(outputs.items()):
+            if key.endswith("TableName"):
+                print(f"  {key}: {value}")
+        print("Press Ctrl-C to stop.", flush=True)
+        stop.wait()
+        print("Stopping local AWS.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve-aws", help="run moto + the database stack in the foreground")
+    serve.add_argument("--port", type=int, default=5005, help="port to listen on (0 = any free port)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--stage", default="local", help="Stage parameter of the stack (default local)")
+    serve.add_argument("--project", default="marketplace", help="ProjectName parameter (default marketplace)")
+    serve.add_argument("--log-requests", action="store_true", help="print an access-log line per request")
+    run = commands.add_parser("run", help="serve the API over the local stack")
+    run.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
+    run.add_argument("--aws-port", type=int, default=0, help="local DynamoDB port (0 = any free port)")
+    run.add_argument("--no-demo", action="store_true", help="start without demo data")
+    args = parser.parse_args(argv)
+    if args.command == "serve-aws":
+        return _serve_aws(args)
+    if args.command == "run":
+        from devstack.api import run as run_api
+
+        run_api(args.host, args.port, args.aws_port, demo=not args.no_demo)
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

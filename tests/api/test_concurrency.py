@@ -1,0 +1,92 @@
+"""Many lenders race for one over-subscribed loan, each on its own connection, released
+together by a barrier. The funding invariants must hold exactly."""
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import httpx
+
+from conftest import ACH, PASSWORD, bearer, unique_email
+
+LENDERS = 30
+
+
+def _race(base_url: str, requests: list[tuple[str, str, dict, dict | None]]) -> list[httpx.Response]:
+    """Send every request at the same moment, one thread and one connection each."""
+    barrier = threading.Barrier(len(requests))
+
+    def send(request):
+        method, path, headers, body = request
+        with httpx.Client(base_url=base_url, timeout=60) as client:
+            client.get("/health")  # open the connection before the start line
+            barrier.wait()
+            return client.request(method, path, headers=headers, json=body)
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, requests))
+
+
+def test_thirty_lenders_race_for_an_oversubscribed_loan(base_url, register, store):
+    borrower = register("borrower")
+    lenders = [register(f"racer{i}") for i in range(LENDERS)]
+    # 30 × 70 = 2100 offered for 1000: 14 full contributions, then one partial of 20.
+    loan = borrower.create_loan([(lender.email, 70) for lender in lenders], amount=1000)
+    path = f"/lender/accept/{loan['loan_id']}"
+
+    responses = _race(base_url, [("PUT", path, lender.headers, ACH) for lender in lenders])
+
+    outcomes = Counter(
+        r.status_code if r.status_code == 200 else (r.status_code, r.json()["error"]) for r in responses
+    )
+    assert outcomes == {200: 15, (409, "LOAN_FULLY_FUNDED"): 15}, outcomes
+    funded = sorted(Decimal(str(r.json()["participation"]["funded_amount"]))
+                    for r in responses if r.status_code == 200)
+    assert funded == [Decimal(20)] + [Decimal(70)] * 14
+
+    final = borrower.get(f"/loans/{loan['loan_id']}").json()
+    accepted = [p for p in final["participants"] if p["status"] == "ACCEPTED"]
+    assert final["status"] == "ACTIVE" and final["total_funded"] == 1000
+    assert sum(Decimal(str(p["funded_amount"])) for p in final["participants"]) == 1000
+    assert len(accepted) == 15
+    # ACH details were stored for the winners and only for them.
+    winners = {p["lender_id"] for p in accepted}
+    for lender in lenders:
+        stored = store.client.get_item(
+            TableName=store.names.ach_details,
+            Key={"user_id": lender.user_id, "loan_id": loan["loan_id"]},
+        ).get("Item")
+        assert (stored is not None) == (lender.user_id in winners)
+
+    # A winner's second acceptance, and a loser's retry, change nothing.
+    winner = next(lender for lender in lenders if lender.user_id in winners)
+    loser = next(lender for lender in lenders if lender.user_id not in winners)
+    assert winner.accept(loan["loan_id"]).json()["error"] == "ALREADY_ACCEPTED"
+    assert loser.accept(loan["loan_id"]).json()["error"] == "LOAN_FULLY_FUNDED"
+    assert borrower.get(f"/loans/{loan['loan_id']}").json() == final
+
+
+def test_the_same_lender_accepting_twice_at_once_funds_once(base_url, register):
+    borrower, lender, other = register("borrower"), register("twice"), register("other")
+    loan = borrower.create_loan([(lender.email, 400), (other.email, 600)], amount=1000)
+    path = f"/lender/accept/{loan['loan_id']}"
+
+    responses = _race(base_url, [("PUT", path, lender.headers, ACH)] * 8)
+
+    codes = Counter(r.status_code if r.status_code == 200 else r.json()["error"] for r in responses)
+    assert codes == {200: 1, "ALREADY_ACCEPTED": 7}
+    assert borrower.get(f"/loans/{loan['loan_id']}").json()["total_funded"] == 400
+
+
+def test_concurrent_registrations_of_one_email_create_one_account(base_url, api):
+    email = unique_email("popular")
+    body = {"name": "Popular", "email": email, "password": PASSWORD}
+    responses = _race(base_url, [("POST", "/auth/register", {}, body)] * 10)
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 9
+    winner = next(r for r in responses if r.status_code == 201).json()
+    profile = api.get("/user/profile", headers=bearer(winner["token"]))
+    assert profile.json()["user_id"] == winner["user"]["user_id"]
+    login = api.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.json()["user"]["user_id"] == winner["user"]["user_id"]

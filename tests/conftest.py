@@ -1,0 +1,133 @@
+"""Shared fixtures: a real moto server holding the tables the real template creates, and the
+app served by uvicorn on a real socket, so API tests go through HTTP like any client."""
+
+import os
+import socket
+import threading
+import uuid
+
+import httpx
+import pytest
+import uvicorn
+
+from devstack.aws import LocalAws, aws_environment, deploy_database_stack
+
+# bcrypt's cost is a setting; 4 keeps the suites fast without changing any code path.
+TEST_ENV = {
+    "TABLE_PREFIX": "marketplace-local",
+    "JWT_SECRET": "test-secret-that-is-long-enough-for-hs256!",
+    "BCRYPT_ROUNDS": "4",
+    "VALIDATE_RESPONSES": "true",
+    "CORS_ALLOWED_ORIGINS": "http://localhost:3000",
+    "LOG_LEVEL": "WARNING",
+}
+PASSWORD = "correct horse battery staple"
+ACH = {
+    "bank_name": "First Example Bank",
+    "account_type": "checking",
+    "routing_number": "011000015",
+    "account_number": "000123456789",
+}
+
+
+@pytest.fixture(scope="session")
+def local_aws():
+    with LocalAws() as aws:
+        os.environ.update(aws_environment(aws.endpoint_url))
+        deploy_database_stack(aws.endpoint_url)
+        yield aws
+
+
+@pytest.fixture(scope="session")
+def app(local_aws):
+    os.environ.update(TEST_ENV)
+    from service.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="session")
+def base_url(app):
+    """The app behind uvicorn in a background thread. The socket listens before the server
+    starts, so early connections wait in its backlog instead of failing."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def api(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def store(app):
+    from service import context
+
+    return context.store()
+
+
+def unique_email(label: str = "user") -> str:
+    return f"{label}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Account:
+    """A registered user, as the API returned them."""
+
+    def __init__(self, client: httpx.Client, name: str, email: str):
+        response = client.post("/auth/register", json={"name": name, "email": email, "password": PASSWORD})
+        assert response.status_code == 201, response.text
+        self.client = client
+        self.token = response.json()["token"]
+        self.user = response.json()["user"]
+        self.email = email
+        self.headers = bearer(self.token)
+
+    @property
+    def user_id(self) -> str:
+        return self.user["user_id"]
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        return self.client.post(path, headers=self.headers, **kwargs)
+
+    def put(self, path: str, **kwargs) -> httpx.Response:
+        return self.client.put(path, headers=self.headers, **kwargs)
+
+    def create_loan(self, lenders: list[tuple[str, float]], amount: float = 1000, **fields) -> dict:
+        body = {
+            "amount": amount,
+            "interest_rate": 6.5,
+            "term": "12 months",
+            "purpose": "Working capital",
+            "lenders": [{"email": email, "contribution_amount": c} for email, c in lenders],
+            **fields,
+        }
+        response = self.post("/loans", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def accept(self, loan_id: str, **ach) -> httpx.Response:
+        return self.put(f"/lender/accept/{loan_id}", json={**ACH, **ach})
+
+
+@pytest.fixture
+def register(api):
+    def _register(label: str = "user", email: str | None = None) -> Account:
+        return Account(api, label.title(), email or unique_email(label))
+
+    return _register

@@ -1,0 +1,357 @@
+"""The DynamoDB CloudFormation template and the local AWS stand-in (devstack.aws).
+
+The stack is created through moto's CloudFormation API from the real
+``infra/database.yaml``, so these tests check what `make run` and the service
+tests actually get.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from cfnlint.api import lint_file
+from cfnlint.decode.cfn_yaml import loads as load_cfn_yaml
+
+from devstack.aws import LocalAws, aws_environment, client, deploy_database_stack
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO_ROOT / "infra" / "database.yaml"
+
+ALL = {"ProjectionType": "ALL"}
+
+
+def _keys(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key is not None:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return schema
+
+
+# suffix -> (logical id, key schema, {index name: (key schema, projection)})
+EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list[dict[str, str]], dict[str, Any]]]]] = {
+    "users": (
+        "UsersTable",
+        _keys("user_id"),
+        {
+            "email-index": (_keys("email"), ALL),
+            "lender-search-index": (
+                _keys("user_type", "name"),
+                {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["email", "is_lender"]},
+            ),
+        },
+    ),
+    "loans": (
+        "LoansTable",
+        _keys("loan_id"),
+        {
+            "borrower-loans-index": (_keys("borrower_id", "created_at"), ALL),
+            "status-created-index": (_keys("status", "created_at"), ALL),
+        },
+    ),
+    "loan-participants": (
+        "LoanParticipantsTable",
+        _keys("loan_id", "lender_id"),
+        {"lender-status-index": (_keys("lender_id", "status"), ALL)},
+    ),
+    "invitations": (
+        "InvitationsTable",
+        _keys("invitation_id"),
+        {
+            "invitee-email-index": (_keys("invitee_email", "status"), ALL),
+            "inviter-created-index": (_keys("inviter_id", "created_at"), ALL),
+        },
+    ),
+    "ach-details": (
+        "AchDetailsTable",
+        _keys("user_id", "loan_id"),
+        {"loan-ach-index": (_keys("loan_id", "user_id"), ALL)},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    local_aws = LocalAws(port=0).start()
+    try:
+        yield local_aws
+    finally:
+        local_aws.stop()
+
+
+@pytest.fixture(scope="module")
+def local_outputs(aws: LocalAws) -> dict[str, str]:
+    return deploy_database_stack(aws.endpoint_url, stage="local")
+
+
+@pytest.fixture(scope="module")
+def dynamodb(aws: LocalAws) -> Any:
+    return client("dynamodb", aws.endpoint_url)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_cfn_yaml(TEMPLATE.read_text(encoding="utf-8"), str(TEMPLATE))
+
+
+# (a) ------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    matches = lint_file(TEMPLATE)
+    assert [str(m) for m in matches] == []
+
+
+def test_cfn_lint_check_is_live(tmp_path: Path) -> None:
+    """The lint check above can fail: a broken copy of the template is flagged."""
+    broken = tmp_path / "database.yaml"
+    broken.write_text(
+        TEMPLATE.read_text(encoding="utf-8").replace("BillingMode: PAY_PER_REQUEST", "BillingMode: FREE", 1),
+        encoding="utf-8",
+    )
+    assert any("FREE" in str(m) for m in lint_file(broken))
+
+
+# (b) ------------------------------------------------------------------------
+
+
+def test_stack_outputs_name_and_arn_of_every_table(aws: LocalAws, local_outputs: dict[str, str]) -> None:
+    expected: dict[str, str] = {}
+    for suffix, (logical_id, _, _) in EXPECTED_TABLES.items():
+        name = f"marketplace-local-{suffix}"
+        expected[f"{logical_id}Name"] = name
+        expected[f"{logical_id}Arn"] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}"
+    assert local_outputs == expected
+
+    exports = client("cloudformation", aws.endpoint_url).list_exports()["Exports"]
+    stack_exports = {
+        e["Name"]: e["Value"] for e in exports if e["Name"].startswith("marketplace-local-database-")
+    }
+    assert stack_exports == {f"marketplace-local-database-{k}": v for k, v in expected.items()}
+
+
+def test_deploy_is_idempotent(aws: LocalAws, local_outputs: dict[str, str]) -> None:
+    assert deploy_database_stack(aws.endpoint_url, stage="local") == local_outputs
+    stacks = client("cloudformation", aws.endpoint_url).describe_stacks(StackName="marketplace-local-database")
+    assert [s["StackStatus"] for s in stacks["Stacks"]] == ["CREATE_COMPLETE"]
+
+
+@pytest.mark.parametrize("suffix", sorted(EXPECTED_TABLES))
+def test_table_keys_and_indexes(suffix: str, local_outputs: dict[str, str], dynamodb: Any) -> None:
+    _, key_schema, indexes = EXPECTED_TABLES[suffix]
+    table = dynamodb.describe_table(TableName=f"marketplace-local-{suffix}")["Table"]
+
+    assert table["TableStatus"] == "ACTIVE"
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == key_schema
+    assert table.get("LocalSecondaryIndexes", []) == []
+    actual_indexes = {
+        gsi["IndexName"]: (gsi["KeySchema"], gsi["Projection"]) for gsi in table.get("GlobalSecondaryIndexes", [])
+    }
+    assert actual_indexes == indexes
+
+    key_attributes = {k["AttributeName"] for k in key_schema}
+    for index_keys, _ in indexes.values():
+        key_attributes |= {k["AttributeName"] for k in index_keys}
+    assert sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]) == sorted(
+        (name, "S") for name in key_attributes
+    )
+
+
+def test_only_the_expected_tables_exist(local_outputs: dict[str, str], dynamodb: Any) -> None:
+    names = dynamodb.list_tables()["TableNames"]
+    local = sorted(n for n in names if n.startswith("marketplace-local-"))
+    assert local == sorted(f"marketplace-local-{suffix}" for suffix in EXPECTED_TABLES)
+
+
+def test_aws_environment_points_boto3_at_the_stand_in(
+    aws: LocalAws, local_outputs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = aws_environment(aws.endpoint_url)
+    assert env == {
+        "AWS_ENDPOINT_URL": aws.endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ddb = boto3.session.Session().client("dynamodb")  # configured by the environment alone
+    assert "marketplace-local-users" in ddb.list_tables()["TableNames"]
+
+
+# (c) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage,protected", [("prod", True), ("staging", False), ("dev", False), ("local", False)])
+def test_deletion_protection_only_in_prod(
+    stage: str, protected: bool, aws: LocalAws, local_outputs: dict[str, str], dynamodb: Any
+) -> None:
+    outputs = deploy_database_stack(aws.endpoint_url, stage=stage)
+    assert outputs["UsersTableName"] == f"marketplace-{stage}-users"
+    for suffix in EXPECTED_TABLES:
+        table = dynamodb.describe_table(TableName=f"marketplace-{stage}-{suffix}")["Table"]
+        assert table["DeletionProtectionEnabled"] is protected, suffix
+
+
+# (d) ------------------------------------------------------------------------
+
+
+def test_template_declares_the_five_tables(template: dict[str, Any]) -> None:
+    tables = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
+    assert sorted(tables) == sorted(logical_id for logical_id, _, _ in EXPECTED_TABLES.values())
+    for suffix, (logical_id, _, _) in EXPECTED_TABLES.items():
+        assert tables[logical_id]["Properties"]["TableName"] == {"Fn::Sub": f"${{ProjectName}}-${{Stage}}-{suffix}"}
+
+
+@pytest.mark.parametrize("logical_id", sorted(logical_id for logical_id, _, _ in EXPECTED_TABLES.values()))
+def test_template_table_protection_settings(template: dict[str, Any], logical_id: str) -> None:
+    resource = template["Resources"][logical_id]
+    props = resource["Properties"]
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_template_parameters_and_condition(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["Stage"]["AllowedValues"] == ["local", "dev", "staging", "prod"]
+    assert params["Stage"]["Default"] == "dev"
+    assert params["ProjectName"]["Default"] == "marketplace"
+    assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+# (e) ------------------------------------------------------------------------
+
+
+# Two independent races: a single one misses a missing lock now and then.
+@pytest.mark.parametrize("race", [1, 2])
+def test_concurrent_conditional_transactions_are_serialised(
+    race: int, aws: LocalAws, local_outputs: dict[str, str], dynamodb: Any
+) -> None:
+    """20 threads race a read-modify-write TransactWriteItems guarded by `counter = :seen`.
+
+    With per-request atomicity every successful transaction increments the
+    counter exactly once, so the final counter equals the number of successes.
+    Without the server's request lock moto lets two transactions pass their
+    condition on the same `seen` value and an increment is lost (observed:
+    final counter 12-19 instead of 20).
+    """
+    table = local_outputs["LoansTableName"]
+    key = {"loan_id": {"S": f"counter-{race}-{uuid.uuid4()}"}}
+    dynamodb.put_item(TableName=table, Item={**key, "counter": {"N": "0"}})
+
+    threads = 20
+    # boto3 clients are thread-safe; one pooled client serves all threads.
+    ddb = client("dynamodb", aws.endpoint_url, config=Config(max_pool_connections=threads))
+    start = threading.Barrier(threads)
+
+    def worker(_: int) -> tuple[int, int]:
+        cancelled = 0
+        start.wait()
+        # A serialised attempt is cancelled only if another thread succeeded
+        # since this thread's read, so `threads` attempts always suffice.
+        for _attempt in range(threads):
+            item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+            seen = int(item["counter"]["N"])
+            try:
+                ddb.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": table,
+                                "Key": key,
+                                "UpdateExpression": "SET #c = :next",
+                                "ConditionExpression": "#c = :seen",
+                                "ExpressionAttributeNames": {"#c": "counter"},
+                                "ExpressionAttributeValues": {
+                                    ":seen": {"N": str(seen)},
+                                    ":next": {"N": str(seen + 1)},
+                                },
+                            }
+                        }
+                    ]
+                )
+                return 1, cancelled
+            except ddb.exceptions.TransactionCanceledException:
+                cancelled += 1
+        return 0, cancelled
+
+    # Switch threads far more often than the 5 ms default: the server runs in
+    # this process, so this widens the window between moto's condition check
+    # and its write, making a missing lock show up as lost increments.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(worker, range(threads)))
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+    successes = sum(ok for ok, _ in results)
+    cancellations = sum(cancelled for _, cancelled in results)
+    final = int(dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]["counter"]["N"])
+    assert cancellations > 0, "the threads never contended; the test proves nothing"
+    assert successes == threads
+    assert final == successes
+
+
+# python -m devstack serve-aws ---------------------------------------------------
+
+
+def test_serve_aws_command_deploys_and_stops_on_sigterm() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "serve-aws", "--port", "0"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(60, proc.kill)  # never hang the suite on a stuck child
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl-C"):
+                break
+        output = "\n".join(lines)
+        assert lines[0].startswith("Local AWS listening on http://127.0.0.1:"), output
+        endpoint = lines[0].rsplit(" ", 1)[1]
+        for suffix in EXPECTED_TABLES:
+            assert f"marketplace-local-{suffix}" in output
+
+        tables = client("dynamodb", endpoint).list_tables()["TableNames"]
+        assert sorted(tables) == sorted(f"marketplace-local-{suffix}" for suffix in EXPECTED_TABLES)
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
