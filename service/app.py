@@ -4,13 +4,12 @@ from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
-from starlette.middleware.cors import CORSMiddleware
 
 from . import context
 from .config import Settings
 from .errors import register_error_handlers
 from .logs import configure_logging
-from .middleware import RequestContextMiddleware
+from .middleware import CorsMiddleware, RequestContextMiddleware
 from .routing import SPEC_PATH, handler_name
 from .security import cursor_key
 from .store import Store
@@ -50,7 +49,7 @@ def create_app(config: Settings | None = None, store: Store | None = None) -> As
     )
     if config.cors_allowed_origins:
         app.add_middleware(
-            CORSMiddleware, MiddlewarePosition.BEFORE_EXCEPTION,
+            CorsMiddleware, MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
             allow_methods=["GET", "POST", "PUT", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],

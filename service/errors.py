@@ -46,14 +46,18 @@ _CODE_BY_STATUS = {
 }
 
 
-def error_response(code: str, message: str, details=None, headers=None) -> ConnexionResponse:
+def error_body(code: str, message: str, details=None) -> bytes:
     body = {"error": code, "message": message, "request_id": current_request_id()}
     if details is not None:
         body["details"] = details
+    return json.dumps(body, default=str).encode()
+
+
+def error_response(code: str, message: str, details=None, headers=None) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=STATUS_BY_CODE[code],
         mimetype="application/json",
-        body=json.dumps(body, default=str).encode(),
+        body=error_body(code, message, details),
         headers=headers,
     )
 
@@ -73,7 +77,9 @@ async def _http_error(_request: ConnexionRequest, exc: HTTPException) -> Connexi
     # Connexion's problems say exactly what is wrong ("'amount' is a required property",
     # "No authorization token provided"); Starlette's routing errors only repeat the phrase.
     detail = exc.detail if isinstance(exc, ProblemException) and isinstance(exc.detail, str) else None
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(exc.headers or {})  # e.g. Allow on a 405
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return error_response(code, detail or message or "The request is not valid.", headers=headers)
 
 

@@ -6,9 +6,12 @@ import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .domain.errors import DomainError
+from .errors import STATUS_BY_CODE, error_body
 from .logs import bind_request_id, unbind_request_id
 
 access_log = logging.getLogger("service.access")
@@ -76,3 +79,19 @@ class RequestContextMiddleware:
             return message
 
         return receive_limited
+
+
+class CorsMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with refused preflights in the contract's error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
+        return Response(
+            error_body("ACCESS_DENIED", f"CORS preflight refused: {response.body.decode()}."),
+            status_code=STATUS_BY_CODE["ACCESS_DENIED"],
+            media_type="application/json",
+            headers={**headers, "Vary": response.headers.get("vary", "Origin")},
+        )

@@ -5,16 +5,18 @@ amounts such as 0.07 (0.07 / 0.01 is 7.000000000000001); it lets `NaN` and `Infi
 through; it answers a body that is not UTF-8 with a 500; and it treats a body sent
 without `Content-Length` (chunked, or from some gateways) as missing. This validator
 parses numbers as `Decimal`, refuses the non-finite constants, answers undecodable bodies
-with a 400, and measures bodies that arrive without a length. Its messages name the field
+with a 400, measures bodies that arrive without a length, and refuses a body with no
+Content-Type. Its messages name the field
 and the rule, and never echo a large value back.
 """
 
 import json
+import operator
 import typing as t
 from decimal import Decimal
 from fractions import Fraction
 
-from connexion.exceptions import BadRequestProblem
+from connexion.exceptions import BadRequestProblem, UnsupportedMediaTypeProblem
 
 from .domain.errors import InvalidInput
 from connexion.exceptions import NonConformingResponseBody
@@ -26,12 +28,36 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Receive, Scope
 
 
+def _exact(number) -> Fraction:
+    """A JSON number as the decimal it was written as. Fractions are exact at any magnitude
+    (Decimal's 28 digits are not: 1e30 % 0.01 raises), and `str` of the schema's float 0.01
+    is '0.01', where comparing with the float itself would see 0.01000000000000000020..."""
+    return Fraction(str(number))
+
+
 def _exact_multiple_of(validator, multiple_of, instance, schema):
-    if not validator.is_type(instance, "number"):
-        return
-    # Fractions are exact at any magnitude (Decimal's 28 digits are not: 1e30 % 0.01 raises).
-    if Fraction(str(instance)) % Fraction(str(multiple_of)) != 0:
+    if validator.is_type(instance, "number") and _exact(instance) % _exact(multiple_of) != 0:
         yield ValidationError(f"{instance!r} is not a multiple of {multiple_of}")
+
+
+def _exact_bound(keyword: str, beyond, words: str):
+    """jsonschema's draft-4 `minimum`/`maximum` (with their boolean `exclusive…` flags)."""
+
+    def check(validator, bound, instance, schema):
+        if not validator.is_type(instance, "number"):
+            return
+        value, limit = _exact(instance), _exact(bound)
+        if beyond(value, limit) or (schema.get(keyword, False) and value == limit):
+            yield ValidationError(f"{instance!r} is {words} of {bound}")
+
+    return check
+
+
+_EXACT_NUMBERS = {
+    "multipleOf": _exact_multiple_of,
+    "minimum": _exact_bound("exclusiveMinimum", operator.lt, "less than the minimum"),
+    "maximum": _exact_bound("exclusiveMaximum", operator.gt, "greater than the maximum"),
+}
 
 
 _RULES = {
@@ -73,8 +99,8 @@ def _error_order(error: ValidationError) -> tuple:
     return (len(error.absolute_path), str(error.absolute_path))
 
 
-ExactRequestValidator = validators.extend(Draft4RequestValidator, {"multipleOf": _exact_multiple_of})
-ExactResponseValidator = validators.extend(Draft4ResponseValidator, {"multipleOf": _exact_multiple_of})
+ExactRequestValidator = validators.extend(Draft4RequestValidator, _EXACT_NUMBERS)
+ExactResponseValidator = validators.extend(Draft4ResponseValidator, _EXACT_NUMBERS)
 
 
 class ExactJSONBodyValidator(JSONRequestBodyValidator):
@@ -106,6 +132,9 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = MutableHeaders(scope=scope)
+        if "content-type" not in headers:
+            # Connexion would validate the body as JSON but hand the handler raw bytes.
+            raise UnsupportedMediaTypeProblem(detail="The request body must be sent as application/json.")
         declared = headers.get("content-length")
         if declared is None or not declared.isdigit():
             # Buffer the body to learn its length; the size limit middleware bounds it.

@@ -75,6 +75,38 @@ def store(app):
     return context.store()
 
 
+ERROR_KEYS = {"error", "message", "details", "request_id"}
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The contract's `Error` shape, with this status and code, and the request id echoed."""
+    assert response.status_code == status, f"{response.status_code} {response.text[:500]}"
+    assert response.headers.get("content-type", "").split(";")[0].strip() == "application/json", response.headers
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert set(body) <= ERROR_KEYS, f"unexpected keys {set(body) - ERROR_KEYS}"
+    assert body["error"] == code, body
+    assert isinstance(body["message"], str) and body["message"], body
+    assert isinstance(body["request_id"], str) and body["request_id"], body
+    assert response.headers.get("x-request-id") == body["request_id"], (response.headers, body)
+    return body
+
+
+def table_counts(store) -> dict[str, int]:
+    """Items per table, by COUNT scans: fine in a test, never on a request path."""
+    counts = {}
+    for name in vars(store.names).values():
+        total, start = 0, {}
+        while True:
+            page = store.client.scan(TableName=name, Select="COUNT", ConsistentRead=True, **start)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                break
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+        counts[name] = total
+    return counts
+
+
 def unique_email(label: str = "user") -> str:
     return f"{label}-{uuid.uuid4().hex[:12]}@example.com"
 

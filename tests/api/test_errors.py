@@ -1,0 +1,189 @@
+"""Routing errors, request ids, CORS, health, and the answers that must not reveal accounts."""
+
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from conftest import PASSWORD, assert_error, unique_email
+
+ALLOWED_ORIGIN = "http://localhost:3000"
+
+
+# -- routing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method, path", [
+    pytest.param("GET", "/nope", id="GET-unknown"),
+    pytest.param("POST", "/nope", id="POST-unknown"),
+    pytest.param("GET", "/", id="GET-root"),
+    pytest.param("GET", "/loans/my-loans/extra", id="GET-below-a-list"),
+    pytest.param("GET", "/lender/accept", id="GET-accept-without-id"),
+    pytest.param("GET", "/user", id="GET-user"),
+])
+def test_unknown_path_is_404_not_found(api, register, method, path):
+    user = register("walker")
+    for headers in ({}, user.headers):
+        assert_error(api.request(method, path, headers=headers), 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize("method, path", [
+    pytest.param("DELETE", "/loans/my-loans", id="DELETE-my-loans"),
+    pytest.param("GET", "/auth/login", id="GET-login"),
+    pytest.param("GET", "/auth/register", id="GET-register"),
+    pytest.param("PUT", "/loans", id="PUT-loans"),
+    pytest.param("PATCH", "/user/profile", id="PATCH-profile"),
+    pytest.param("POST", "/health", id="POST-health"),
+    pytest.param("DELETE", "/lender/accept/3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11", id="DELETE-accept"),
+])
+def test_wrong_method_is_405_method_not_allowed(api, register, method, path):
+    user = register("walker")
+    for headers in ({}, user.headers):
+        assert_error(api.request(method, path, headers=headers), 405, "METHOD_NOT_ALLOWED")
+
+
+# -- request ids -------------------------------------------------------------------------
+
+
+def test_every_response_carries_a_distinct_request_id(api, register):
+    user = register("ids")
+    responses = {
+        "success": user.get("/user/profile"),
+        "health": api.get("/health"),
+        "4xx-bad-input": user.get("/loans/my-loans", params={"limit": 0}),
+        "4xx-bad-body": user.post("/loans", json={}),
+        "404-route": api.get("/nope"),
+        "404-loan": user.get("/loans/3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"),
+        "405": api.delete("/loans/my-loans"),
+        "401": api.get("/user/profile"),
+        "409": api.post("/auth/register", json={"name": "X", "email": user.email, "password": PASSWORD}),
+        "413": api.post("/auth/register", content=b"[" * 70_000, headers={"Content-Type": "application/json"}),
+        "415": api.post("/auth/register", content=b"{}", headers={"Content-Type": "text/plain"}),
+        "preflight": api.options("/loans", headers={"Origin": ALLOWED_ORIGIN,
+                                                    "Access-Control-Request-Method": "POST"}),
+        "preflight-refused": api.options("/loans", headers={"Origin": "http://evil.example",
+                                                            "Access-Control-Request-Method": "POST"}),
+    }
+    assert responses["success"].status_code == 200
+    assert responses["preflight"].status_code == 200
+    ids = {}
+    for name, response in responses.items():
+        request_id = response.headers.get("x-request-id")
+        assert request_id, f"{name}: no X-Request-Id in {dict(response.headers)}"
+        ids[name] = request_id
+        if response.status_code >= 400 and not name.startswith("preflight"):
+            assert response.json()["request_id"] == request_id, name
+    assert len(set(ids.values())) == len(ids), ids
+    # The same request twice gets two ids.
+    assert api.get("/health").headers["x-request-id"] != api.get("/health").headers["x-request-id"]
+
+
+def test_client_cannot_choose_its_request_id(api):
+    response = api.get("/nope", headers={"X-Request-Id": "chosen-by-client"})
+    body = assert_error(response, 404, "NOT_FOUND")
+    assert body["request_id"] != "chosen-by-client"
+
+
+# -- CORS --------------------------------------------------------------------------------
+
+
+def test_preflight_allows_the_configured_origin(api):
+    response = api.options("/loans", headers={
+        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    })
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    allowed_methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
+    assert {"GET", "POST", "PUT"} <= allowed_methods
+    allowed_headers = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type"} <= allowed_headers
+    assert response.headers.get("x-request-id")
+
+
+def test_preflight_does_not_allow_another_origin(api):
+    response = api.options("/loans", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert 400 <= response.status_code < 500, response.text
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers.get("x-request-id")
+
+
+def test_refused_preflight_is_in_the_error_shape(api):
+    response = api.options("/loans", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert_error(response, 403, "ACCESS_DENIED")
+
+
+def test_actual_requests_expose_headers_only_to_the_configured_origin(register):
+    user = register("cors")
+    allowed = user.client.get("/user/profile", headers={**user.headers, "Origin": ALLOWED_ORIGIN})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    exposed = {h.strip().lower() for h in allowed.headers["access-control-expose-headers"].split(",")}
+    assert "x-request-id" in exposed
+
+    other = user.client.get("/user/profile", headers={**user.headers, "Origin": "http://evil.example"})
+    assert other.status_code == 200
+    assert "access-control-allow-origin" not in other.headers
+
+    error = user.client.get("/nope", headers={"Origin": ALLOWED_ORIGIN})
+    assert_error(error, 404, "NOT_FOUND")
+    assert error.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+
+
+# -- health ------------------------------------------------------------------------------
+
+
+def test_health_is_ok_without_a_token(api):
+    response = api.get("/health")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == "application/json"
+    assert response.json() == {"status": "ok", "store": "ok"}
+    assert response.headers.get("x-request-id")
+
+
+# -- login and registration answers ------------------------------------------------------
+
+
+def _without_request_id(response) -> bytes:
+    body = response.json()
+    return response.content.replace(body["request_id"].encode(), b"<id>")
+
+
+def test_unknown_email_and_wrong_password_get_identical_answers(api, register):
+    user = register("known")
+    answers = {
+        "unknown-email": api.post("/auth/login", json={"email": unique_email("nobody"), "password": PASSWORD}),
+        "wrong-password": api.post("/auth/login", json={"email": user.email, "password": PASSWORD + "!"}),
+        "wrong-password-upper-case-email": api.post("/auth/login", json={"email": user.email.upper(),
+                                                                          "password": "wrong password"}),
+        "malformed-email": api.post("/auth/login", json={"email": "not-an-email", "password": PASSWORD}),
+    }
+    for name, response in answers.items():
+        assert_error(response, 401, "INVALID_CREDENTIALS")
+    bodies = {name: _without_request_id(response) for name, response in answers.items()}
+    assert len(set(bodies.values())) == 1, bodies
+    header_sets = {name: sorted(k for k in response.headers.keys() if k not in ("date", "x-request-id"))
+                   for name, response in answers.items()}
+    assert len({tuple(v) for v in header_sets.values()}) == 1, header_sets
+    # The user can still log in.
+    assert api.post("/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("variant", [
+    pytest.param(lambda email: email, id="same-email"),
+    pytest.param(str.upper, id="upper-case"),
+    pytest.param(lambda email: email[0].upper() + email[1:], id="capitalised"),
+])
+def test_duplicate_registration_is_409_user_exists_and_changes_nothing(api, store, register, variant):
+    original = register("original")
+    email = variant(original.email)
+
+    response = api.post("/auth/register", json={"name": "Impostor", "email": email, "password": "another password"})
+
+    assert_error(response, 409, "USER_EXISTS")
+    owners = store.client.query(TableName=store.names.users, IndexName="email-index",
+                                KeyConditionExpression=Key("email").eq(original.email.lower()))["Items"]
+    assert [item["user_id"] for item in owners] == [original.user_id]
+    assert original.get("/user/profile").json()["name"] == "Original"
+    assert api.post("/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+    assert_error(api.post("/auth/login", json={"email": email, "password": "another password"}),
+                 401, "INVALID_CREDENTIALS")
+
