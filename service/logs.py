@@ -21,10 +21,24 @@ def unbind_request_id(token: contextvars.Token) -> None:
     _request_id.reset(token)
 
 
-class _RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+def _stamp_request_id(factory):
+    """Every log record carries the current request id, whichever handler formats it."""
+
+    def make_record(*args, **kwargs) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
         record.request_id = current_request_id()
-        return True
+        return record
+
+    make_record.stamps_request_id = True
+    return make_record
+
+
+def json_formatter() -> logging.Formatter:
+    return JsonFormatter(
+        "{asctime}{levelname}{name}{message}{request_id}",
+        style="{",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    )
 
 
 def configure_logging(level: str) -> None:
@@ -32,15 +46,10 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stdout))
-    formatter = JsonFormatter(
-        "{asctime}{levelname}{name}{message}{request_id}",
-        style="{",
-        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-    )
+    if not getattr(logging.getLogRecordFactory(), "stamps_request_id", False):
+        logging.setLogRecordFactory(_stamp_request_id(logging.getLogRecordFactory()))
     for handler in root.handlers:
-        handler.setFormatter(formatter)
-        if not any(isinstance(f, _RequestIdFilter) for f in handler.filters):
-            handler.addFilter(_RequestIdFilter())
+        handler.setFormatter(json_formatter())
     root.setLevel(level)
     # Connexion logs every validation failure; the access log already records the 4xx.
     logging.getLogger("connexion").setLevel(logging.ERROR)

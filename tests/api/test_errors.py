@@ -1,9 +1,14 @@
 """Routing errors, request ids, CORS, health, and the answers that must not reveal accounts."""
 
+import json
+import logging
+
 import pytest
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from conftest import PASSWORD, assert_error, unique_email
+from service.logs import json_formatter
 
 ALLOWED_ORIGIN = "http://localhost:3000"
 
@@ -187,3 +192,48 @@ def test_duplicate_registration_is_409_user_exists_and_changes_nothing(api, stor
     assert_error(api.post("/auth/login", json={"email": email, "password": "another password"}),
                  401, "INVALID_CREDENTIALS")
 
+
+
+# -- logs and failures --------------------------------------------------------------------
+
+
+def test_each_request_is_one_json_log_line_with_its_request_id(api, register, caplog):
+    user = register("logged")
+    with caplog.at_level(logging.INFO, logger="service.access"):
+        response = user.get("/user/profile")
+    request_id = response.headers["x-request-id"]
+    lines = [json.loads(json_formatter().format(r)) for r in caplog.records if r.name == "service.access"]
+    mine = [line for line in lines if line["request_id"] == request_id]
+    assert len(mine) == 1
+    assert mine[0]["method"] == "GET" and mine[0]["path"] == "/user/profile" and mine[0]["status"] == 200
+    assert mine[0]["level"] == "INFO" and isinstance(mine[0]["duration_ms"], float)
+
+
+def test_an_unexpected_error_is_a_500_without_internals(api, register, store, monkeypatch, caplog):
+    user = register("unlucky")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals: table marketplace-local-users at line 42")
+
+    monkeypatch.setattr(store, "get_user", explode)
+    with caplog.at_level(logging.ERROR):
+        response = user.get("/user/profile")
+    body = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "secret" not in response.text and "Traceback" not in response.text
+    # The trace is in the log, under the same request id.
+    logged = [r for r in caplog.records if r.exc_info and r.request_id == body["request_id"]]
+    assert logged and "secret internals" in str(logged[0].exc_info[1])
+
+
+def test_a_store_failure_is_a_503_database_error(api, register, store, monkeypatch):
+    user = register("unlucky")
+
+    def unavailable(*args, **kwargs):
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "GetItem")
+
+    monkeypatch.setattr(store._users, "get_item", unavailable)
+    response = user.get("/user/profile")
+    assert_error(response, 503, "DATABASE_ERROR")
+    assert "boom" not in response.text and "GetItem" not in response.text
+    health = api.get("/health")
+    assert health.status_code == 503 and health.json() == {"status": "degraded", "store": "unavailable"}
