@@ -7,7 +7,7 @@ HOST_ADDR ?= 127.0.0.1
 PORT   ?= 8000
 AWS_PORT ?= 0
 
-.PHONY: install run test stubs clean
+.PHONY: install run test fuzz stubs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m devstack run --host $(HOST_ADDR) --port $(PORT) --aws-port $(AWS_PORT) $(if $(NO_DEMO),--no-demo,)
 
-## Every test: unit, API through HTTP, contract, infrastructure.
+## Every test: unit, API through HTTP, contract, infrastructure; then the Schemathesis run.
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m devstack contract --profile ci
+
+## A longer Schemathesis run (URL=https://… to fuzz a deployed stack instead).
+fuzz: $(STAMP)
+	$(BIN)/python -m devstack contract --profile deep $(if $(URL),--url $(URL),)
 
 ## Write stub handlers for operations openapi.yaml has gained.
 stubs: $(STAMP)

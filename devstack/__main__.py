@@ -1,6 +1,7 @@
 """Command line for the local stack.
 
     python -m devstack run --port 8000        # what `make run` does
+    python -m devstack contract [--profile deep] [--url URL]
     python -m devstack serve-aws --port 5005
 
 `run` serves the API with Swagger UI over an in-memory DynamoDB and demo data.
@@ -58,7 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
     run.add_argument("--aws-port", type=int, default=0, help="local DynamoDB port (0 = any free port)")
     run.add_argument("--no-demo", action="store_true", help="start without demo data")
+    contract = commands.add_parser("contract", help="run Schemathesis against the local stack or --url")
+    contract.add_argument("--profile", choices=["ci", "deep"], default="ci")
+    contract.add_argument("--url", help="a deployed stack's base URL (default: start the local stack)")
     args = parser.parse_args(argv)
+    if args.command == "contract":
+        from devstack.contract import run_locally, run_schemathesis
+
+        return run_schemathesis(args.url, args.profile) if args.url else run_locally(args.profile)
     if args.command == "serve-aws":
         return _serve_aws(args)
     if args.command == "run":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import threading
 
 import uvicorn
 
@@ -28,6 +30,30 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         "VALIDATE_RESPONSES": "true",
         "BCRYPT_ROUNDS": os.environ.get("BCRYPT_ROUNDS", "12"),
     }
+
+
+class BackgroundServer:
+    """An ASGI app served by uvicorn in a daemon thread on a free port of 127.0.0.1.
+
+    The socket listens before the server starts, so early connections wait in its backlog
+    instead of failing: no readiness polling is needed.
+    """
+
+    def __init__(self, app) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(128)
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
 
 
 def seed_demo_data() -> None:

@@ -8,6 +8,8 @@ tests use exactly the tables that production gets.
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -52,14 +54,46 @@ class _SerialisedApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
-            result = self._app(environ, start_response)
+            token = _transaction_token(environ)
+            if token is not None and token in _COMPLETED_TRANSACTIONS:
+                status, headers, body = _COMPLETED_TRANSACTIONS[token]
+                start_response(status, headers)
+                return [body]
+            response: list = []
+
+            def recording_start_response(status: str, headers: list, *exc_info: Any) -> Any:
+                response[:] = [status, headers]
+                return start_response(status, headers, *exc_info)
+
+            result = self._app(environ, recording_start_response)
             try:
                 body = b"".join(result)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            if token is not None and response and response[0].startswith("200"):
+                _COMPLETED_TRANSACTIONS[token] = (response[0], response[1], body)
         return [body]
+
+
+# DynamoDB answers a retried TransactWriteItems that carries the ClientRequestToken of one
+# that succeeded with that success, without running it again; moto does not, so a client
+# retry after a timeout would fail on its own first write. Kept for the server's lifetime.
+_COMPLETED_TRANSACTIONS: dict[str, tuple[str, list, bytes]] = {}
+
+
+def _transaction_token(environ: dict[str, Any]) -> str | None:
+    """The ClientRequestToken of a TransactWriteItems request (the body is put back)."""
+    if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".TransactWriteItems"):
+        return None
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        return json.loads(raw).get("ClientRequestToken")
+    except ValueError:
+        return None
 
 
 class _QuietRequestHandler(MotoRequestHandler):

@@ -3,11 +3,48 @@
 import os
 from dataclasses import dataclass, field
 
+from .domain.throttling import LoginThrottle
+
 MIN_SECRET_BYTES = 32
 
 
 class ConfigError(RuntimeError):
     """The service cannot start with this configuration."""
+
+
+def _jwt_secret(env, required) -> str:
+    """JWT_SECRET; or, when only JWT_SECRET_PARAMETER is set (as deployed), the SSM parameter
+    it names."""
+    parameter = env.get("JWT_SECRET_PARAMETER", "").strip()
+    if parameter and not env.get("JWT_SECRET", "").strip():
+        return read_secret_parameter(parameter)
+    return required("JWT_SECRET")
+
+
+def read_secret_parameter(name: str) -> str:
+    """The decrypted value of the SecureString parameter `name`, read once at start-up."""
+    import boto3  # here, not at the top: only deployed functions read the secret from SSM
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    where = f"SSM parameter '{name}' (JWT_SECRET_PARAMETER)"
+    ssm = boto3.client("ssm", config=Config(
+        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5,
+    ))
+    try:
+        parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ParameterNotFound":
+            raise ConfigError(f"{where} does not exist.") from None
+        raise ConfigError(
+            f"Cannot read {where}: {error.get('Code', 'error')}: {error.get('Message', exc)}"
+        ) from None
+    except BotoCoreError as exc:
+        raise ConfigError(f"Cannot read {where}: {exc}") from None
+    if parameter.get("Type") != "SecureString":
+        raise ConfigError(f"{where} must be a SecureString, not a {parameter.get('Type')}.")
+    return parameter["Value"].strip()
 
 
 @dataclass(frozen=True)
@@ -45,6 +82,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     validate_responses: bool = False
     log_level: str = "INFO"
+    # The KMS key that wraps ACH data keys; by default the alias the database stack makes.
+    ach_kms_key_id: str = ""
+    login_throttle: LoginThrottle = LoginThrottle()
 
     def __post_init__(self) -> None:
         for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
@@ -80,10 +120,11 @@ class Settings:
                 raise ConfigError("JWT_PREVIOUS_KEYS must look like 'kid=secret,kid=secret'.")
             previous[kid] = secret
         origins = tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        prefix = required("TABLE_PREFIX")
         try:
             return cls(
-                tables=TableNames.with_prefix(required("TABLE_PREFIX")),
-                jwt_secret=required("JWT_SECRET"),
+                tables=TableNames.with_prefix(prefix),
+                jwt_secret=_jwt_secret(env, required),
                 jwt_key_id=env.get("JWT_KEY_ID", "v1"),
                 jwt_previous_keys=previous,
                 token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
@@ -92,6 +133,11 @@ class Settings:
                 max_body_bytes=int(env.get("MAX_BODY_BYTES", 64 * 1024)),
                 validate_responses=env.get("VALIDATE_RESPONSES", "").lower() in ("1", "true"),
                 log_level=env.get("LOG_LEVEL", "INFO").upper(),
+                ach_kms_key_id=env.get("ACH_KMS_KEY_ID", "").strip() or f"alias/{prefix}-ach",
+                login_throttle=LoginThrottle(
+                    max_failures=int(env.get("LOGIN_MAX_FAILURES", 5)),
+                    lockout_seconds=int(env.get("LOGIN_LOCKOUT_SECONDS", 900)),
+                ),
             )
         except ValueError as exc:
             raise ConfigError(f"Invalid setting: {exc}") from None

@@ -1,6 +1,6 @@
-"""The process-wide settings and store, set once when the app is built.
+"""The process-wide settings, store and vault, set once when the app is built.
 
-Lambda reuses a process across invocations, so both are created at init and shared.
+Lambda reuses a process across invocations, so they are created at init and shared.
 """
 
 from typing import TYPE_CHECKING
@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from .config import Settings
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .store import AchVault, Store
 
 _current: dict = {}
 
 
-def configure(config: Settings, store: "Store") -> None:
-    _current.update(settings=config, store=store)
+def configure(config: Settings, store: "Store", vault: "AchVault") -> None:
+    _current.update(settings=config, store=store, vault=vault)
 
 
 def settings() -> Settings:
@@ -23,3 +23,7 @@ def settings() -> Settings:
 
 def store() -> "Store":
     return _current["store"]
+
+
+def vault() -> "AchVault":
+    return _current["vault"]

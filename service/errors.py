@@ -30,6 +30,7 @@ STATUS_BY_CODE = {
     "LOAN_FULLY_FUNDED": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "TOO_MANY_ATTEMPTS": 429,
     "INTERNAL_ERROR": 500,
     "DATABASE_ERROR": 503,
 }
@@ -65,7 +66,9 @@ def error_response(code: str, message: str, details=None, headers=None) -> Conne
 async def _domain_error(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
     if exc.code == "DATABASE_ERROR":
         logger.error("store failure: %s", exc.message, exc_info=exc.__cause__)
-    return error_response(exc.code, exc.message, exc.details)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 
 async def _http_error(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:

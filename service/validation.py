@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from connexion.exceptions import BadRequestProblem, UnsupportedMediaTypeProblem
 
-from .domain.errors import InvalidInput
+from .domain.errors import InvalidEmail, InvalidInput
 from connexion.exceptions import NonConformingResponseBody
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from connexion.utils import is_null, is_nullable
@@ -87,7 +87,10 @@ def describe(error: ValidationError, name: str = "") -> str:
 
 def _invalid(error: ValidationError) -> InvalidInput:
     field = ".".join(str(part) for part in error.absolute_path) or None
-    return InvalidInput(describe(error), {"field": field, "rule": error.validator})
+    # A string that breaks the Email rule is the seed's INVALID_EMAIL, as the domain says too.
+    malformed_email = error.schema.get("format") == "email" and error.validator != "type"
+    kind = InvalidEmail if malformed_email else InvalidInput
+    return kind(describe(error), {"field": field, "rule": error.validator})
 
 
 def _refuse_constant(name: str) -> t.NoReturn:

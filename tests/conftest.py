@@ -2,14 +2,12 @@
 app served by uvicorn on a real socket, so API tests go through HTTP like any client."""
 
 import os
-import socket
-import threading
 import uuid
 
 import httpx
 import pytest
-import uvicorn
 
+from devstack.api import BackgroundServer
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
 
 # bcrypt's cost is a setting; 4 keeps the suites fast without changing any code path.
@@ -48,18 +46,10 @@ def app(local_aws):
 
 @pytest.fixture(scope="session")
 def base_url(app):
-    """The app behind uvicorn in a background thread. The socket listens before the server
-    starts, so early connections wait in its backlog instead of failing."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    """The app behind uvicorn in a background thread, on a real socket."""
+    server = BackgroundServer(app)
+    yield server.base_url
+    server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Operations tagged `lender`."""
 
-from ..context import store
+from ..context import store, vault
 from ..domain.ach import AchDetails
 from ..usecases import lending
 from .views import loan_summary, loan_view, page_view, participant_view
@@ -23,7 +23,7 @@ def get_pending_invitations(user: str, limit: int = 20, cursor: str | None = Non
 
 def accept_loan(user: str, loan_id: str, body: dict):
     ach = AchDetails.from_request(body)
-    funding = lending.accept_loan(store(), user, loan_id, ach)
+    funding = lending.accept_loan(store(), vault(), user, loan_id, ach)
     return {
         "loan": loan_view(funding.loan, [funding.participant]),
         "participation": participant_view(funding.participant),

@@ -6,6 +6,7 @@ from stdnum.exceptions import ValidationError as NumberError
 from stdnum.us import rtn
 
 from .errors import InvalidInput
+from .users import clean_name, trim
 
 ACCOUNT_TYPES = ("checking", "savings")
 
@@ -45,15 +46,13 @@ class AchDetails:
             raise InvalidInput("'account_number' must be 4 to 17 digits.", {"field": "account_number"})
         if body["account_type"] not in ACCOUNT_TYPES:
             raise InvalidInput("'account_type' must be checking or savings.", {"field": "account_type"})
-        bank_name = body["bank_name"].strip()
-        if not bank_name:
-            raise InvalidInput("'bank_name' must not be blank.", {"field": "bank_name"})
+        bank_name = clean_name(body["bank_name"], "bank_name")
         return cls(
             bank_name=bank_name,
             account_type=body["account_type"],
             routing_number=routing,
             account_number=account,
-            special_instructions=body.get("special_instructions", "").strip(),
+            special_instructions=trim(body.get("special_instructions", "")),
         )
 
     def masked(self) -> dict:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from .errors import AccessDenied, AlreadyAccepted, InvalidAmount, InvalidInput, LoanFullyFunded
 from .money import ZERO, percent_of, simple_interest, to_money
-from .users import clean_name, normalize_email
+from .users import clean_name, normalize_email, trim
 
 PENDING = "PENDING"
 ACTIVE = "ACTIVE"
@@ -112,7 +112,7 @@ class LoanApplication:
         rate = to_money(body["interest_rate"], "interest_rate", InvalidInput)
         if rate > MAX_RATE:
             raise InvalidInput("'interest_rate' must be at most 100.", {"field": "interest_rate"})
-        term = body["term"]
+        term = trim(body["term"])
         term_months(term)
         lenders = tuple(
             LenderInvite(
@@ -128,7 +128,7 @@ class LoanApplication:
             interest_rate=rate,
             term=term,
             purpose=clean_name(body["purpose"], "purpose"),
-            description=body.get("description", "").strip(),
+            description=trim(body.get("description", "")),
             lenders=lenders,
         )
         application._check_lenders()

@@ -6,7 +6,9 @@ TransactWriteItems. No request path uses Scan.
 """
 
 import functools
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable, Iterator, TypeVar
 
 import boto3
@@ -105,7 +107,7 @@ class Store:
     def create_user(self, user: User, password_hash: str) -> None:
         """The user and its email marker, together, or `USER_EXISTS` if the email is taken."""
         try:
-            self.client.transact_write_items(TransactItems=[
+            self._transact([
                 {"Put": {
                     "TableName": self.names.users,
                     "Item": items.email_marker_item(user),
@@ -121,6 +123,40 @@ class Store:
             if _reasons(exc)[0] == "ConditionalCheckFailed":
                 raise UserExists("An account with this email already exists.") from None
             raise
+
+    # -- login throttling ---------------------------------------------------------------
+
+    @_store_errors
+    def login_throttle_state(self, email: str, window: int) -> tuple[int, float]:
+        """Failures in the current window and the time the email is locked until."""
+        keys = [{"user_id": items.login_failures_key(email, window)}, {"user_id": items.login_lock_key(email)}]
+        found = {i["user_id"]: i for i in self._batch_get({self.names.users: keys})[self.names.users]}
+        failures = found.get(items.login_failures_key(email, window), {}).get("failures", 0)
+        locked_until = found.get(items.login_lock_key(email), {}).get("locked_until", 0)
+        return int(failures), float(locked_until)
+
+    @_store_errors
+    def count_login_failure(self, email: str, window: int, expires_at: int) -> int:
+        """One more failure in this window, counted atomically; returns the new count."""
+        response = self._users.update_item(
+            Key={"user_id": items.login_failures_key(email, window)},
+            UpdateExpression="ADD failures :one SET expires_at = :expires",
+            ExpressionAttributeValues={":one": 1, ":expires": expires_at},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["failures"])
+
+    @_store_errors
+    def lock_login(self, email: str, until: float, expires_at: int) -> None:
+        self._users.put_item(Item={
+            "user_id": items.login_lock_key(email),
+            "locked_until": Decimal(str(round(until, 3))),
+            "expires_at": expires_at,
+        })
+
+    @_store_errors
+    def clear_login_failures(self, email: str, window: int) -> None:
+        self._users.delete_item(Key={"user_id": items.login_failures_key(email, window)})
 
     # -- loans --------------------------------------------------------------------------
 
@@ -161,7 +197,7 @@ class Store:
             {"Put": {"TableName": self.names.invitations, "Item": items.invitation_item(i)}}
             for i in invitations
         ]
-        self.client.transact_write_items(TransactItems=writes)
+        self._transact(writes)
 
     def _make_lender(self, user_id: str) -> dict:
         return {"Update": {
@@ -255,7 +291,8 @@ class Store:
         ]
 
     @_store_errors
-    def record_acceptance(self, before: Loan, funding: Funding, ach: AchDetails) -> None:
+    def record_acceptance(self, before: Loan, funding: Funding, ach: AchDetails,
+                          sealed_numbers: dict) -> None:
         """Apply one acceptance atomically, if nothing changed since `before` was read.
 
         The loan update is conditioned on the `total_funded` that was read, so concurrent
@@ -270,7 +307,7 @@ class Store:
         if loan.activated_at:
             set_loan += ", activated_at = :now"
         try:
-            self.client.transact_write_items(TransactItems=[
+            self._transact([
                 {"Update": {
                     "TableName": self.names.loans, "Key": {"loan_id": loan.loan_id},
                     "UpdateExpression": set_loan,
@@ -291,7 +328,7 @@ class Store:
                 }},
                 {"Put": {
                     "TableName": self.names.ach_details,
-                    "Item": items.ach_item(participant, ach),
+                    "Item": items.ach_item(participant, ach, sealed_numbers),
                     "ConditionExpression": "attribute_not_exists(user_id)",
                 }},
             ])
@@ -318,7 +355,7 @@ class Store:
         activated (a concurrent login got there first)."""
         participant = invitation.participant_for(user.user_id)
         try:
-            self.client.transact_write_items(TransactItems=[
+            self._transact([
                 {"Update": {
                     "TableName": self.names.invitations,
                     "Key": {"invitation_id": invitation.invitation_id},
@@ -347,6 +384,11 @@ class Store:
         return True
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _transact(self, writes: list[dict]) -> None:
+        """One TransactWriteItems. The token makes botocore's retries of it idempotent: a
+        retry after a lost response returns the first success instead of failing on it."""
+        self.client.transact_write_items(TransactItems=writes, ClientRequestToken=str(uuid.uuid4()))
 
     def _start(self, cursor: str | None, scope: str) -> dict:
         start = self._cursors.decode(cursor, scope)

@@ -9,6 +9,14 @@ from ..domain.users import User
 EMAIL_KEY_PREFIX = "email#"
 
 
+def login_failures_key(email: str, window: int) -> str:
+    return f"login-failures#{email}#{window}"
+
+
+def login_lock_key(email: str) -> str:
+    return f"login-lock#{email}"
+
+
 def email_key(email: str) -> str:
     """The key of an email's marker item in the users table (and of a participant whose
     email has no account yet): one item per email makes registration unique by email."""
@@ -81,10 +89,14 @@ def to_invitation(item: dict) -> Invitation:
     return Invitation(**values)
 
 
-def ach_item(participant: Participant, ach: AchDetails) -> dict:
+def ach_item(participant: Participant, ach: AchDetails, sealed_numbers: dict) -> dict:
+    """The lender's bank details for one loan: the numbers only sealed (see `vault`)."""
     return {
         "user_id": participant.lender_id,
         "loan_id": participant.loan_id,
-        **asdict(ach),
+        "bank_name": ach.bank_name,
+        "account_type": ach.account_type,
+        "special_instructions": ach.special_instructions,
+        **sealed_numbers,
         "created_at": participant.responded_at,
     }

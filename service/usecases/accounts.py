@@ -1,11 +1,12 @@
 """Registering, logging in, and activating the invitations waiting for an email."""
 
+import time
 from dataclasses import dataclass, replace
 
 from .. import security
 from ..config import Settings
 from ..domain.errors import InvalidCredentials, InvalidEmail, InvalidToken
-from ..domain.users import User, clean_name, normalize_email
+from ..domain.users import User, clean_name, normalize_email, trim
 from ..store import Store
 from . import new_id, utc_now
 
@@ -28,14 +29,23 @@ def register(store: Store, config: Settings, name: str, email: str, password: st
     return _session(config, activate_invitations(store, user))
 
 
-def login(store: Store, config: Settings, email: str, password: str) -> Session:
+def login(store: Store, config: Settings, email: str, password: str,
+          now: float | None = None) -> Session:
+    throttle, now = config.login_throttle, time.time() if now is None else now
     try:
-        found = store.find_login(normalize_email(email))
+        email = normalize_email(email)
     except InvalidEmail:
-        found = None  # answered exactly like an unknown address
-    user, password_hash = found or (None, None)
+        email = trim(email).lower()  # answered exactly like an unknown address
+    window = throttle.window(now)
+    failures, locked_until = store.login_throttle_state(email, window)
+    throttle.check(locked_until, now)
+    user, password_hash = store.find_login(email) or (None, None)
     if not security.check_password(password, password_hash, config.bcrypt_rounds):
+        if throttle.locks_after(store.count_login_failure(email, window, throttle.forget_after(now))):
+            store.lock_login(email, throttle.lock_until(now), throttle.forget_after(now))
         raise InvalidCredentials("Email or password is incorrect.")
+    if failures:
+        store.clear_login_failures(email, window)
     return _session(config, activate_invitations(store, user))
 
 

@@ -8,7 +8,7 @@ from ..domain import loans
 from ..domain.ach import AchDetails
 from ..domain.errors import AccessDenied, InvalidToken, LoanNotFound, StoreUnavailable
 from ..domain.loans import Invitation, Loan, LoanApplication, Participant
-from ..store import Page, Store
+from ..store import AchVault, Page, Store
 from ..store.dynamo import Contention, Membership
 from . import new_id, utc_now
 from .accounts import current_user
@@ -75,17 +75,21 @@ def pending_invitations(store: Store, user_id: str, limit: int, cursor: str | No
     return page
 
 
-def accept_loan(store: Store, user_id: str, loan_id: str, ach: AchDetails) -> loans.Funding:
+def accept_loan(store: Store, vault: AchVault, user_id: str, loan_id: str,
+                ach: AchDetails) -> loans.Funding:
     """Fund the loan with the caller's contribution (or what remains of the loan).
 
     Each attempt reads once and writes once; a lost race re-reads, so the answer always
-    reflects the loan as it was when the write succeeded or the refusal was decided.
+    reflects the loan as it was when the write succeeded or the refusal was decided. The
+    bank numbers are sealed once, and only when there is something to write.
     """
+    sealed_numbers = None
     for attempt in range(MAX_ACCEPT_ATTEMPTS):
         found = _membership(store, user_id, loan_id)
         funding = loans.accept(found.loan, found.participant, utc_now())
+        sealed_numbers = sealed_numbers or vault.seal(ach, user_id, loan_id)
         try:
-            store.record_acceptance(found.loan, funding, ach)
+            store.record_acceptance(found.loan, funding, ach, sealed_numbers)
             return funding
         except Contention:
             # Jitter spreads the re-reads of lenders who lost the same race.

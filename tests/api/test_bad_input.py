@@ -165,11 +165,11 @@ REGISTER_CASES = body_cases() + [
     Case("name-70000-chars-over-size-limit", lambda g, c: setting(g, "n" * 70_000, "name"), 413, "PAYLOAD_TOO_LARGE"),
     Case("password-7-chars", lambda g, c: setting(g, "x" * 7, "password")),
     Case("password-129-chars", lambda g, c: setting(g, "x" * 129, "password")),
-    Case("email-not-an-email", lambda g, c: setting(g, "not-an-email", "email")),
+    Case("email-not-an-email", lambda g, c: setting(g, "not-an-email", "email"), code="INVALID_EMAIL"),
     Case("email-no-dot-in-domain", lambda g, c: setting(g, "a@b", "email"), code="INVALID_EMAIL"),
-    Case("email-with-space", lambda g, c: setting(g, "a b@example.com", "email")),
-    Case("email-two-ats", lambda g, c: setting(g, "a@@example.com", "email")),
-    Case("email-255-chars", lambda g, c: setting(g, "a" * 243 + "@example.com", "email")),
+    Case("email-with-space", lambda g, c: setting(g, "a b@example.com", "email"), code="INVALID_EMAIL"),
+    Case("email-two-ats", lambda g, c: setting(g, "a@@example.com", "email"), code="INVALID_EMAIL"),
+    Case("email-255-chars", lambda g, c: setting(g, "a" * 243 + "@example.com", "email"), code="INVALID_EMAIL"),
     Case("NaN-literal", lambda g, c: with_literal(g, "NaN", "name")),
 ]
 
@@ -283,7 +283,7 @@ LOAN_CASES = body_cases() + amount_cases("amount", "amount") + amount_cases(
     Case("description-2001-chars", lambda g, c: setting(g, "d" * 2001, "description")),
     Case("description-100000-chars", lambda g, c: setting(g, "d" * 100_000, "description"), 413, "PAYLOAD_TOO_LARGE"),
     # lender emails
-    Case("lender-email-not-an-email", lambda g, c: setting(g, "not-an-email", "lenders", 0, "email")),
+    Case("lender-email-not-an-email", lambda g, c: setting(g, "not-an-email", "lenders", 0, "email"), code="INVALID_EMAIL"),
     Case("lender-email-no-dot-in-domain", lambda g, c: setting(g, "a@b", "lenders", 0, "email"), code="INVALID_EMAIL"),
     Case("duplicate-lender-emails",
          lambda g, c: setting(g, [{"email": c.lender, "contribution_amount": 500}] * 2, "lenders")),

@@ -69,3 +69,19 @@ def test_round_trips_per_operation_and_no_scan(api, register, calls):
 
     assert "Scan" not in everything
     assert set(everything) <= {"GetItem", "Query", "BatchGetItem", "TransactWriteItems", "PutItem"}
+
+
+def test_every_transaction_carries_an_idempotency_token(register, store):
+    tokens: list = []
+
+    def record(params, **_):
+        tokens.append(params.get("ClientRequestToken"))
+
+    store.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", record)
+    try:
+        borrower, lender = register("borrower"), register("lender")
+        loan = borrower.create_loan([(lender.email, 100)], amount=100)
+        assert lender.accept(loan["loan_id"]).status_code == 200
+    finally:
+        store.client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
+    assert len(tokens) == 4 and all(tokens) and len(set(tokens)) == 4  # 2 registrations, create, accept

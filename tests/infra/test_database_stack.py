@@ -132,7 +132,15 @@ def test_stack_outputs_name_and_arn_of_every_table(aws: LocalAws, local_outputs:
         name = f"marketplace-local-{suffix}"
         expected[f"{logical_id}Name"] = name
         expected[f"{logical_id}Arn"] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}"
+    key_arn = local_outputs.pop("AchDetailsKeyArn")
+    assert key_arn.startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    expected["AchDetailsKeyArn"] = key_arn
+    expected["AchDetailsKeyAlias"] = "alias/marketplace-local-ach"
+    local_outputs["AchDetailsKeyArn"] = key_arn
     assert local_outputs == expected
+    # The alias the service uses by default resolves to that key.
+    kms = client("kms", aws.endpoint_url)
+    assert kms.describe_key(KeyId="alias/marketplace-local-ach")["KeyMetadata"]["Arn"] == key_arn
 
     exports = client("cloudformation", aws.endpoint_url).list_exports()["Exports"]
     stack_exports = {
@@ -355,3 +363,18 @@ def test_serve_aws_command_deploys_and_stops_on_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_retried_transaction_with_the_same_token_replays_its_success(aws: LocalAws, local_outputs: dict[str, str]) -> None:
+    """As DynamoDB does: a client retry after a lost response must not fail on its own write."""
+    dynamodb = client("dynamodb", aws.endpoint_url)
+    key = {"user_id": {"S": f"token-test-{uuid.uuid4()}"}}
+    request = {
+        "TransactItems": [{"Put": {"TableName": local_outputs["UsersTableName"], "Item": key,
+                                   "ConditionExpression": "attribute_not_exists(user_id)"}}],
+        "ClientRequestToken": str(uuid.uuid4()),
+    }
+    dynamodb.transact_write_items(**request)
+    dynamodb.transact_write_items(**request)  # replayed, not re-run
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(**{**request, "ClientRequestToken": str(uuid.uuid4())})

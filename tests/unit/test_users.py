@@ -3,7 +3,9 @@
 import pytest
 
 from service.domain.errors import InvalidEmail, InvalidInput
-from service.domain.users import ACTIVE_LENDER, BORROWER_ONLY, User, clean_name, normalize_email
+from service.domain.users import (
+    ACTIVE_LENDER, BORROWER_ONLY, EMAIL_PATTERN, NOT_BLANK_PATTERN, User, clean_name, normalize_email,
+)
 
 
 @pytest.mark.parametrize(
@@ -12,7 +14,8 @@ from service.domain.users import ACTIVE_LENDER, BORROWER_ONLY, User, clean_name,
         ("ada@example.com", "ada@example.com"),
         ("Ada@Example.COM", "ada@example.com"),
         ("ADA.LOVELACE+loans@EXAMPLE.co.uk", "ada.lovelace+loans@example.co.uk"),
-        ("Ünïcode@Example.com", "ünïcode@example.com"),
+        (" ada@example.com\n", "ada@example.com"),
+        ("o'neil{1}@x-y.example.museum", "o'neil{1}@x-y.example.museum"),
     ],
 )
 def test_normalize_email_lower_cases(raw, normalized):
@@ -22,15 +25,23 @@ def test_normalize_email_lower_cases(raw, normalized):
 @pytest.mark.parametrize(
     "raw",
     ["a@b", "no-at-sign", "a b@c.com", "", "@example.com", "ada@", "ada@@example.com",
-     " ada@example.com", "ada@example.com.", "ada@localhost", "ada@exa mple.com"],
+     "ada@example.com.", "ada@localhost", "ada@exa mple.com", "Ünïcode@example.com",
+     ".ada@example.com", "ada..l@example.com", "ada@-x.example.com", "ada@example.c0m",
+     "a" * 250 + "@example.com", "a" * 65 + "@example.com"],
 )
 def test_normalize_email_rejects_invalid(raw):
     with pytest.raises(InvalidEmail) as caught:
         normalize_email(raw)
     assert isinstance(caught.value, InvalidInput)
     assert caught.value.code == "INVALID_EMAIL"
-    assert caught.value.details == {"email": raw}
-    assert caught.value.message.startswith(f"'{raw}' is not a valid email address")
+    assert caught.value.details == {"email": raw[:254]}
+    assert caught.value.message == f"'{raw[:254]}' is not a valid email address."
+
+
+def test_the_email_rule_is_the_contracts_pattern():
+    from service.routing import load_spec
+
+    assert load_spec()["components"]["schemas"]["Email"]["pattern"] == EMAIL_PATTERN
 
 
 @pytest.mark.parametrize(
@@ -59,3 +70,17 @@ def test_user_type():
     assert user.user_type == BORROWER_ONLY == "BORROWER_ONLY"
     assert User(**{**user.__dict__, "is_borrower": True}).user_type == BORROWER_ONLY
     assert User(**{**user.__dict__, "is_lender": True}).user_type == ACTIVE_LENDER == "ACTIVE_LENDER"
+
+
+def test_blank_means_what_the_contracts_pattern_means():
+    """ECMAScript's white space, not Python's: U+001D is a character, not a blank."""
+    from service.routing import load_spec
+
+    schemas = load_spec()["components"]["schemas"]
+    for schema, field in [("RegisterRequest", "name"), ("CreateLoanRequest", "purpose"),
+                          ("AcceptLoanRequest", "bank_name")]:
+        assert schemas[schema]["properties"][field]["pattern"] == NOT_BLANK_PATTERN
+    assert clean_name("\x1d") == "\x1d"
+    assert clean_name("\u3000Ada\ufeff") == "Ada"
+    with pytest.raises(InvalidInput):
+        clean_name("\u2003\u00a0\t")
