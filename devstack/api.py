@@ -43,7 +43,9 @@ class BackgroundServer:
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(128)
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False)
+        )
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
@@ -99,4 +101,4 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
             print(f"  Demo logins (password '{DEMO_PASSWORD}'): "
                   + ", ".join(email for _, email in DEMO_USERS.values()))
         print("Press Ctrl-C to stop.\n", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off", server_header=False)

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import re
 import time
 from functools import cache
 
@@ -14,6 +15,8 @@ from .context import settings
 from .domain.errors import InvalidToken
 
 ALGORITHM = "HS256"
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 # A fixed, public key: it only stops the pre-hash from matching bare SHA-256 hashes of the
 # same password leaked elsewhere ("hash shucking"); bcrypt's salt does the rest.
@@ -62,6 +65,8 @@ def issue_token(config: Settings, user_id: str, roles: dict[str, bool]) -> str:
 
 def decode_token(config: Settings, token: str) -> dict:
     """The verified claims of `token`, or `InvalidToken`."""
+    if not _COMPACT_JWS.fullmatch(token):  # one spelling per token: no padding, no junk
+        raise InvalidToken("The bearer token is not valid.")
     try:
         header = jwt.get_unverified_header(token)
         key = config.verification_keys.get(header.get("kid"))
@@ -75,7 +80,7 @@ def decode_token(config: Settings, token: str) -> dict:
         raise InvalidToken("The bearer token has expired.") from None
     except jwt.InvalidTokenError:
         raise InvalidToken("The bearer token is not valid.") from None
-    if not isinstance(claims.get("sub"), str):
+    if not isinstance(claims.get("sub"), str) or not _USER_ID.fullmatch(claims["sub"]):
         raise InvalidToken("The bearer token is not valid.")
     return claims
 

@@ -4,7 +4,8 @@ Connexion's own validator parses numbers as floats, so `multipleOf: 0.01` misjud
 amounts such as 0.07 (0.07 / 0.01 is 7.000000000000001); it lets `NaN` and `Infinity`
 through; it answers a body that is not UTF-8 with a 500; and it treats a body sent
 without `Content-Length` (chunked, or from some gateways) as missing. This validator
-parses numbers as `Decimal`, refuses the non-finite constants, answers undecodable bodies
+parses numbers as `Decimal` (and refuses absurd literals), refuses the non-finite constants
+and strings that are not valid Unicode, answers undecodable bodies
 with a 400, measures bodies that arrive without a length, and refuses a body with no
 Content-Type. Its messages name the field
 and the rule, and never echo a large value back.
@@ -97,6 +98,39 @@ def _refuse_constant(name: str) -> t.NoReturn:
     raise BadRequestProblem(detail=f"'{name}' is not a valid JSON number.")
 
 
+# No figure in this API needs more; bounding literals keeps exact arithmetic cheap
+# (1e2000000 would otherwise cost seconds of CPU) and big integers within Python's limits.
+MAX_NUMBER_CHARS = 40
+MAX_EXPONENT = 40
+
+
+def _number(text: str) -> Decimal | int:
+    """A JSON number literal, parsed exactly, or a 400 if it is absurdly long or large."""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise BadRequestProblem(detail=f"Numbers may have at most {MAX_NUMBER_CHARS} characters.")
+    number = Decimal(text)
+    if abs(number.adjusted()) > MAX_EXPONENT:
+        raise BadRequestProblem(detail="A number in the body is out of range.")
+    return number if any(c in text for c in ".eE") else int(text)
+
+
+def _check_text(value: t.Any) -> None:
+    """JSON can escape lone surrogates (\\ud800), which are not text: refuse them here rather
+    than fail later when they are hashed or stored."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequestProblem(detail="Strings must be valid Unicode text.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
 def _error_order(error: ValidationError) -> tuple:
     """Report the shallowest error first, so the message names the field the client sent."""
     return (len(error.absolute_path), str(error.absolute_path))
@@ -120,11 +154,13 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
         if not text:
             return None
         try:
-            return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+            body = json.loads(text, parse_float=_number, parse_int=_number, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise BadRequestProblem(detail=f"The body is not valid JSON: {exc}") from None
         except RecursionError:
             raise BadRequestProblem(detail="The body is nested too deeply.") from None
+        _check_text(body)
+        return body
 
     def _validate(self, body: t.Any) -> None:
         if body is None:

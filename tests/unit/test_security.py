@@ -23,6 +23,9 @@ OTHER_SECRET = "y" * 40
 ROUNDS = 4
 
 
+USER_ID = "3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"
+
+
 @pytest.fixture
 def config() -> Settings:
     return Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, bcrypt_rounds=ROUNDS)
@@ -31,7 +34,7 @@ def config() -> Settings:
 def claims(**overrides) -> dict:
     now = int(time.time())
     values = {
-        "sub": "user-1",
+        "sub": USER_ID,
         "iss": "lending-marketplace",
         "aud": "lending-marketplace-api",
         "iat": now,
@@ -111,12 +114,12 @@ def test_check_password_without_a_hash_is_false(password_hash):
 
 def test_issue_and_decode_round_trip(config):
     before = int(time.time())
-    token = issue_token(config, "user-1", {"borrower": True, "lender": False})
+    token = issue_token(config, USER_ID, {"borrower": True, "lender": False})
     after = int(time.time())
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "HS256", "typ": "JWT", "kid": "v1"}
     decoded = decode_token(config, token)
-    assert decoded["sub"] == "user-1"
+    assert decoded["sub"] == USER_ID
     assert decoded["iss"] == "lending-marketplace"
     assert decoded["aud"] == "lending-marketplace-api"
     assert decoded["roles"] == ["borrower"]
@@ -129,7 +132,7 @@ def test_issue_and_decode_round_trip(config):
 def test_issued_token_respects_ttl_and_key_id():
     config = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="k7",
                       token_ttl_seconds=120, bcrypt_rounds=ROUNDS)
-    token = issue_token(config, "user-2", {"borrower": True, "lender": True})
+    token = issue_token(config, USER_ID, {"borrower": True, "lender": True})
     assert jwt.get_unverified_header(token)["kid"] == "k7"
     decoded = decode_token(config, token)
     assert decoded["exp"] - decoded["iat"] == 120
@@ -137,7 +140,7 @@ def test_issued_token_respects_ttl_and_key_id():
 
 
 def test_hand_signed_valid_token_is_accepted(config):
-    assert decode_token(config, sign(claims()))["sub"] == "user-1"
+    assert decode_token(config, sign(claims()))["sub"] == USER_ID
 
 
 # -- tokens: rejections --------------------------------------------------------------------
@@ -170,7 +173,7 @@ def test_tampered_payload(config):
 def test_alg_none(config):
     token = b64url({"alg": "none", "typ": "JWT", "kid": "v1"}) + "." + b64url(claims()) + "."
     # PyJWT itself would read it (unverified); the service must not.
-    assert jwt.decode(token, options={"verify_signature": False})["sub"] == "user-1"
+    assert jwt.decode(token, options={"verify_signature": False})["sub"] == USER_ID
     rejected(config, token)
 
 
@@ -201,7 +204,7 @@ def test_missing_required_claim(config, claim):
     rejected(config, sign(claims(**{claim: None})))
 
 
-@pytest.mark.parametrize("sub", [123, None, ["user-1"]])
+@pytest.mark.parametrize("sub", [123, None, [USER_ID]])
 def test_non_string_subject(config, sub):
     payload = claims()
     payload["sub"] = sub
@@ -229,11 +232,11 @@ def test_garbage(config, token):
 def test_previous_key_still_verifies_after_rotation():
     old = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="v1",
                    bcrypt_rounds=ROUNDS)
-    old_token = issue_token(old, "user-1", {"borrower": True})
+    old_token = issue_token(old, USER_ID, {"borrower": True})
     rotated = Settings(tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET, jwt_key_id="v2",
                        jwt_previous_keys={"v1": SECRET}, bcrypt_rounds=ROUNDS)
-    assert decode_token(rotated, old_token)["sub"] == "user-1"
-    new_token = issue_token(rotated, "user-3", {})
+    assert decode_token(rotated, old_token)["sub"] == USER_ID
+    new_token = issue_token(rotated, USER_ID, {})
     assert jwt.get_unverified_header(new_token)["kid"] == "v2"
     assert decode_token(rotated, new_token)["roles"] == []
     # The old deployment does not know v2.
@@ -260,3 +263,15 @@ def test_cursor_key_is_derived_from_and_rotates_with_the_secret(config):
     assert key == cursor_key(Settings(tables=TableNames.with_prefix("other"), jwt_secret=SECRET))
     assert key != cursor_key(Settings(tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET))
     assert SECRET.encode() not in key
+
+
+@pytest.mark.parametrize("subject", ["", "not-a-user-id", "email#ada@example.com", "3F1C9A9E-5B1E-4C8E-9A57-0D6F2B1E7C11"])
+def test_a_subject_that_is_not_a_user_id_is_refused(config, subject):
+    rejected(config, sign(claims(sub=subject)))
+
+
+@pytest.mark.parametrize("suffix", ["=", "==", " ", ".x"])
+def test_a_token_has_one_spelling(config, suffix):
+    token = sign(claims())
+    decode_token(config, token)
+    rejected(config, token + suffix)
