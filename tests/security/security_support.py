@@ -12,7 +12,7 @@ import bcrypt
 import httpx
 import pytest
 
-from conftest import ERROR_KEYS
+from conftest import ERROR_KEYS, Account, unique_email
 from service.context import settings
 
 
@@ -21,6 +21,16 @@ def client(base_url):
     """One HTTP client for a whole module, so module-scoped accounts can share it."""
     with httpx.Client(base_url=base_url, timeout=60) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def borrower(client):
+    return Account(client, "Borrower", unique_email("borrower"))
+
+
+@pytest.fixture(scope="module")
+def lender(client):
+    return Account(client, "Lender", unique_email("lender"))
 
 
 # -- tokens --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import ACH, Account, assert_error, table_counts, unique_email
-from security_support import client  # noqa: F401
+from security_support import borrower, client, lender  # noqa: F401 (fixtures)
 
 JSON = {"Content-Type": "application/json"}
 
@@ -19,16 +19,6 @@ INVALID_UTF8 = {
     "truncated-sequence": b"ab\xe2\x82",
     "invalid-start-bytes": b"\xff\xfe",
 }
-
-
-@pytest.fixture(scope="module")
-def borrower(client):
-    return Account(client, "Borrower", unique_email("borrower"))
-
-
-@pytest.fixture(scope="module")
-def lender(client):
-    return Account(client, "Lender", unique_email("lender"))
 
 
 def raw_json(template: dict, field: str, raw: bytes) -> bytes:

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from conftest import ACH, PASSWORD, Account, assert_error, unique_email
-from security_support import client, json_content_type  # noqa: F401
+from security_support import borrower, client, json_content_type, lender  # noqa: F401 (fixtures)
 
 PAYLOADS = {
     "sql": "' OR 1=1 --",
@@ -36,16 +36,6 @@ def expected(payload: str) -> str:
     """What the server keeps: the value with surrounding ASCII white space removed (every
     payload here only has ASCII white space at its ends, which every notion of trim removes)."""
     return payload.strip(" \t\r\n")
-
-
-@pytest.fixture(scope="module")
-def borrower(client):
-    return Account(client, "Borrower", unique_email("borrower"))
-
-
-@pytest.fixture(scope="module")
-def lender(client):
-    return Account(client, "Lender", unique_email("lender"))
 
 
 def assert_json(response, status: int) -> dict:

@@ -8,20 +8,10 @@ import uuid
 import pytest
 
 from conftest import ACH, PASSWORD, Account, assert_error, table_counts, unique_email
-from security_support import client  # noqa: F401
+from security_support import borrower, client, lender  # noqa: F401 (fixtures)
 
 SOMEONE_ELSE = str(uuid.uuid4())
 A_TIMESTAMP = "2020-01-01T00:00:00.000000Z"
-
-
-@pytest.fixture(scope="module")
-def borrower(client):
-    return Account(client, "Borrower", unique_email("borrower"))
-
-
-@pytest.fixture(scope="module")
-def lender(client):
-    return Account(client, "Lender", unique_email("lender"))
 
 
 def loan_body(lender_email: str, **extra) -> dict:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import ACH, PASSWORD, Account, assert_error, table_counts, unique_email
-from security_support import bcrypt_calls, client  # noqa: F401 (fixtures)
+from security_support import bcrypt_calls, borrower, client, lender  # noqa: F401 (fixtures)
 from service.context import settings
 
 JSON = {"Content-Type": "application/json"}
@@ -17,16 +17,6 @@ JSON = {"Content-Type": "application/json"}
 @pytest.fixture(scope="module")
 def limit() -> int:
     return settings().max_body_bytes
-
-
-@pytest.fixture(scope="module")
-def borrower(client):
-    return Account(client, "Borrower", unique_email("borrower"))
-
-
-@pytest.fixture(scope="module")
-def lender(client):
-    return Account(client, "Lender", unique_email("lender"))
 
 
 def padded(body: dict, size: int) -> bytes:
