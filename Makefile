@@ -34,5 +34,66 @@ fuzz: $(STAMP)
 stubs: $(STAMP)
 	$(BIN)/python -m tools.stub_handlers
 
+# --- Load test and benchmark (README, "Load testing"; BENCHMARKS.md) ------------------------
+USERS      ?= 60
+SPAWN_RATE ?= 20
+DURATION   ?= 60s
+MAX_FAILURE_RATE ?= 0.01
+MAX_P95_MS ?= 0
+WORKERS    ?= 2
+
+.PHONY: load bench
+
+## Locust, headless, against a local stack (1 moto process, WORKERS API workers) or HOST=https://…; then the funding invariants.
+load: $(STAMP)
+	$(BIN)/python -m loadtests $(if $(HOST),--host $(HOST),) --users $(USERS) --spawn-rate $(SPAWN_RATE) \
+		--duration $(DURATION) --max-failure-rate $(MAX_FAILURE_RATE) --max-p95-ms $(MAX_P95_MS) --workers $(WORKERS)
+
+## Accept throughput and latency vs a no-framework baseline, store calls per operation, bcrypt's share; then cold start.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench --workers $(WORKERS)
+	@if [ -f benchmarks/cold_start.py ]; then $(BIN)/python benchmarks/cold_start.py; fi
+
+# --- Lambda: artifact, deployment, cold start ------------------------------------------------
+STAGE   ?= dev
+PROJECT ?= marketplace
+AWS     ?= aws
+JWT_SECRET_PARAMETER ?= /$(PROJECT)/$(STAGE)/jwt-secret
+CORS_ALLOWED_ORIGINS ?=
+ARTIFACT_BUCKET ?=
+
+.PHONY: package routes deploy bench-cold
+
+## Build build/lambda.zip: the service and its runtime dependencies, installed for Lambda (python3.11, x86_64).
+package: $(STAMP)
+	$(BIN)/python -m tools.package_lambda
+
+## Rewrite the API Gateway routes of infra/application.yaml from openapi.yaml.
+routes: $(STAMP)
+	$(BIN)/python -m tools.gateway_routes
+
+## Deploy STAGE=dev|staging|prod to AWS: the database stack, then the application stack (README, "Deploy").
+deploy: $(STAMP)
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "ARTIFACT_BUCKET is not set: the S3 bucket for the Lambda artifact (README, Deploy)." >&2; exit 2; }
+	@command -v $(firstword $(AWS)) >/dev/null || { echo "The AWS CLI ($(firstword $(AWS))) is not installed (README, Deploy)." >&2; exit 2; }
+	$(BIN)/python -m tools.package_lambda
+	$(AWS) cloudformation deploy --stack-name $(PROJECT)-$(STAGE)-database \
+		--template-file infra/database.yaml --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) ProjectName=$(PROJECT)
+	$(AWS) cloudformation package --template-file infra/application.yaml \
+		--s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(PROJECT)/$(STAGE) \
+		--output-template-file build/application.packaged.yaml
+	$(AWS) cloudformation deploy --stack-name $(PROJECT)-$(STAGE)-api \
+		--template-file build/application.packaged.yaml --no-fail-on-empty-changeset \
+		--s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(PROJECT)/$(STAGE) --capabilities CAPABILITY_IAM \
+		--parameter-overrides Stage=$(STAGE) ProjectName=$(PROJECT) \
+		JwtSecretParameterName=$(JWT_SECRET_PARAMETER) "CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS)"
+	$(AWS) cloudformation describe-stacks --stack-name $(PROJECT)-$(STAGE)-api \
+		--query "Stacks[0].Outputs" --output table
+
+## Cold start of the packaged handler: init, first request and warm latency per operation (BENCH_ARGS=--runs 9 ...).
+bench-cold: package
+	$(BIN)/python benchmarks/cold_start.py --artifact build/lambda $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache results build *.egg-info

@@ -10,7 +10,7 @@ from .config import Settings
 from .errors import register_error_handlers
 from .logs import configure_logging
 from .middleware import CorsMiddleware, RequestContextMiddleware
-from .routing import SPEC_PATH, handler_name
+from .routing import SPEC_PATH, handler_name, load_spec
 from .security import cursor_key
 from .store import AchVault, Store
 from .validation import ConciseParameterValidator, ExactJSONBodyValidator, ExactJSONResponseValidator
@@ -30,7 +30,7 @@ def create_app(config: Settings | None = None, store: Store | None = None) -> As
 
     app = AsyncApp(__name__, specification_dir=SPEC_PATH.parent)
     app.add_api(
-        SPEC_PATH.name,
+        load_spec(),  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
         resolver=TagResolver(),
         strict_validation=True,
         validate_responses=config.validate_responses,

@@ -28,9 +28,11 @@ def borrower_figures(loans: list[Loan]) -> dict:
     }
 
 
-def lender_figures(participations: list[Participant]) -> dict:
+def lender_figures(participations: list[Participant], funded_loans: set[str] = frozenset()) -> dict:
+    """`funded_loans`: ids of loans others have fully funded, whose invitations can no longer
+    be accepted and so are not pending for this lender."""
     accepted = [p for p in participations if p.status == ACCEPTED]
-    pending = [p for p in participations if p.status == PENDING]
+    pending = [p for p in participations if p.status == PENDING and p.loan_id not in funded_loans]
     return {
         "invitation_count": len(participations),
         "pending_invitations": len(pending),

@@ -224,6 +224,11 @@ def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
     )
 
 
+def funded_total(participants: list[Participant]) -> Decimal:
+    """What the accepted participants funded: always the loan's `total_funded`."""
+    return sum((p.funded_amount for p in participants if p.status == ACCEPTED), ZERO)
+
+
 def can_view(loan: Loan, user_id: str, participant: Participant | None) -> bool:
     """Only the borrower and the lenders invited to a loan may see it."""
     return loan.borrower_id == user_id or participant is not None

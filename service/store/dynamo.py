@@ -225,6 +225,11 @@ class Store:
         )
 
     @_store_errors
+    def loans_by_id(self, loan_ids: set[str]) -> list[Loan]:
+        keys = [{"loan_id": loan_id} for loan_id in sorted(loan_ids)]
+        return [items.to_loan(i) for i in self._batch_get({self.names.loans: keys})[self.names.loans]]
+
+    @_store_errors
     def participants_of(self, loan_id: str) -> list[Participant]:
         return [
             items.to_participant(i)
@@ -276,8 +281,10 @@ class Store:
         })
         user = found[self.names.users]
         loans = {i["loan_id"]: items.to_loan(i) for i in found[self.names.loans]}
+        # Invitations to loans others have fully funded can no longer be accepted.
         page = Page(
-            [(p, loans[p.loan_id]) for p in participations if p.loan_id in loans],
+            [(p, loans[p.loan_id]) for p in participations
+             if p.loan_id in loans and loans[p.loan_id].status == PENDING],
             self._cursors.encode(response.get("LastEvaluatedKey"), scope),
         )
         return (items.to_user(user[0]) if user else None), page

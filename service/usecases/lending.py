@@ -16,6 +16,7 @@ from .accounts import current_user
 # Every lost race means another acceptance succeeded, and a loan takes at most 40, so this
 # bound is only reached under pathological contention (then: DATABASE_ERROR, safe to retry).
 MAX_ACCEPT_ATTEMPTS = 40
+MAX_SNAPSHOT_READS = 10
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,20 @@ def get_loan(store: Store, user_id: str, loan_id: str) -> LoanView:
     if not loans.can_view(found.loan, user_id, found.participant):
         raise AccessDenied("You do not have access to this loan.")
     if found.loan.borrower_id == user_id:
-        return LoanView(found.loan, store.participants_of(loan_id))
+        return _borrower_view(store, found.loan)
     return LoanView(found.loan, [found.participant])
+
+
+def _borrower_view(store: Store, loan: Loan) -> LoanView:
+    """The loan and its participants as one snapshot. They are two reads, and an acceptance
+    can land between them; it writes both in one transaction, so re-reading until they
+    agree gives a view that existed."""
+    for _ in range(MAX_SNAPSHOT_READS):
+        participants = store.participants_of(loan.loan_id)
+        if loans.funded_total(participants) == loan.total_funded:
+            return LoanView(loan, participants)
+        loan = store.loans_by_id({loan.loan_id})[0]
+    raise StoreUnavailable("The loan is too busy right now; please retry.")
 
 
 def my_loans(store: Store, user_id: str, limit: int, cursor: str | None) -> Page:

@@ -65,6 +65,10 @@ def test_thirty_lenders_race_for_an_oversubscribed_loan(base_url, register, stor
     assert winner.accept(loan["loan_id"]).json()["error"] == "ALREADY_ACCEPTED"
     assert loser.accept(loan["loan_id"]).json()["error"] == "LOAN_FULLY_FUNDED"
     assert borrower.get(f"/loans/{loan['loan_id']}").json() == final
+    # A loan others funded is no longer pending for the lenders who lost the race.
+    assert loser.get("/lender/pending").json()["items"] == []
+    lender_figures = loser.get("/user/dashboard").json()["lender"]
+    assert (lender_figures["pending_invitations"], lender_figures["pending_commitment"]) == (0, 0)
 
 
 def test_the_same_lender_accepting_twice_at_once_funds_once(base_url, register):
@@ -90,3 +94,21 @@ def test_concurrent_registrations_of_one_email_create_one_account(base_url, api)
     assert profile.json()["user_id"] == winner["user"]["user_id"]
     login = api.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert login.json()["user"]["user_id"] == winner["user"]["user_id"]
+
+
+def test_the_borrower_never_sees_a_torn_loan_during_a_race(base_url, register):
+    borrower = register("borrower")
+    lenders = [register(f"racer{i}") for i in range(12)]
+    loan = borrower.create_loan([(lender.email, 50) for lender in lenders], amount=400)
+    path = f"/loans/{loan['loan_id']}"
+    accepts = [("PUT", f"/lender/accept/{loan['loan_id']}", lender.headers, ACH) for lender in lenders]
+    reads = [("GET", path, borrower.headers, None)] * 12
+
+    responses = _race(base_url, [request for pair in zip(accepts, reads) for request in pair])
+
+    views = [r.json() for r in responses if r.request.method == "GET"]
+    assert len(views) == 12 and all(r.status_code == 200 for r in responses if r.request.method == "GET")
+    for view in views:
+        funded = sum(Decimal(str(p["funded_amount"])) for p in view["participants"] if p["status"] == "ACCEPTED")
+        assert funded == Decimal(str(view["total_funded"])), view
+        assert (view["status"] == "ACTIVE") == (view["total_funded"] == 400)

@@ -98,3 +98,12 @@ def test_lender_figures_only_pending_participations():
         "invitation_count": "2", "pending_invitations": "2", "accepted_count": "0",
         "pending_commitment": "100.01", "total_funded": "0.00", "expected_interest": "0.00",
     }
+
+
+def test_invitations_to_loans_others_funded_are_not_pending():
+    still_open = participation("100.00", PENDING)
+    lost_race = Participant(**{**still_open.__dict__, "loan_id": "funded-by-others",
+                               "contribution_amount": D("900.00")})
+    figures = lender_figures([still_open, lost_race], funded_loans={"funded-by-others"})
+    assert (figures["invitation_count"], figures["pending_invitations"]) == (2, 1)
+    assert figures["pending_commitment"] == D("100.00")

@@ -1,0 +1,62 @@
+"""Test data for the load scenarios: accounts, loan requests and ACH details, all made
+through the API by the run itself. No Locust imports here, so the benchmark can share it."""
+
+from __future__ import annotations
+
+import random
+from decimal import ROUND_UP, Decimal
+
+PASSWORD = "load-test-password-1"
+ACH = {
+    "bank_name": "First Example Bank",
+    "account_type": "checking",
+    "routing_number": "011000015",  # a valid ABA checksum
+    "account_number": "000123456789",
+}
+MAX_LENDERS_PER_LOAN = 40  # the contract's maxItems
+CENT = Decimal("0.01")
+
+
+def lender_email(run_id: str, index: int) -> str:
+    """The pool is deterministic per run id, so several Locust processes given the same
+    `--run-id` agree on it."""
+    return f"lender-{run_id}-{index:04d}@loadtest.example.com"
+
+
+def borrower_email(run_id: str, index: int, salt: str) -> str:
+    return f"borrower-{run_id}-{index:04d}-{salt}@loadtest.example.com"
+
+
+def cents(value: Decimal) -> float:
+    """A JSON number with at most two decimals (repr of n/100 is exact to the cent)."""
+    return float(value.quantize(CENT))
+
+
+def loan_request(pool: list[str], lenders_per_loan: int, oversubscription: float,
+                 rng: random.Random | None = None) -> tuple[dict, Decimal]:
+    """A loan inviting a random subset of the lender pool whose contributions add up to
+    about `oversubscription` × the amount (never less than the amount): more lenders than
+    the loan needs, so acceptances race and some end partially filled or refused."""
+    rng = rng or random.Random()
+    amount = Decimal(rng.randrange(50_000, 500_000)) / 100  # 500.00 .. 4999.99
+    k = min(len(pool), lenders_per_loan, MAX_LENDERS_PER_LOAN)
+    k = rng.randint(max(1, k // 2), k)
+    emails = rng.sample(pool, k)
+    base = amount * Decimal(str(oversubscription)) / k
+    contributions = [
+        max(CENT, (base * Decimal(str(rng.uniform(0.5, 1.5)))).quantize(CENT)) for _ in emails
+    ]
+    shortfall = amount - sum(contributions)
+    if shortfall > 0:
+        contributions[0] = (contributions[0] + shortfall).quantize(CENT, ROUND_UP)
+    body = {
+        "amount": cents(amount),
+        "interest_rate": cents(Decimal(rng.randrange(100, 1500)) / 100),
+        "term": f"{rng.choice([3, 6, 12, 24, 36])} months",
+        "purpose": "Load test",
+        "description": "Created by the load test run.",
+        "lenders": [
+            {"email": email, "contribution_amount": cents(c)} for email, c in zip(emails, contributions)
+        ],
+    }
+    return body, amount

@@ -1,0 +1,495 @@
+"""The application template (`infra/application.yaml`): linted, then created with the database
+stack through moto's CloudFormation API, packaged the way `make deploy` packages it; its
+routes, functions, roles and outputs read back from what moto created; and the Lambda handler,
+configured from the deployed functions' own environment, run against the stack's tables.
+
+The roles are checked against evidence: every operation of the spec runs through the handler
+while its DynamoDB calls are recorded, and each function's role must allow exactly the actions
+(on exactly the tables and indexes) that the operations routed to it make.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file
+
+from devstack.apigateway import invoke, lambda_handler_module, rest_event
+from devstack.application import APPLICATION_TEMPLATE, deploy_application_stack, load_template, unsupported_types
+from devstack.aws import client, deploy_database_stack
+from service.config import TableNames
+from service.routing import load_spec, spec_operations
+from tools import gateway_routes
+from tools.package_lambda import PLATFORM
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT, STAGE = "marketplace", "dev"
+SECRET_PARAMETER = f"/{PROJECT}/{STAGE}/jwt-secret"
+ORIGINS = "https://app.example.com,https://admin.example.com"
+TAGS = ["auth", "loans", "lender", "user", "health"]
+PASSWORD = "correct horse battery staple"
+ACH = {"bank_name": "First Example Bank", "account_type": "checking",
+       "routing_number": "011000015", "account_number": "000123456789"}
+# What moto's CloudFormation does not implement; cfn-lint and the static tests cover them.
+NOT_IN_MOTO = {"AWS::ApiGateway::Stage", "AWS::ApiGateway::GatewayResponse", "AWS::CloudWatch::Alarm"}
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Tried to parse AWS..(ApiGateway..Stage|ApiGateway..GatewayResponse|CloudWatch..Alarm) but:UserWarning")
+
+
+def source_artifact() -> bytes:
+    """A stand-in for build/lambda.zip (which `make package` builds by downloading wheels): the
+    service and the spec, as the artifact lays them out."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted((REPO_ROOT / "service").rglob("*.py")):
+            archive.write(path, path.relative_to(REPO_ROOT).as_posix())
+        archive.write(REPO_ROOT / "openapi.yaml", "openapi.yaml")
+    return buffer.getvalue()
+
+
+@dataclass
+class Stack:
+    endpoint: str
+    database: dict[str, str]
+    outputs: dict[str, str]
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = client(service, self.endpoint)
+        return self.clients[service]
+
+    def function(self, tag: str) -> dict:
+        return self.client("lambda").get_function_configuration(FunctionName=self.outputs[f"{tag.title()}FunctionName"])
+
+    def role_policies(self, tag: str) -> dict[str, dict]:
+        iam = self.client("iam")
+        role = self.function(tag)["Role"].rsplit("/", 1)[1]
+        return {name: policy_document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+                for name in iam.list_role_policies(RoleName=role)["PolicyNames"]}
+
+
+def policy_document(raw: Any) -> dict:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return ast.literal_eval(raw)  # moto keeps an inline policy from CloudFormation as its repr
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def stack(local_aws) -> Stack:
+    database = deploy_database_stack(local_aws.endpoint_url, stage=STAGE, project=PROJECT)
+    client("ssm", local_aws.endpoint_url).put_parameter(
+        Name=SECRET_PARAMETER, Type="SecureString", Value="stack-test-secret-" + "q" * 32, Overwrite=True)
+    outputs = deploy_application_stack(
+        local_aws.endpoint_url, stage=STAGE, project=PROJECT, jwt_secret_parameter=SECRET_PARAMETER,
+        artifact=source_artifact(), parameters={"CorsAllowedOrigins": ORIGINS},
+    )
+    return Stack(local_aws.endpoint_url, database, outputs)
+
+
+@pytest.fixture(scope="module")
+def deployed_routes(stack) -> dict[tuple[str, str], dict]:
+    """{(METHOD, path): method} as the REST API moto created has them."""
+    items = stack.client("apigateway").get_resources(
+        restApiId=stack.outputs["RestApiId"], embed=["methods"], limit=500)["items"]
+    return {(method, item["path"]): detail
+            for item in items for method, detail in (item.get("resourceMethods") or {}).items()}
+
+
+@pytest.fixture(scope="module")
+def function_environment(stack) -> dict[str, str]:
+    environments = [stack.function(tag)["Environment"]["Variables"] for tag in TAGS]
+    assert all(env == environments[0] for env in environments), environments
+    return environments[0]
+
+
+@pytest.fixture(scope="module")
+def handler_module(stack, function_environment):
+    """The handler, built afresh with the deployed functions' environment (bcrypt's cost
+    lowered for speed; it changes no code path)."""
+    with lambda_handler_module({**function_environment, "JWT_SECRET": None, "BCRYPT_ROUNDS": "4",
+                                "VALIDATE_RESPONSES": "true"}) as module:
+        assert module.init_error is None, module.init_error
+        yield module
+
+
+# -- lint and generation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "infra").glob("*.yaml")), ids=lambda p: p.name)
+def test_cfn_lint_reports_nothing_on_any_template(path: Path) -> None:
+    assert [str(m) for m in lint_file(path)] == []
+
+
+def test_cfn_lint_check_is_live(tmp_path: Path) -> None:
+    broken = tmp_path / "application.yaml"
+    broken.write_text(APPLICATION_TEMPLATE.read_text().replace("MemorySize: 512", "MemorySize: 64", 1))
+    assert any("64" in str(m) for m in lint_file(broken))
+
+
+def test_routes_block_is_generated_from_the_spec() -> None:
+    assert gateway_routes.is_current(), "run `python -m tools.gateway_routes`"
+
+
+def test_route_check_is_live() -> None:
+    spec = load_spec()
+    spec["paths"]["/loans/{loan_id}"]["delete"] = {**spec["paths"]["/loans/{loan_id}"]["get"], "operationId": "deleteLoan"}
+    assert not gateway_routes.is_current(spec=spec)
+
+
+def test_moto_creates_everything_but_the_documented_types(template) -> None:
+    assert unsupported_types(template) == NOT_IN_MOTO
+
+
+# -- what moto created ---------------------------------------------------------------------------
+
+
+def test_gateway_routes_are_exactly_the_spec_operations(stack, deployed_routes) -> None:
+    operations = spec_operations(load_spec())
+    expected = {(op["method"].upper(), op["path"]): op["tag"] for op in operations}
+    served = {key for key in deployed_routes if key[0] != "OPTIONS"}
+    assert served == set(expected)
+    # One CORS preflight route per path, and nothing else.
+    assert {path for method, path in deployed_routes if method == "OPTIONS"} == {path for _, path in expected}
+
+    for (method, path), detail in deployed_routes.items():
+        tag = expected.get((method, path)) or next(t for (_, p), t in expected.items() if p == path)
+        integration = detail["methodIntegration"]
+        assert detail["authorizationType"] == "NONE"  # the function authenticates, from the spec
+        assert integration["type"] == "AWS_PROXY" and integration["httpMethod"] == "POST"
+        function = re.fullmatch(r"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                                r"arn:aws:lambda:us-east-1:123456789012:function:([\w-]+)/invocations",
+                                integration["uri"]).group(1)
+        assert function == stack.outputs[f"{tag.title()}FunctionName"] == f"{PROJECT}-{STAGE}-{tag}", (method, path)
+
+
+def test_outputs(stack) -> None:
+    outputs = stack.outputs
+    assert outputs["ApiUrl"] == f"https://{outputs['RestApiId']}.execute-api.us-east-1.amazonaws.com/{STAGE}"
+    for tag in TAGS:
+        assert outputs[f"{tag.title()}FunctionName"] == f"{PROJECT}-{STAGE}-{tag}"
+    tables = TableNames.with_prefix(outputs["TablePrefix"])
+    logical = {"users": "Users", "loans": "Loans", "participants": "LoanParticipants",
+               "invitations": "Invitations", "ach_details": "AchDetails"}
+    for field, name in vars(tables).items():
+        key = f"{logical[field]}TableName"
+        assert outputs[key] == stack.database[key] == name
+    assert outputs["AlarmTopicArn"].endswith(f":{PROJECT}-{STAGE}-alarms")
+
+
+def test_functions(stack, function_environment) -> None:
+    assert function_environment == {
+        "TABLE_PREFIX": f"{PROJECT}-{STAGE}",
+        "JWT_SECRET_PARAMETER": SECRET_PARAMETER,
+        "CORS_ALLOWED_ORIGINS": ORIGINS,
+        "LOG_LEVEL": "INFO",
+        "ACH_KMS_KEY_ID": stack.database["AchDetailsKeyArn"],
+    }
+    logs = stack.client("logs")
+    roles = set()
+    for tag in TAGS:
+        function = stack.function(tag)
+        assert (function["Runtime"], function["Handler"], function["MemorySize"], function["Timeout"]) == (
+            "python3.11", "service.lambda_handler.handler", 512, 30)
+        roles.add(function["Role"])
+        group = f"/aws/lambda/{function['FunctionName']}"
+        assert [g["retentionInDays"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+                if g["logGroupName"] == group] == [30]
+        policy = json.loads(stack.client("lambda").get_policy(FunctionName=function["FunctionName"])["Policy"])
+        [statement] = policy["Statement"]
+        assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        assert statement["Action"] == "lambda:InvokeFunction"
+        assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
+            f"arn:aws:execute-api:us-east-1:123456789012:{stack.outputs['RestApiId']}/*/*/*")
+    assert len(roles) == len(TAGS)  # one role per function
+
+
+def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None:
+    for tag in TAGS:
+        policies = stack.role_policies(tag)
+        # No grant for the secret's key without a customer managed key; the ACH key for
+        # the function that seals ACH numbers only.
+        assert set(policies) == {"logs-and-secret", "dynamodb"} | ({"ach-key"} if tag == "lender" else set())
+        statements = policies["logs-and-secret"]["Statement"]
+        assert statements == [
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{PROJECT}-{STAGE}-{tag}"},
+            {"Effect": "Allow", "Action": "ssm:GetParameter",
+             "Resource": f"arn:aws:ssm:us-east-1:123456789012:parameter{SECRET_PARAMETER}"},
+        ]
+
+
+# -- the template, where moto cannot look -------------------------------------------------------
+
+
+def resources(template: dict, kind: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def test_parameters(template) -> None:
+    params = template["Parameters"]
+    assert params["Stage"]["AllowedValues"] == ["dev", "staging", "prod"]
+    assert "Default" not in params["JwtSecretParameterName"]  # the secret's name, never a secret
+    allowed = re.compile(params["CorsAllowedOrigins"]["AllowedPattern"])
+    for ok in ["", "https://app.example.com", ORIGINS, "http://localhost:3000"]:
+        assert allowed.fullmatch(ok), ok
+    for bad in ["*", "https://*.example.com", "https://a.example.com, https://b.example.com", "app.example.com"]:
+        assert not allowed.fullmatch(bad), bad
+    assert re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], SECRET_PARAMETER)
+    assert not re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], "jwt-secret")
+
+
+def test_no_secret_in_the_template(template) -> None:
+    for function in resources(template, "AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert "JWT_SECRET" not in variables
+        assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
+    assert "secret" not in json.dumps(template["Outputs"]).lower()
+
+
+def test_functions_match_the_artifact(template) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    assert sorted(functions) == sorted(f"{tag.title()}Function" for tag in TAGS)
+    for props in (f["Properties"] for f in functions.values()):
+        assert props["Code"] == "../build/lambda.zip"  # one artifact, uploaded by `package`
+        assert props["Runtime"] == "python3.11" and props["MemorySize"] == 512 and props["Timeout"] == 30
+        assert props["Architectures"] == [PLATFORM.split("_", 1)[1]]  # what `make package` installs for
+
+
+def test_kms_decrypt_only_for_a_customer_managed_key(template) -> None:
+    policy = template["Resources"]["JwtSecretKeyPolicy"]
+    assert policy["Condition"] == "HasJwtSecretKmsKey"
+    assert template["Conditions"]["HasJwtSecretKmsKey"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "JwtSecretKmsKeyArn"}, ""]}]}
+    assert sorted(r["Ref"] for r in policy["Properties"]["Roles"]) == sorted(f"{t.title()}Role" for t in TAGS)
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [{
+        "Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Ref": "JwtSecretKmsKeyArn"},
+        "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}}},
+    }]
+
+
+def test_log_retention_and_stage_throttling(template) -> None:
+    groups = resources(template, "AWS::Logs::LogGroup")
+    assert len(groups) == len(TAGS)
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    [stage] = resources(template, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+    assert stage["Properties"]["MethodSettings"] == [{
+        "ResourcePath": "/*", "HttpMethod": "*",
+        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"}, "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+        "MetricsEnabled": True, "DataTraceEnabled": False,
+    }]
+    [deployment_id] = resources(template, "AWS::ApiGateway::Deployment")
+    assert stage["Properties"]["DeploymentId"] == {"Ref": deployment_id}
+
+
+def test_alarms(template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    lambda_alarms: dict[str, set[str]] = {}
+    api_alarms = []
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        stats = [m["MetricStat"]["Metric"] for m in props["Metrics"] if "MetricStat" in m]
+        if stats[0]["Namespace"] == "AWS/Lambda":
+            [function] = {json.dumps(d["Value"]) for m in stats for d in m["Dimensions"]}
+            lambda_alarms[json.loads(function)["Ref"]] = {m["MetricName"] for m in stats}
+            assert props["Threshold"] == {"Ref": "ErrorRateAlarmPercent"}
+        else:
+            assert [m["MetricName"] for m in stats] == ["5XXError"] and stats[0]["Namespace"] == "AWS/ApiGateway"
+            assert props["Threshold"] == {"Ref": "Api5xxAlarmPercent"}
+            api_alarms.append(props)
+    assert lambda_alarms == {f"{tag.title()}Function": {"Errors", "Invocations"} for tag in TAGS}
+    assert len(api_alarms) == 1
+
+
+# -- the handler on the stack's tables -----------------------------------------------------------
+
+
+def test_register_loan_accept_on_the_stack_tables(stack, handler_module) -> None:
+    handler = handler_module.handler
+
+    def register(label: str) -> dict:
+        email = f"{label}-{re.sub('[^a-z0-9]', '', str(id(object())))}@example.com"
+        response = invoke(handler, rest_event("POST", "/auth/register",
+                                              body={"name": label.title(), "email": email, "password": PASSWORD}))
+        assert response.status == 201, response.text
+        return response.json()
+
+    borrower, lender = register("stack-borrower"), register("stack-lender")
+    response = invoke(handler, rest_event("POST", "/loans", headers={"Authorization": f"Bearer {borrower['token']}"},
+                                          body={"amount": 750, "interest_rate": 4, "term": "24 months",
+                                                "purpose": "Van", "lenders": [{"email": lender["user"]["email"],
+                                                                               "contribution_amount": 750}]}))
+    assert response.status == 201, response.text
+    loan_id = response.json()["loan_id"]
+    response = invoke(handler, rest_event("PUT", f"/lender/accept/{loan_id}", resource="/lender/accept/{loan_id}",
+                                          path_parameters={"loan_id": loan_id},
+                                          headers={"Authorization": f"Bearer {lender['token']}"}, body=ACH))
+    assert response.status == 200, response.text
+    assert response.json()["loan"]["status"] == "ACTIVE"
+
+    # The data is in the tables the stacks created.
+    dynamodb = stack.client("dynamodb")
+    item = dynamodb.get_item(TableName=stack.outputs["LoansTableName"], Key={"loan_id": {"S": loan_id}})["Item"]
+    assert item["status"] == {"S": "ACTIVE"}
+    assert dynamodb.get_item(TableName=stack.outputs["AchDetailsTableName"],
+                             Key={"user_id": {"S": lender["user"]["user_id"]}, "loan_id": {"S": loan_id}}).get("Item")
+
+
+TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                       "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authorisation IAM makes: an action on a resource, with a KMS encryption context."""
+
+    action: str
+    resource: str
+    context: tuple = ()
+
+
+def dynamodb_calls(operation: str, params: dict, table_arn: dict[str, str]) -> set[Call]:
+    """What IAM checks for one DynamoDB request: a transaction needs the item-level action for
+    each of its items, a batch its own action on each table, a query of an index the index."""
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return {Call(f"dynamodb:{operation}", table_arn[t]) for t in params["RequestItems"]}
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        return {Call(f"dynamodb:{TRANSACTION_ACTIONS[kind]}", table_arn[spec["TableName"]])
+                for item in params["TransactItems"] for kind, spec in item.items() if kind in TRANSACTION_ACTIONS}
+    resource = table_arn[params["TableName"]]
+    if "IndexName" in params:
+        resource += f"/index/{params['IndexName']}"
+    return {Call(f"dynamodb:{operation}", resource)}
+
+
+def statements(policies: dict[str, dict], services=("dynamodb", "kms")) -> list[dict]:
+    """The role's statements about `services`, each with lists of actions and resources."""
+    found = []
+    for document in policies.values():
+        for statement in document["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if not any(a.split(":")[0] in services for a in actions):
+                continue
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert statement["Effect"] == "Allow" and not set(statement) & {"NotAction", "NotResource"}, statement
+            assert not any("*" in x for x in actions + resources), f"wildcard in {statement}"
+            found.append({**statement, "Action": actions, "Resource": resources})
+    return found
+
+
+def allows(statement: dict, call: Call) -> bool:
+    if call.action not in statement["Action"] or call.resource not in statement["Resource"]:
+        return False
+    conditions = statement.get("Condition", {})
+    assert set(conditions) <= {"StringEquals"}, f"this test cannot evaluate {conditions}"
+    context = dict(call.context)
+    for key, value in conditions.get("StringEquals", {}).items():
+        prefix = "kms:EncryptionContext:"
+        assert key.startswith(prefix), f"this test cannot evaluate condition key {key}"
+        if context.get(key[len(prefix):]) != value:
+            return False
+    return True
+
+
+def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_routes, handler_module):
+    """Every operation runs through the handler while its DynamoDB and KMS calls are recorded;
+    each function's role must allow every call of the operations routed to it, and nothing more."""
+    from service import context
+
+    handler = handler_module.handler
+    operations = {(op["method"].upper(), op["path"]): op["operation_id"] for op in spec_operations(load_spec())}
+    function_of = {key: re.search(r"function:([\w-]+)/", detail["methodIntegration"]["uri"]).group(1)
+                   for key, detail in deployed_routes.items()}
+    table_arn = {stack.database[f"{k[:-3]}Name"]: v for k, v in stack.database.items() if k.endswith("TableArn")}
+    kms = stack.client("kms")
+    required: dict[str, set[Call]] = {name: set() for name in set(function_of.values())}
+    exercised: set[str] = set()
+    current: list[str] = []
+
+    def record_dynamodb(params, model, **_):
+        required[current[0]] |= dynamodb_calls(model.name, params, table_arn)
+
+    def record_kms(params, model, **_):
+        key = kms.describe_key(KeyId=params["KeyId"])["KeyMetadata"]["Arn"]  # an alias names a key
+        required[current[0]].add(Call(f"kms:{model.name}", key, tuple(sorted(params.get("EncryptionContext", {}).items()))))
+
+    def call(method: str, path: str, route: str | None = None, token: str | None = None, status: int = 200,
+             **kwargs) -> dict:
+        exercised.add(operations[(method, route or path)])
+        current[:] = [function_of[(method, route or path)]]
+        params = dict(zip(re.findall(r"{(\w+)}", route), path.split("/")[-1:])) if route else None
+        response = invoke(handler, rest_event(method, path, resource=route, path_parameters=params,
+                                              headers={"Authorization": f"Bearer {token}"} if token else None,
+                                              **kwargs))
+        assert response.status == status, (method, path, response.text)
+        return response.json()
+
+    def register(email: str) -> dict:
+        return call("POST", "/auth/register", status=201,
+                    body={"name": "Evidence", "email": email, "password": PASSWORD})
+
+    def login(email: str, password: str = PASSWORD, status: int = 200) -> dict:
+        return call("POST", "/auth/login", body={"email": email, "password": password}, status=status)
+
+    hooks = [(context.store().client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
+             (context.vault().client.meta.events, "provide-client-params.kms", record_kms)]
+    for events, name, hook in hooks:
+        events.register(name, hook)
+    try:
+        tag = re.sub("[^a-z0-9]", "", str(id(hooks)))
+        borrower = register(f"evidence-b-{tag}@example.com")
+        lender = register(f"evidence-l-{tag}@example.com")
+        newcomer = f"evidence-n-{tag}@example.com"
+        loan = call("POST", "/loans", token=borrower["token"], status=201, body={
+            "amount": 300, "interest_rate": 5, "term": "12 months", "purpose": "Evidence",
+            "lenders": [{"email": lender["user"]["email"], "contribution_amount": 200},
+                        {"email": newcomer, "contribution_amount": 100}]})
+        newcomer_account = register(newcomer)  # turns the invitation into a participation
+        # Login: a failure is counted, a success clears the count, enough failures lock.
+        login(lender["user"]["email"], "wrong password 123", status=401)
+        login(lender["user"]["email"])
+        for _ in range(5):
+            login(f"evidence-x-{tag}@example.com", "wrong password 123", status=401)
+        login(f"evidence-x-{tag}@example.com", "wrong password 123", status=429)
+        for token in (borrower["token"], lender["token"]):  # the borrower sees all participants
+            call("GET", f"/loans/{loan['loan_id']}", "/loans/{loan_id}", token)
+        call("GET", "/loans/my-loans", token=borrower["token"], query={"limit": "5"})
+        call("GET", "/lender/pending", token=lender["token"])
+        call("PUT", f"/lender/accept/{loan['loan_id']}", "/lender/accept/{loan_id}", lender["token"], body=ACH)
+        call("GET", "/user/profile", token=borrower["token"])
+        # Borrower's and lender's figures; the newcomer's invitation is still pending, so its
+        # loan is read to see whether others have funded it.
+        for token in (borrower["token"], lender["token"], newcomer_account["token"]):
+            call("GET", "/user/dashboard", token=token)
+        call("GET", "/health")
+    finally:
+        for events, name, hook in hooks:
+            events.unregister(name, hook)
+
+    assert exercised == set(operations.values()), "every operation must be exercised"
+    for tag in TAGS:
+        name = stack.outputs[f"{tag.title()}FunctionName"]
+        granted = statements(stack.role_policies(tag))
+        denied = {c for c in required[name] if not any(allows(s, c) for s in granted)}
+        assert denied == set(), f"{name} makes calls its role does not allow"
+        unused = {(a, r) for s in granted for a in s["Action"] for r in s["Resource"]} - {
+            (c.action, c.resource) for c in required[name]}
+        assert unused == set(), f"{name}'s role allows calls nothing makes"

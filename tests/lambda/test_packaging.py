@@ -1,0 +1,85 @@
+"""tools.package_lambda (`make package`) without the network: what it installs, for which
+platform, what it leaves out, and that its zip is reproducible and checked."""
+
+import shutil
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from devstack.application import APPLICATION_TEMPLATE, load_template
+from tools import package_lambda
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_installs_the_runtime_dependencies_only():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    deps = package_lambda.runtime_dependencies()
+    assert deps == project["dependencies"]
+    names = {d.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower() for d in deps}
+    assert "mangum" in names and "connexion" in names
+    for dev_only in ("moto", "pytest", "cfn-lint", "httpx", "uvicorn"):
+        assert dev_only not in names
+
+
+def test_pip_installs_for_the_lambda_platform(tmp_path):
+    command = package_lambda.pip_command(tmp_path, ["connexion>=3.3,<4"])
+    joined = " ".join(command)
+    for flag in ("--platform manylinux2014_x86_64", "--implementation cp", "--python-version 3.11",
+                 "--only-binary=:all:", f"--target {tmp_path}"):
+        assert flag in joined
+    assert command[-1] == "connexion>=3.3,<4"
+
+
+def test_template_code_is_the_artifact_and_its_platform():
+    for resource in load_template()["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            props = resource["Properties"]
+            assert (APPLICATION_TEMPLATE.parent / props["Code"]).resolve() == package_lambda.ARTIFACT
+            assert props["Runtime"] == f"python{package_lambda.PYTHON_VERSION}"
+            assert props["Architectures"] == ["x86_64"] and package_lambda.PLATFORM.endswith("_x86_64")
+
+
+@pytest.mark.parametrize("path,excluded", [
+    ("tests/test_x.py", True), ("devstack/aws.py", True), ("tools/x.py", True), ("bin/jp.py", True),
+    ("boto3/__pycache__/x.cpython-311.pyc", True), ("service/app.pyc", True),
+    ("service/app.py", False), ("openapi.yaml", False), ("botocore/data/dynamodb/2012-08-10/service-2.json.gz", False),
+    ("connexion-3.3.0.dist-info/METADATA", False),
+])
+def test_exclusions(path, excluded):
+    assert package_lambda.is_excluded(Path(path)) is excluded
+
+
+def staged(tmp_path: Path) -> Path:
+    target = tmp_path / "staged"
+    shutil.copytree(REPO_ROOT / "service", target / "service", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO_ROOT / "openapi.yaml", target / "openapi.yaml")
+    (target / "tests").mkdir()
+    (target / "tests" / "leak.py").write_text("")
+    return target
+
+
+def test_zip_is_reproducible_and_holds_the_layout_lambda_imports(tmp_path):
+    target = staged(tmp_path)
+    assert package_lambda.byte_compile(target)
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    count, unzipped = package_lambda.write_zip(target, first, with_pyc=True)
+    package_lambda.write_zip(target, second, with_pyc=True)
+    assert first.read_bytes() == second.read_bytes()  # the same S3 key for the same inputs
+    names = zipfile.ZipFile(first).namelist()
+    assert len(names) == count and unzipped > 0
+    assert "service/lambda_handler.py" in names and "openapi.yaml" in names  # handler: service.lambda_handler.handler
+    assert "service/__pycache__/lambda_handler.cpython-311.pyc" in names
+    assert not any(name.startswith("tests/") for name in names)
+    without_pyc = tmp_path / "c.zip"
+    package_lambda.write_zip(target, without_pyc, with_pyc=False)
+    assert not any(name.endswith(".pyc") for name in zipfile.ZipFile(without_pyc).namelist())
+
+
+def test_smoke_check_fails_when_a_dependency_is_missing(tmp_path):
+    """The staged files alone must import the handler: here the dependencies are missing."""
+    with pytest.raises(SystemExit) as failed:
+        package_lambda.smoke_check(staged(tmp_path))
+    assert "smoke check failed" in str(failed.value)
