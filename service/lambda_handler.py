@@ -12,7 +12,7 @@ app and events (REST API events, moto for DynamoDB, 600 calls each, two runs):
   hands every request and response across threads; Mangum runs it on this thread's loop;
 - Mangum puts the Lambda event in the ASGI scope (`aws.event`), so the request id of every
   response and log line is API Gateway's own `requestContext.requestId`
-  (`middleware._gateway_request_id`); through a2wsgi the event is only in the WSGI environ
+  (`middleware.gateway_request_id`); through a2wsgi the event is only in the WSGI environ
   and the service would mint a different id;
 - serverless-wsgi prefixes paths with the stage when the Host is `*.execute-api.*`, one
   more translation to get right; Mangum passes the path API Gateway routed on;
@@ -45,7 +45,6 @@ throttling, a parameter created after the deploy) heals without a redeploy.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -56,7 +55,9 @@ from anyio import to_thread
 from mangum import Mangum
 
 from .config import ConfigError
+from .errors import error_body
 from .logs import bind_request_id, configure_logging, unbind_request_id
+from .middleware import gateway_request_id
 
 logger = logging.getLogger("service.lambda")
 # Connexion imports Starlette's test client, which warns about httpx on import: a non-JSON
@@ -131,18 +132,20 @@ def _init_failed(reason: str, exc: Exception, with_traceback: bool) -> None:
 
 
 def _request_id(event: Any) -> str:
-    context = event.get("requestContext") if isinstance(event, dict) else None
-    request_id = context.get("requestId") if isinstance(context, dict) else None
-    return request_id if isinstance(request_id, str) and request_id else uuid.uuid4().hex
+    return gateway_request_id(event) or uuid.uuid4().hex
 
 
 def _error_response(request_id: str, message: str) -> dict[str, Any]:
     """`500 INTERNAL_ERROR` in the contract's error shape, for either payload version."""
-    body = {"error": "INTERNAL_ERROR", "message": message, "request_id": request_id}
+    token = bind_request_id(request_id)
+    try:
+        body = error_body("INTERNAL_ERROR", message).decode()
+    finally:
+        unbind_request_id(token)
     return {
         "statusCode": 500,
         "headers": {"content-type": "application/json", "x-request-id": request_id},
-        "body": json.dumps(body),
+        "body": body,
         "isBase64Encoded": False,
     }
 

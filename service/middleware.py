@@ -21,10 +21,11 @@ class BodyTooLarge(DomainError):
     code = "PAYLOAD_TOO_LARGE"
 
 
-def _gateway_request_id(scope: Scope) -> str | None:
-    """API Gateway's own id (via the Lambda adapter), so gateway and service logs agree."""
-    event = scope.get("aws.event") or {}
-    return (event.get("requestContext") or {}).get("requestId")
+def gateway_request_id(event: object) -> str | None:
+    """API Gateway's own id for a Lambda event, so gateway and service logs agree."""
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return request_id if isinstance(request_id, str) and request_id else None
 
 
 class RequestContextMiddleware:
@@ -36,7 +37,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _gateway_request_id(scope) or uuid.uuid4().hex
+        request_id = gateway_request_id(scope.get("aws.event")) or uuid.uuid4().hex
         token = bind_request_id(request_id)
         started = time.perf_counter()
         status = 500

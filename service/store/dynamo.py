@@ -56,7 +56,7 @@ class Membership:
     participant: Participant | None
 
 
-def _store_errors(method: Callable[..., T]) -> Callable[..., T]:
+def store_errors(method: Callable[..., T]) -> Callable[..., T]:
     """Store failures surface as `DATABASE_ERROR`, never as a stack trace."""
 
     @functools.wraps(method)
@@ -84,18 +84,18 @@ class Store:
 
     # -- health -------------------------------------------------------------------------
 
-    @_store_errors
+    @store_errors
     def ping(self) -> None:
         self._users.get_item(Key={"user_id": "health#probe"})
 
     # -- users --------------------------------------------------------------------------
 
-    @_store_errors
+    @store_errors
     def get_user(self, user_id: str) -> User | None:
         item = self._users.get_item(Key={"user_id": user_id}, ConsistentRead=True).get("Item")
         return items.to_user(item) if item and "email" in item else None
 
-    @_store_errors
+    @store_errors
     def find_login(self, email: str) -> tuple[User, str] | None:
         """The user with this email and their password hash, via `email-index`."""
         found = self._users.query(
@@ -103,7 +103,7 @@ class Store:
         )["Items"]
         return (items.to_user(found[0]), found[0]["password_hash"]) if found else None
 
-    @_store_errors
+    @store_errors
     def create_user(self, user: User, password_hash: str) -> None:
         """The user and its email marker, together, or `USER_EXISTS` if the email is taken."""
         try:
@@ -126,7 +126,7 @@ class Store:
 
     # -- login throttling ---------------------------------------------------------------
 
-    @_store_errors
+    @store_errors
     def login_throttle_state(self, email: str, window: int) -> tuple[int, float]:
         """Failures in the current window and the time the email is locked until."""
         keys = [{"user_id": items.login_failures_key(email, window)}, {"user_id": items.login_lock_key(email)}]
@@ -135,7 +135,7 @@ class Store:
         locked_until = found.get(items.login_lock_key(email), {}).get("locked_until", 0)
         return int(failures), float(locked_until)
 
-    @_store_errors
+    @store_errors
     def count_login_failure(self, email: str, window: int, expires_at: int) -> int:
         """One more failure in this window, counted atomically; returns the new count."""
         response = self._users.update_item(
@@ -146,7 +146,7 @@ class Store:
         )
         return int(response["Attributes"]["failures"])
 
-    @_store_errors
+    @store_errors
     def lock_login(self, email: str, until: float, expires_at: int) -> None:
         self._users.put_item(Item={
             "user_id": items.login_lock_key(email),
@@ -154,13 +154,13 @@ class Store:
             "expires_at": expires_at,
         })
 
-    @_store_errors
+    @store_errors
     def clear_login_failures(self, email: str, window: int) -> None:
         self._users.delete_item(Key={"user_id": items.login_failures_key(email, window)})
 
     # -- loans --------------------------------------------------------------------------
 
-    @_store_errors
+    @store_errors
     def load_borrower(self, user_id: str, emails: list[str]) -> tuple[User | None, dict[str, str]]:
         """The borrower and, for each email that has an account, its user id: one read."""
         keys = [{"user_id": user_id}] + [{"user_id": items.email_key(e)} for e in emails]
@@ -172,7 +172,7 @@ class Store:
         }
         return borrower, owners
 
-    @_store_errors
+    @store_errors
     def create_loan(self, loan: Loan, participants: list[Participant],
                     invitations: list[Invitation], borrower: User) -> None:
         """The loan, its participants and invitations, and the role flags they confer,
@@ -207,7 +207,7 @@ class Store:
             "ExpressionAttributeValues": {":true": True, ":lender": ACTIVE_LENDER},
         }}
 
-    @_store_errors
+    @store_errors
     def load_membership(self, loan_id: str, user_id: str) -> Membership:
         """The user, the loan and the user's participation in it, in one consistent read."""
         found = self._batch_get({
@@ -224,12 +224,12 @@ class Store:
             participant=items.to_participant(participant[0]) if participant else None,
         )
 
-    @_store_errors
+    @store_errors
     def loans_by_id(self, loan_ids: set[str]) -> list[Loan]:
         keys = [{"loan_id": loan_id} for loan_id in sorted(loan_ids)]
         return [items.to_loan(i) for i in self._batch_get({self.names.loans: keys})[self.names.loans]]
 
-    @_store_errors
+    @store_errors
     def participants_of(self, loan_id: str) -> list[Participant]:
         return [
             items.to_participant(i)
@@ -237,7 +237,7 @@ class Store:
                                      ConsistentRead=True)
         ]
 
-    @_store_errors
+    @store_errors
     def loans_of_borrower(self, borrower_id: str, limit: int, cursor: str | None) -> Page:
         """One page of the borrower's loans, newest first."""
         scope = f"borrower-loans:{borrower_id}"
@@ -253,7 +253,7 @@ class Store:
             self._cursors.encode(response.get("LastEvaluatedKey"), scope),
         )
 
-    @_store_errors
+    @store_errors
     def all_loans_of_borrower(self, borrower_id: str) -> list[Loan]:
         return [
             items.to_loan(i)
@@ -263,7 +263,7 @@ class Store:
 
     # -- lenders ------------------------------------------------------------------------
 
-    @_store_errors
+    @store_errors
     def pending_participations(self, lender_id: str, limit: int, cursor: str | None
                                ) -> tuple[User | None, Page]:
         """The lender and one page of their pending participations, each with its loan."""
@@ -289,7 +289,7 @@ class Store:
         )
         return (items.to_user(user[0]) if user else None), page
 
-    @_store_errors
+    @store_errors
     def all_participations(self, lender_id: str) -> list[Participant]:
         return [
             items.to_participant(i)
@@ -297,7 +297,7 @@ class Store:
                                      KeyConditionExpression=Key("lender_id").eq(lender_id))
         ]
 
-    @_store_errors
+    @store_errors
     def record_acceptance(self, before: Loan, funding: Funding, ach: AchDetails,
                           sealed_numbers: dict) -> None:
         """Apply one acceptance atomically, if nothing changed since `before` was read.
@@ -346,7 +346,7 @@ class Store:
 
     # -- invitations --------------------------------------------------------------------
 
-    @_store_errors
+    @store_errors
     def pending_invitations(self, email: str) -> list[Invitation]:
         return [
             items.to_invitation(i)
@@ -356,7 +356,7 @@ class Store:
             )
         ]
 
-    @_store_errors
+    @store_errors
     def activate_invitation(self, invitation: Invitation, user: User, now: str) -> bool:
         """Turn an invitation into the user's participation; False if it was already
         activated (a concurrent login got there first)."""

@@ -15,7 +15,7 @@ import boto3
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..domain.ach import AchDetails
-from .dynamo import BOTO_CONFIG, _store_errors
+from .dynamo import BOTO_CONFIG, store_errors
 
 _NONCE_BYTES = 12
 
@@ -29,7 +29,7 @@ class AchVault:
         self.key_id = key_id
         self.client = client or boto3.client("kms", config=BOTO_CONFIG)
 
-    @_store_errors
+    @store_errors
     def seal(self, ach: AchDetails, user_id: str, loan_id: str) -> dict:
         """The item attributes that carry `ach`'s numbers: sealed, and masked for display."""
         context = _context(user_id, loan_id)
@@ -48,7 +48,7 @@ class AchVault:
             "kms_key_arn": data_key["KeyId"],
         }
 
-    @_store_errors
+    @store_errors
     def open(self, item: dict) -> dict[str, str]:
         """The routing and account numbers of a stored ACH record (for the payment run)."""
         context = _context(item["user_id"], item["loan_id"])
