@@ -61,6 +61,9 @@ AWS     ?= aws
 JWT_SECRET_PARAMETER ?= /$(PROJECT)/$(STAGE)/jwt-secret
 CORS_ALLOWED_ORIGINS ?=
 ARTIFACT_BUCKET ?=
+SENDER_EMAIL ?=
+APP_BASE_URL ?=
+AUTO_VERIFY_EMAIL_DOMAIN ?=
 
 .PHONY: package routes deploy bench-cold
 
@@ -75,6 +78,8 @@ routes: $(STAMP)
 ## Deploy STAGE=dev|staging|prod to AWS: the database stack, then the application stack (README, "Deploy").
 deploy: $(STAMP)
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "ARTIFACT_BUCKET is not set: the S3 bucket for the Lambda artifact (README, Deploy)." >&2; exit 2; }
+	@test -n "$(SENDER_EMAIL)" || { echo "SENDER_EMAIL is not set: the SES-verified address emails come from (README, Deploy)." >&2; exit 2; }
+	@test -n "$(APP_BASE_URL)" || { echo "APP_BASE_URL is not set: the frontend that emailed links open (README, Deploy)." >&2; exit 2; }
 	@command -v $(firstword $(AWS)) >/dev/null || { echo "The AWS CLI ($(firstword $(AWS))) is not installed (README, Deploy)." >&2; exit 2; }
 	$(BIN)/python -m tools.package_lambda
 	$(AWS) cloudformation deploy --stack-name $(PROJECT)-$(STAGE)-database \
@@ -87,7 +92,8 @@ deploy: $(STAMP)
 		--template-file build/application.packaged.yaml --no-fail-on-empty-changeset \
 		--s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(PROJECT)/$(STAGE) --capabilities CAPABILITY_IAM \
 		--parameter-overrides Stage=$(STAGE) ProjectName=$(PROJECT) \
-		JwtSecretParameterName=$(JWT_SECRET_PARAMETER) "CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS)"
+		JwtSecretParameterName=$(JWT_SECRET_PARAMETER) "CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS)" \
+		SenderEmailAddress=$(SENDER_EMAIL) AppBaseUrl=$(APP_BASE_URL) "AutoVerifyEmailDomain=$(AUTO_VERIFY_EMAIL_DOMAIN)"
 	$(AWS) cloudformation describe-stacks --stack-name $(PROJECT)-$(STAGE)-api \
 		--query "Stacks[0].Outputs" --output table
 

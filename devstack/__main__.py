@@ -19,6 +19,7 @@ import threading
 from types import FrameType
 
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
+from devstack.mailbox import verify_sender
 
 
 def _serve_aws(args: argparse.Namespace) -> int:
@@ -32,6 +33,7 @@ def _serve_aws(args: argparse.Namespace) -> int:
 
     with LocalAws(port=args.port, host=args.host, log_requests=args.log_requests) as aws:
         outputs = deploy_database_stack(aws.endpoint_url, stage=args.stage, project=args.project)
+        verify_sender(aws.endpoint_url)
         print(f"Local AWS listening on {aws.endpoint_url}", flush=True)
         for key, value in aws_environment(aws.endpoint_url).items():
             print(f"  {key}={value}")

@@ -1,5 +1,5 @@
 """`make run`: the API on localhost over an in-memory DynamoDB (moto's server), with tables
-created from `infra/database.yaml` and, optionally, demo data."""
+created from `infra/database.yaml`, every email it sends printed, and, optionally, demo data."""
 
 from __future__ import annotations
 
@@ -10,9 +10,17 @@ import threading
 
 import uvicorn
 
+from devstack import mailbox
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
 
 DEMO_PASSWORD = "demo-password-123"
+# uvicorn's default HTTP parser (httptools) reads a request's head without bound: an 8 MB
+# header and 100,000 headers were accepted. h11 with a limit on the whole head (request line
+# and headers) refuses both with a 400 before the app sees them, as API Gateway's own
+# limits do when deployed.
+MAX_HEAD_BYTES = 16 * 1024
+SERVER_LIMITS = {"http": "h11", "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
+SERVER_LIMITS_CLI = ["--http", "h11", "--h11-max-incomplete-event-size", str(MAX_HEAD_BYTES)]
 DEMO_USERS = {
     "borrower": ("Dana Borrower", "dana@example.com"),
     "lender": ("Lee Lender", "lee@example.com"),
@@ -20,12 +28,14 @@ DEMO_USERS = {
 }
 
 
-def local_environment(endpoint_url: str) -> dict[str, str]:
+def local_environment(endpoint_url: str, app_base_url: str = "http://localhost:3000") -> dict[str, str]:
     """Settings for a local run; a fresh JWT secret each time (the data is in memory too)."""
     return {
         **aws_environment(endpoint_url),
         "TABLE_PREFIX": "marketplace-local",
         "JWT_SECRET": secrets.token_urlsafe(48),
+        "EMAIL_SENDER": mailbox.LOCAL_SENDER,
+        "APP_BASE_URL": app_base_url,
         "CORS_ALLOWED_ORIGINS": os.environ.get("CORS_ALLOWED_ORIGINS", "http://localhost:3000"),
         "VALIDATE_RESPONSES": "true",
         "BCRYPT_ROUNDS": os.environ.get("BCRYPT_ROUNDS", "12"),
@@ -44,7 +54,7 @@ class BackgroundServer:
         self._socket.bind(("127.0.0.1", 0))
         self._socket.listen(128)
         self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False)
+            uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False, **SERVER_LIMITS)
         )
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
@@ -59,16 +69,17 @@ class BackgroundServer:
 
 
 def seed_demo_data() -> None:
-    """Three users and two loans, made through the service's own use cases."""
+    """Three verified users and two loans, made through the service's own use cases; each
+    user verifies with the token from the email moto's SES received, as a person would."""
     from service import context
-    from service.usecases import accounts, lending
+    from service.usecases import accounts, lending, verification
 
-    store, config = context.store(), context.settings()
-    users = {
-        role: accounts.register(store, config, name, email, DEMO_PASSWORD).user
-        for role, (name, email) in DEMO_USERS.items()
-    }
-    lending.create_loan(store, users["borrower"].user_id, {
+    store, config, mail = context.store(), context.settings(), context.mailer()
+    users = {}
+    for role, (name, email) in DEMO_USERS.items():
+        accounts.register(store, mail, config, name, email, DEMO_PASSWORD)
+        users[role] = verification.verify_email(store, config, mailbox.verification_token(email)).user
+    lending.create_loan(store, mail, config, users["borrower"].user_id, {
         "amount": 12000, "interest_rate": 7.25, "term": "24 months", "purpose": "Food truck",
         "description": "Second-hand truck and kitchen fit-out.",
         "lenders": [
@@ -77,28 +88,34 @@ def seed_demo_data() -> None:
             {"email": "not-yet-registered@example.com", "contribution_amount": 4000},
         ],
     })
-    lending.create_loan(store, users["both"].user_id, {
+    lending.create_loan(store, mail, config, users["both"].user_id, {
         "amount": 2500, "interest_rate": 5, "term": "6 months", "purpose": "Laptop",
         "lenders": [{"email": users["lender"].email, "contribution_amount": 2500}],
     })
 
 
 def run(host: str, port: int, aws_port: int, demo: bool) -> None:
+    from devstack.pages import with_local_pages
+
+    base = f"http://{host}:{port}"
     with LocalAws(port=aws_port) as aws:
         deploy_database_stack(aws.endpoint_url)
-        os.environ.update(local_environment(aws.endpoint_url))
+        mailbox.verify_sender(aws.endpoint_url)
+        os.environ.update(local_environment(aws.endpoint_url, app_base_url=base))
         from service.app import create_app
 
         app = create_app()
         if demo:
             seed_demo_data()
-        base = f"http://{host}:{port}"
+        mailbox.echo_to_console()
         print(f"\nLending marketplace API: {base}")
         print(f"  Swagger UI:   {base}/ui/")
         print(f"  OpenAPI spec: {base}/openapi.json")
         print(f"  DynamoDB (moto, in memory; gone when this stops): {aws.endpoint_url}")
+        print("  Emails are printed here; their links open local pages that call the API.")
         if demo:
-            print(f"  Demo logins (password '{DEMO_PASSWORD}'): "
+            print(f"  Demo logins (password '{DEMO_PASSWORD}', verified): "
                   + ", ".join(email for _, email in DEMO_USERS.values()))
         print("Press Ctrl-C to stop.\n", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off", server_header=False)
+        uvicorn.run(with_local_pages(app), host=host, port=port, log_level="warning", lifespan="off",
+                    server_header=False, **SERVER_LIMITS)

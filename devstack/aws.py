@@ -25,6 +25,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.mailbox import MailboxApp
+
 REGION = "us-east-1"
 DUMMY_ACCESS_KEY_ID = "testing"
 DUMMY_SECRET_ACCESS_KEY = "testing"
@@ -131,7 +133,7 @@ class LocalAws:
     def start(self) -> LocalAws:
         if self._server is not None:
             raise RuntimeError("LocalAws is already running")
-        app = _SerialisedApp(DomainDispatcherApplication(create_backend_app))
+        app = _SerialisedApp(MailboxApp(DomainDispatcherApplication(create_backend_app)))
         # make_server binds the socket here, so the server accepts connections
         # (they queue in the backlog) as soon as this returns.
         server = make_server(

@@ -32,14 +32,24 @@ PROFILES = {
 PEER_PASSWORD = "contract-peer-password"
 
 
-def register_peers(base_url: str) -> None:
-    """Two fresh users, and the Web Fuzzing Commons document that logs them in."""
+def register_peers(base_url: str, mailbox_url: str | None = None, domain: str = "example.com") -> None:
+    """Two fresh, verified users, and the Web Fuzzing Commons document that logs them in.
+    They verify with the emailed token (`mailbox_url`: the local AWS endpoint), or, on a
+    deployed stage, by registering at the domain it verifies on registration."""
+    from devstack.mailbox import fetch, token_in
+
     entries = []
     for name in ("alice", "bob"):
-        email = f"contract-{name}-{uuid.uuid4().hex[:10]}@example.com"
+        email = f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}"
         response = httpx.post(f"{base_url}/auth/register", timeout=30,
                               json={"name": name.title(), "email": email, "password": PEER_PASSWORD})
         response.raise_for_status()
+        if not response.json()["user"]["email_verified"]:
+            token = token_in(fetch(mailbox_url, email)) if mailbox_url else None
+            if token is None:
+                raise SystemExit(f"{email} is not verified: deploy the stage with AutoVerifyEmailDomain={domain} "
+                                 "(README, Deploy) or give CONTRACT_EMAIL_DOMAIN.")
+            httpx.post(f"{base_url}/auth/verify-email", json={"token": token}, timeout=30).raise_for_status()
         entries.append({
             "name": name,
             "loginEndpointAuth": {
@@ -57,8 +67,8 @@ def register_peers(base_url: str) -> None:
     PEERS_FILE.write_text(json.dumps({"schemaVersion": "1.0.0", "auth": entries}, indent=2))
 
 
-def run_schemathesis(base_url: str, profile: str) -> int:
-    register_peers(base_url)
+def run_schemathesis(base_url: str, profile: str, mailbox_url: str | None = None) -> int:
+    register_peers(base_url, mailbox_url, os.environ.get("CONTRACT_EMAIL_DOMAIN", "example.com"))
     command = [
         shutil.which("schemathesis", path=os.path.dirname(sys.executable)) or "schemathesis",
         "--config-file", str(ROOT / "schemathesis.toml"), "--no-color",
@@ -75,15 +85,17 @@ def run_schemathesis(base_url: str, profile: str) -> int:
 def run_locally(profile: str) -> int:
     from devstack.api import BackgroundServer, local_environment
     from devstack.aws import LocalAws, deploy_database_stack
+    from devstack.mailbox import verify_sender
 
     with LocalAws() as aws:
         deploy_database_stack(aws.endpoint_url)
+        verify_sender(aws.endpoint_url)
         os.environ.update(local_environment(aws.endpoint_url))
         os.environ.update(BCRYPT_ROUNDS="4", LOG_LEVEL="CRITICAL")
         from service.app import create_app
 
         server = BackgroundServer(create_app())
         try:
-            return run_schemathesis(server.base_url, profile)
+            return run_schemathesis(server.base_url, profile, aws.endpoint_url)
         finally:
             server.stop()

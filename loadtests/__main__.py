@@ -70,13 +70,14 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run_locust(args: argparse.Namespace, host: str, out: Path) -> int:
+def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | None = None) -> int:
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
         "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", args.duration,
         "--stop-timeout", "30", "--csv", str(out / "locust"), "--html", str(out / "report.html"),
         "--record-file", str(out / "loans.jsonl"), "--summary-file", str(out / "summary.json"),
         "--max-failure-rate", str(args.max_failure_rate), "--max-p95-ms", str(args.max_p95_ms),
+        *(["--mailbox", mailbox] if mailbox else []),
         *(["--only-summary"] if args.quiet else []), *args.locust_args,
     ]
     print("$ " + " ".join(command[1:]), flush=True)
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             stack = LocalStack(workers=args.workers, log_dir=out).start()
             host = stack.url
             print(f"API on {host} (DynamoDB: moto at {stack.aws_endpoint})", flush=True)
-        locust_code = run_locust(args, host, out)
+        locust_code = run_locust(args, host, out, stack.aws_endpoint if stack else None)
         summary_path = out / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
 

@@ -9,6 +9,10 @@ pool, and many lenders race to accept the same loans.
 Everything is made through the API, so `--host` may be a deployed stack:
 - at test start, a pool of lender accounts is registered (`--lender-pool`, by default one per
   lender user), with emails derived from `--run-id`;
+- every account verifies its email as a person would: with the token from the email the
+  local stack's SES received (`--mailbox`, the local AWS endpoint), or, against a deployed
+  non-prod stage, by registering at the domain the stage verifies on registration
+  (`AutoVerifyEmailDomain=loadtest.example.com`, README);
 - each LenderUser logs in to one pool account; each BorrowerUser registers its own account;
 - borrowers invite up to 40 pool lenders per loan, offering `--oversubscription` × the amount,
   and lenders accept the oldest still-PENDING loan on their invitation list, so the invited
@@ -32,11 +36,12 @@ import json
 import logging
 import random
 import sys
+import urllib.request
 import uuid
 from collections import Counter
-from urllib.parse import quote
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import gevent.pool
 from locust import FastHttpUser, between, events, task
@@ -46,6 +51,8 @@ from locust.runners import WorkerRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from loadtests.invariants import accepted_sum, check_loan  # noqa: E402
+from devstack.mailbox import PATH as MAILBOX_PATH  # noqa: E402
+from devstack.mailbox import token_in  # noqa: E402
 from loadtests.scenario import ACH, PASSWORD, borrower_email, lender_email, loan_request  # noqa: E402
 
 log = logging.getLogger("loadtests")
@@ -82,6 +89,8 @@ def _options(parser) -> None:
     parser.add_argument("--max-failure-rate", type=float, default=0.01,
                         help="exit 1 if failures / requests exceeds this")
     parser.add_argument("--max-p95-ms", type=float, default=0, help="exit 1 if p95 exceeds this (0: no limit)")
+    parser.add_argument("--mailbox", default="",
+                        help="the local stack's AWS endpoint, whose SES outbox holds the verification links")
 
 
 def _json(response) -> dict:
@@ -102,6 +111,31 @@ def _unexpected(response, what: str = "") -> None:
         response.failure(f"no response: {response.error!r}"[:200])
     else:
         response.failure(f"unexpected HTTP {response.status_code} {code} {what}".strip())
+
+
+# -- verified accounts ------------------------------------------------------------------
+
+
+def _emailed_token(mailbox: str, email: str) -> str | None:
+    """The newest verification token sent to `email`, from the local stack's outbox."""
+    with urllib.request.urlopen(f"{mailbox}{MAILBOX_PATH}?to={quote(email)}", timeout=30) as answer:
+        return token_in(json.load(answer)["emails"])
+
+
+def _verified_token(client, options, email: str, registered: dict) -> str | None:
+    """The account's token once its email is verified (None, and a failure, otherwise)."""
+    if registered.get("user", {}).get("email_verified"):
+        return registered["token"]  # the stage verifies this domain on registration
+    token = _emailed_token(options.mailbox, email) if options.mailbox else None
+    if token is None:
+        log.error("%s is not verified: run against the local stack (--mailbox) or a stage deployed "
+                  "with AutoVerifyEmailDomain=loadtest.example.com", email)
+        return None
+    with client.post("/auth/verify-email", json={"token": token}, catch_response=True) as response:
+        if response.status_code == 200:
+            return _json(response)["token"]
+        _unexpected(response)
+        return None
 
 
 # -- test start: the lender pool --------------------------------------------------------
@@ -125,13 +159,14 @@ def _register_pool(environment, **kwargs) -> None:
         body = {"name": f"Load Lender {index}", "email": email, "password": PASSWORD}
         with session.post("/auth/register", json=body, name="/auth/register [lender pool]",
                           catch_response=True) as response:
-            if response.status_code == 201:
-                return email
             if response.status_code == 409 and _json(response).get("error") == "USER_EXISTS":
-                response.success()  # another process of this run registered it
+                response.success()  # another process of this run registered (and verifies) it
                 return email
-            _unexpected(response)
-            return None
+            if response.status_code != 201:
+                _unexpected(response)
+                return None
+            registered = _json(response)
+        return email if _verified_token(session, options, email, registered) else None
 
     registered = gevent.pool.Pool(10).map(register, range(size))
     RunState.pool = [email for email in registered if email]
@@ -200,7 +235,11 @@ class BorrowerUser(ApiUser):
             if response.status_code != 201:
                 _unexpected(response)
                 raise StopUser()
-            self.token = _json(response)["token"]
+            registered = _json(response)
+        token = _verified_token(self.client, self.environment.parsed_options, self.email, registered)
+        if token is None:
+            raise StopUser()
+        self.token = token
         self.loans: list[str] = []
         self.open: set[str] = set()
         self.create_loan()

@@ -75,7 +75,7 @@ class LocalStack:
         return self
 
     def _start(self, timeout: float) -> None:
-        from devstack.api import local_environment  # imports uvicorn; only needed here
+        from devstack.api import SERVER_LIMITS_CLI, local_environment  # imports uvicorn; only needed here
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
         aws_log = self.log_dir / "aws.log"
@@ -97,7 +97,7 @@ class LocalStack:
             [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
              "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(port),
              "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-             "--timeout-graceful-shutdown", "5"],
+             "--timeout-graceful-shutdown", "5", *SERVER_LIMITS_CLI],
             api_log, {**os.environ, **self.env},
         )
         self.url = f"http://127.0.0.1:{port}"

@@ -12,7 +12,7 @@ from .logs import configure_logging
 from .middleware import CorsMiddleware, RequestContextMiddleware
 from .routing import SPEC_PATH, handler_name, load_spec
 from .security import cursor_key
-from .store import AchVault, Store
+from .store import AchVault, SesMailer, Store
 from .validation import ConciseParameterValidator, ExactJSONBodyValidator, ExactJSONResponseValidator
 
 
@@ -26,7 +26,8 @@ class TagResolver(Resolver):
 def create_app(config: Settings | None = None, store: Store | None = None) -> AsyncApp:
     config = config or Settings.from_env()
     configure_logging(config.log_level)
-    context.configure(config, store or Store(config.tables, cursor_key(config)), AchVault(config.ach_kms_key_id))
+    context.configure(config, store or Store(config.tables, cursor_key(config)), AchVault(config.ach_kms_key_id),
+                      SesMailer(config.email_sender))
 
     app = AsyncApp(__name__, specification_dir=SPEC_PATH.parent)
     app.add_api(

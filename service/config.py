@@ -71,6 +71,10 @@ class TableNames:
 class Settings:
     tables: TableNames
     jwt_secret: str
+    # The SES identity emails come from, and the frontend their links open (`from_env`
+    # requires both; these defaults serve code that builds settings by hand).
+    email_sender: str = "no-reply@example.com"
+    app_base_url: str = "http://localhost:3000"
     jwt_key_id: str = "v1"
     # Keys that still verify tokens after a rotation: {kid: secret}.
     jwt_previous_keys: dict[str, str] = field(default_factory=dict)
@@ -85,6 +89,9 @@ class Settings:
     # The KMS key that wraps ACH data keys; by default the alias the database stack makes.
     ach_kms_key_id: str = ""
     login_throttle: LoginThrottle = LoginThrottle()
+    # Accounts at this email domain are verified when they register: for load tests against
+    # a deployed non-prod stage, whose mailboxes nobody reads. Empty (the default) for none.
+    auto_verify_email_domain: str = ""
 
     def __post_init__(self) -> None:
         for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
@@ -100,6 +107,14 @@ class Settings:
             raise ConfigError("TOKEN_TTL_SECONDS must be at least 60.")
         if self.max_body_bytes < 1024:
             raise ConfigError("MAX_BODY_BYTES must be at least 1024.")
+        if not self.app_base_url.startswith(("https://", "http://")) or self.app_base_url.endswith("/"):
+            raise ConfigError("APP_BASE_URL must be an http(s) URL without a trailing slash.")
+        if "@" in self.auto_verify_email_domain:
+            raise ConfigError("AUTO_VERIFY_EMAIL_DOMAIN is a domain, such as loadtest.example.com.")
+
+    def verified_on_registration(self, email: str) -> bool:
+        domain = self.auto_verify_email_domain
+        return bool(domain) and email.rpartition("@")[2] == domain
 
     @property
     def verification_keys(self) -> dict[str, str]:
@@ -125,6 +140,9 @@ class Settings:
             return cls(
                 tables=TableNames.with_prefix(prefix),
                 jwt_secret=_jwt_secret(env, required),
+                email_sender=required("EMAIL_SENDER"),
+                app_base_url=required("APP_BASE_URL"),
+                auto_verify_email_domain=env.get("AUTO_VERIFY_EMAIL_DOMAIN", "").strip().lower(),
                 jwt_key_id=env.get("JWT_KEY_ID", "v1"),
                 jwt_previous_keys=previous,
                 token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),

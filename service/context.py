@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from .config import Settings
 
 if TYPE_CHECKING:
-    from .store import AchVault, Store
+    from .store import AchVault, SesMailer, Store
 
 _current: dict = {}
 
 
-def configure(config: Settings, store: "Store", vault: "AchVault") -> None:
-    _current.update(settings=config, store=store, vault=vault)
+def configure(config: Settings, store: "Store", vault: "AchVault", mailer: "SesMailer") -> None:
+    _current.update(settings=config, store=store, vault=vault, mailer=mailer)
 
 
 def settings() -> Settings:
@@ -27,3 +27,7 @@ def store() -> "Store":
 
 def vault() -> "AchVault":
     return _current["vault"]
+
+
+def mailer() -> "SesMailer":
+    return _current["mailer"]

@@ -1,5 +1,5 @@
 """The outermost ASGI layer: a request id on every response and log line, one access log
-line per request, and a cap on body size."""
+line per request, the security headers, and a cap on body size."""
 
 import logging
 import time
@@ -15,6 +15,9 @@ from .errors import STATUS_BY_CODE, error_body
 from .logs import bind_request_id, unbind_request_id
 
 access_log = logging.getLogger("service.access")
+# On every response: nothing here may be stored by a cache (tokens, personal data, figures
+# that change with every acceptance), and browsers must not guess content types.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class BodyTooLarge(DomainError):
@@ -46,7 +49,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
             await send(message)
 
         try:

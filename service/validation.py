@@ -1,14 +1,13 @@
-"""Connexion's JSON body validation, made exact and robust.
+"""Connexion's validation, made exact and given one reading of each body.
 
-Connexion's own validator parses numbers as floats, so `multipleOf: 0.01` misjudges
-amounts such as 0.07 (0.07 / 0.01 is 7.000000000000001); it lets `NaN` and `Infinity`
-through; it answers a body that is not UTF-8 with a 500; and it treats a body sent
-without `Content-Length` (chunked, or from some gateways) as missing. This validator
-parses numbers as `Decimal` (and refuses absurd literals), refuses the non-finite constants
-and strings that are not valid Unicode, answers undecodable bodies
-with a 400, measures bodies that arrive without a length, and refuses a body with no
-Content-Type. Its messages name the field
-and the rule, and never echo a large value back.
+Connexion's own JSON body validator decodes the body in whatever charset the request declares
+and then hands the same bytes to the handler, which parses them again as UTF-8: two readings
+that an attacker can make disagree. `ExactJSONBodyValidator` reads the body once
+(`json_body.parse`), validates that object, and hands that same object to the handler (as
+the Connexion context's `body`, which Connexion passes to a handler's `body` argument); the
+application downstream receives no bytes at all. Its numbers are `Decimal`s checked with exact
+arithmetic (jsonschema's float `multipleOf` misjudges 0.07). Its messages name the field and
+the rule, and never echo a large value back.
 """
 
 import json
@@ -17,16 +16,16 @@ import typing as t
 from decimal import Decimal
 from fractions import Fraction
 
-from connexion.exceptions import BadRequestProblem, UnsupportedMediaTypeProblem
-
-from .domain.errors import InvalidEmail, InvalidInput
-from connexion.exceptions import NonConformingResponseBody
+from connexion.exceptions import NonConformingResponseBody, UnsupportedMediaTypeProblem
 from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from connexion.utils import is_null, is_nullable
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError, validators
 from starlette.datastructures import MutableHeaders
 from starlette.types import Receive, Scope
+
+from . import json_body
+from .domain.errors import InvalidEmail, InvalidInput
 
 
 def _exact(number) -> Fraction:
@@ -94,43 +93,6 @@ def _invalid(error: ValidationError) -> InvalidInput:
     return kind(describe(error), {"field": field, "rule": error.validator})
 
 
-def _refuse_constant(name: str) -> t.NoReturn:
-    raise BadRequestProblem(detail=f"'{name}' is not a valid JSON number.")
-
-
-# No figure in this API needs more; bounding literals keeps exact arithmetic cheap
-# (1e2000000 would otherwise cost seconds of CPU) and big integers within Python's limits.
-MAX_NUMBER_CHARS = 40
-MAX_EXPONENT = 40
-
-
-def _number(text: str) -> Decimal | int:
-    """A JSON number literal, parsed exactly, or a 400 if it is absurdly long or large."""
-    if len(text) > MAX_NUMBER_CHARS:
-        raise BadRequestProblem(detail=f"Numbers may have at most {MAX_NUMBER_CHARS} characters.")
-    number = Decimal(text)
-    if abs(number.adjusted()) > MAX_EXPONENT:
-        raise BadRequestProblem(detail="A number in the body is out of range.")
-    return number if any(c in text for c in ".eE") else int(text)
-
-
-def _check_text(value: t.Any) -> None:
-    """JSON can escape lone surrogates (\\ud800), which are not text: refuse them here rather
-    than fail later when they are hashed or stored."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadRequestProblem(detail="Strings must be valid Unicode text.") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_text(key)
-            _check_text(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_text(item)
-
-
 def _error_order(error: ValidationError) -> tuple:
     """Report the shallowest error first, so the message names the field the client sent."""
     return (len(error.absolute_path), str(error.absolute_path))
@@ -145,49 +107,40 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
     def _validator(self):
         return ExactRequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
-    async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
-        raw = b"".join([message async for message in stream])
-        try:
-            text = raw.decode(self._encoding)
-        except (UnicodeDecodeError, LookupError):
-            raise BadRequestProblem(detail=f"The body is not valid {self._encoding} text.") from None
-        if not text:
-            return None
-        try:
-            body = json.loads(text, parse_float=_number, parse_int=_number, parse_constant=_refuse_constant)
-        except json.JSONDecodeError as exc:
-            raise BadRequestProblem(detail=f"The body is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise BadRequestProblem(detail="The body is nested too deeply.") from None
-        _check_text(body)
-        return body
-
     def _validate(self, body: t.Any) -> None:
-        if body is None:
-            raise InvalidInput("The request body must not be empty.")
         error = next(iter(sorted(self._validator.iter_errors(body), key=_error_order)), None)
         if error is not None:
             raise _invalid(error)
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = MutableHeaders(scope=scope)
-        if "content-type" not in headers:
-            # Connexion would validate the body as JSON but hand the handler raw bytes.
+        content_type = headers.get("content-type")
+        if content_type is None:
             raise UnsupportedMediaTypeProblem(detail="The request body must be sent as application/json.")
-        declared = headers.get("content-length")
-        if declared is None or not declared.isdigit():
-            # Buffer the body to learn its length; the size limit middleware bounds it.
-            body = b""
-            more = True
-            while more:
-                message = await receive()
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
-            headers["content-length"] = str(len(body))
-            receive = self._insert_messages(
-                receive, messages=[{"type": "http.request", "body": body, "more_body": False}]
-            )
-        return await super().wrap_receive(receive, scope=scope)
+        try:
+            json_body.require_utf8(content_type)
+        except json_body.UnsupportedCharset as exc:
+            raise UnsupportedMediaTypeProblem(
+                detail=f"JSON request bodies must be UTF-8 (RFC 8259), not charset={exc}."
+            ) from None
+        body = json_body.parse(await _read_all(receive))  # bounded by the size limit middleware
+        if body is not None:
+            self._validate(body)
+        elif self._required:
+            raise InvalidInput("The request body must not be empty.")
+        scope.setdefault("extensions", {}).setdefault("connexion_context", {})["body"] = body
+        headers["content-length"] = "0"
+        nothing = {"type": "http.request", "body": b"", "more_body": False}
+        return self._insert_messages(receive, messages=[nothing]), scope
+
+
+async def _read_all(receive: Receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
 
 
 class ExactJSONResponseValidator(JSONResponseBodyValidator):

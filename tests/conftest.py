@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from devstack import mailbox
 from devstack.api import BackgroundServer
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
 
@@ -18,6 +19,8 @@ TEST_ENV = {
     "VALIDATE_RESPONSES": "true",
     "CORS_ALLOWED_ORIGINS": "http://localhost:3000",
     "LOG_LEVEL": "WARNING",
+    "EMAIL_SENDER": mailbox.LOCAL_SENDER,
+    "APP_BASE_URL": "http://localhost:3000",
 }
 PASSWORD = "correct horse battery staple"
 ACH = {
@@ -33,6 +36,7 @@ def local_aws():
     with LocalAws() as aws:
         os.environ.update(aws_environment(aws.endpoint_url))
         deploy_database_stack(aws.endpoint_url)
+        mailbox.verify_sender(aws.endpoint_url)
         yield aws
 
 
@@ -105,12 +109,21 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-class Account:
-    """A registered user, as the API returned them."""
+def verify(client: httpx.Client, email: str) -> httpx.Response:
+    """Follow the link of the newest verification email sent to `email`."""
+    return client.post("/auth/verify-email", json={"token": mailbox.verification_token(email)})
 
-    def __init__(self, client: httpx.Client, name: str, email: str):
+
+class Account:
+    """A registered user, as the API returned them; verified (through the link emailed to
+    them) unless `verified=False`."""
+
+    def __init__(self, client: httpx.Client, name: str, email: str, verified: bool = True):
         response = client.post("/auth/register", json={"name": name, "email": email, "password": PASSWORD})
         assert response.status_code == 201, response.text
+        if verified:
+            response = verify(client, email)
+            assert response.status_code == 200, response.text
         self.client = client
         self.token = response.json()["token"]
         self.user = response.json()["user"]
@@ -149,7 +162,7 @@ class Account:
 
 @pytest.fixture
 def register(api):
-    def _register(label: str = "user", email: str | None = None) -> Account:
-        return Account(api, label.title(), email or unique_email(label))
+    def _register(label: str = "user", email: str | None = None, verified: bool = True) -> Account:
+        return Account(api, label.title(), email or unique_email(label), verified)
 
     return _register

@@ -1,7 +1,7 @@
 """Operations tagged `auth`."""
 
-from ..context import settings, store
-from ..usecases import accounts
+from ..context import mailer, settings, store
+from ..usecases import accounts, verification
 from .views import user_view
 
 
@@ -15,10 +15,19 @@ def _session_view(session: accounts.Session) -> dict:
 
 
 def register_user(body: dict):
-    session = accounts.register(store(), settings(), body["name"], body["email"], body["password"])
+    session = accounts.register(store(), mailer(), settings(), body["name"], body["email"], body["password"])
     return _session_view(session), 201
 
 
 def login_user(body: dict):
     session = accounts.login(store(), settings(), body["email"], body["password"])
     return _session_view(session), 200
+
+
+def verify_email(body: dict):
+    return _session_view(verification.verify_email(store(), settings(), body["token"])), 200
+
+
+def resend_verification(user: str):
+    verification.resend_verification(store(), mailer(), settings(), user)
+    return None, 204

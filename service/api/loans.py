@@ -1,12 +1,12 @@
 """Operations tagged `loans`."""
 
-from ..context import store
+from ..context import mailer, settings, store
 from ..usecases import lending
 from .views import loan_summary, loan_view, page_view
 
 
 def create_loan(user: str, body: dict):
-    created = lending.create_loan(store(), user, body)
+    created = lending.create_loan(store(), mailer(), settings(), user, body)
     return loan_view(created.loan, created.participants), 201, {"Location": f"/loans/{created.loan.loan_id}"}
 
 

@@ -11,6 +11,7 @@ def user_view(user: User) -> dict:
         "email": user.email,
         "is_borrower": user.is_borrower,
         "is_lender": user.is_lender,
+        "email_verified": user.email_verified,
         "created_at": user.created_at,
     }
 

@@ -3,14 +3,19 @@
 A loan is `PENDING` until the accepted contributions reach its amount, then `ACTIVE`.
 Acceptance is first come, first served: whoever finds less remaining than their contribution
 funds what remains; whoever finds nothing remaining is refused and changes nothing.
+
+Every object checks its own invariants when it is made, whatever its caller validated
+before: a loan's amount is positive and within the maximum, `0 ≤ total_funded ≤ amount` and
+`ACTIVE` exactly when fully funded; a participant's contribution is positive and what it
+funded lies between nothing (while pending) and its contribution.
 """
 
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .errors import AccessDenied, AlreadyAccepted, InvalidAmount, InvalidInput, LoanFullyFunded
-from .money import ZERO, percent_of, simple_interest, to_money
+from .errors import AccessDenied, AlreadyAccepted, InvalidAmount, InvalidEmail, InvalidInput, LoanFullyFunded
+from .money import CENT, ZERO, amount_in_range, percent_of, simple_interest
 from .users import clean_name, normalize_email, trim
 
 PENDING = "PENDING"
@@ -20,14 +25,18 @@ ACCEPTED = "ACCEPTED"
 # A loan, the borrower's role flag and two items per lender must fit one transaction
 # (100 items), with room left for the roadmap's per-loan records.
 MAX_LENDERS = 40
+MAX_PURPOSE_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 2000
 MAX_RATE = Decimal(100)
 _TERM = re.compile(r"([1-9][0-9]{0,2}) months?")
 MAX_TERM_MONTHS = 360
+LOAN_STATUSES = (PENDING, ACTIVE)
+PARTICIPANT_STATUSES = (PENDING, ACCEPTED)
 
 
-def term_months(term: str) -> int:
+def term_months(term: object) -> int:
     """Months in a term such as `12 months` or `1 month`."""
-    match = _TERM.fullmatch(term)
+    match = _TERM.fullmatch(term) if isinstance(term, str) else None
     months = int(match.group(1)) if match else 0
     if not 1 <= months <= MAX_TERM_MONTHS or (months == 1) != term.endswith("month"):
         raise InvalidInput(
@@ -50,6 +59,19 @@ class Loan:
     total_funded: Decimal
     created_at: str
     activated_at: str | None = None
+
+    def __post_init__(self) -> None:
+        amount_in_range(self.amount, "amount")
+        amount_in_range(self.interest_rate, "interest_rate", ZERO, MAX_RATE, InvalidInput)
+        term_months(self.term)
+        amount_in_range(self.total_funded, "total_funded", ZERO, self.amount)
+        if self.status not in LOAN_STATUSES:
+            raise InvalidInput(f"A loan's status must be one of {', '.join(LOAN_STATUSES)}.")
+        if (self.status == ACTIVE) != (self.total_funded == self.amount):
+            raise InvalidAmount(
+                "A loan is ACTIVE exactly when it is fully funded.",
+                {"status": self.status, "amount": self.amount, "total_funded": self.total_funded},
+            )
 
     @property
     def remaining(self) -> Decimal:
@@ -84,6 +106,14 @@ class Participant:
     funded_amount: Decimal = ZERO
     responded_at: str | None = None
 
+    def __post_init__(self) -> None:
+        amount_in_range(self.contribution_amount, "contribution_amount")
+        if self.status not in PARTICIPANT_STATUSES:
+            raise InvalidInput(f"A participant's status must be one of {', '.join(PARTICIPANT_STATUSES)}.")
+        # Pending: nothing funded yet. Accepted: at least a cent, at most the contribution.
+        low, high = (ZERO, ZERO) if self.status == PENDING else (CENT, self.contribution_amount)
+        amount_in_range(self.funded_amount, "funded_amount", low, high)
+
     @property
     def registered(self) -> bool:
         return self.lender_id is not None
@@ -93,6 +123,11 @@ class Participant:
 class LenderInvite:
     email: str
     contribution_amount: Decimal
+
+    def __post_init__(self) -> None:
+        if normalize_email(self.email) != self.email:
+            raise InvalidEmail("An invited email must be in its normal form.", {"email": self.email})
+        amount_in_range(self.contribution_amount, "contribution_amount")
 
 
 @dataclass(frozen=True)
@@ -106,33 +141,36 @@ class LoanApplication:
     description: str
     lenders: tuple[LenderInvite, ...]
 
+    def __post_init__(self) -> None:
+        amount_in_range(self.amount, "amount")
+        amount_in_range(self.interest_rate, "interest_rate", ZERO, MAX_RATE, InvalidInput)
+        term_months(self.term)
+        if not isinstance(self.lenders, tuple) or not all(isinstance(l, LenderInvite) for l in self.lenders):
+            raise InvalidInput("'lenders' must be a list of invitations.", {"field": "lenders"})
+        self._check_lenders()
+
     @classmethod
     def from_request(cls, body: dict) -> "LoanApplication":
-        amount = to_money(body["amount"], "amount")
-        rate = to_money(body["interest_rate"], "interest_rate", InvalidInput)
-        if rate > MAX_RATE:
-            raise InvalidInput("'interest_rate' must be at most 100.", {"field": "interest_rate"})
-        term = trim(body["term"])
-        term_months(term)
+        entries = body.get("lenders")
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise InvalidInput("'lenders' must be a list of invitations.", {"field": "lenders"})
         lenders = tuple(
             LenderInvite(
-                email=normalize_email(entry["email"]),
-                contribution_amount=to_money(
-                    entry["contribution_amount"], f"lenders[{index}].contribution_amount"
+                email=normalize_email(entry.get("email")),
+                contribution_amount=amount_in_range(
+                    entry.get("contribution_amount"), f"lenders[{index}].contribution_amount"
                 ),
             )
-            for index, entry in enumerate(body["lenders"])
+            for index, entry in enumerate(entries)
         )
-        application = cls(
-            amount=amount,
-            interest_rate=rate,
-            term=term,
-            purpose=clean_name(body["purpose"], "purpose"),
-            description=trim(body.get("description", "")),
+        return cls(
+            amount=amount_in_range(body.get("amount"), "amount"),
+            interest_rate=amount_in_range(body.get("interest_rate"), "interest_rate", ZERO, MAX_RATE, InvalidInput),
+            term=trim(body.get("term"), "term"),
+            purpose=clean_name(body.get("purpose"), "purpose", MAX_PURPOSE_LENGTH),
+            description=trim(body.get("description", ""), "description", MAX_DESCRIPTION_LENGTH),
             lenders=lenders,
         )
-        application._check_lenders()
-        return application
 
     @property
     def emails(self) -> list[str]:
@@ -194,6 +232,10 @@ class Funding:
 
     loan: Loan
     participant: Participant
+
+    def __post_init__(self) -> None:
+        if self.participant.status != ACCEPTED or self.participant.loan_id != self.loan.loan_id:
+            raise InvalidInput("A funding accepts a participation of this loan.")
 
     @property
     def amount(self) -> Decimal:

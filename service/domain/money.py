@@ -1,37 +1,50 @@
 """Exact money: `Decimal` amounts with at most two decimal places, never floats."""
 
 import math
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from .errors import DomainError, InvalidAmount
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The contract's `Money` maximum: no amount or contribution is larger.
+MAX_AMOUNT = Decimal(100_000_000)
 # Far above any amount the contract admits, and far below Decimal's 28-digit precision.
 MAX_DIGITS = 15
 
 
 def to_money(value: object, field: str, error: type[DomainError] = InvalidAmount) -> Decimal:
-    """An exact amount (or any two-decimal figure) from a JSON number.
+    """An exact two-decimal figure (of any sign) from a number.
 
-    JSON parsers hand floats to the handlers. `repr` of a float is the shortest decimal that
-    round-trips, so for the literals the contract admits (at most two decimals, at most
-    eleven significant digits) `Decimal(repr(x))` recovers exactly what the client wrote.
-    Anything with a third decimal place, or that is not a finite number, is refused.
+    The service's own JSON reading gives `Decimal`s; a float from elsewhere is read through
+    `repr`, the shortest decimal that round-trips, which for the literals the contract admits
+    (at most two decimals, at most eleven significant digits) is exactly what was written.
+    Anything with a third decimal place, that is not a finite number, or that is not a number
+    at all (a string, a bool) is refused.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise error(f"'{field}' must be a number.", {"field": field})
     if isinstance(value, float) and not math.isfinite(value):
         raise error(f"'{field}' must be a finite number.", {"field": field})
-    try:
-        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except InvalidOperation:
-        raise error(f"'{field}' must be a number.", {"field": field}) from None
+    amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not amount.is_finite() or amount.adjusted() > MAX_DIGITS:
         raise error(f"'{field}' is out of range.", {"field": field})
     if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
         raise error(f"'{field}' must have at most two decimal places.", {"field": field})
     return amount.quantize(CENT)
+
+
+def amount_in_range(value: object, field: str, minimum: Decimal = CENT, maximum: Decimal = MAX_AMOUNT,
+                    error: type[DomainError] = InvalidAmount) -> Decimal:
+    """`to_money`, and within [minimum, maximum]: by default a positive amount the contract
+    admits."""
+    amount = to_money(value, field, error)
+    if not minimum <= amount <= maximum:
+        raise error(
+            f"'{field}' must be between {minimum} and {maximum}.",
+            {"field": field, "minimum": minimum, "maximum": maximum},
+        )
+    return amount
 
 
 def cents(amount: Decimal) -> Decimal:

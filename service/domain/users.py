@@ -1,8 +1,7 @@
 """Users and their roles, derived from stored state (never from token claims)."""
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 from .errors import InvalidEmail, InvalidInput
 
@@ -16,6 +15,9 @@ EMAIL_PATTERN = (
     r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 100
+# Passwords are pre-hashed before bcrypt (see `service.security`), so every character counts.
+MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = 8, 128
 
 # White space as ECMAScript's `\s` defines it, which client generators and fuzzers share.
 # Python's `str.strip()` and `\s` also count U+001C..U+001F, so both are spelled out here.
@@ -36,6 +38,14 @@ class User:
     created_at: str
     is_borrower: bool = False
     is_lender: bool = False
+    # Until the user proves they own `email`, they may not lend or borrow (see `verification`).
+    email_verified: bool = False
+
+    def __post_init__(self) -> None:
+        if normalize_email(self.email) != self.email:
+            raise InvalidEmail("A user's email must be in its normal form.", {"email": self.email})
+        if clean_name(self.name) != self.name:
+            raise InvalidInput("A user's name must not start or end with white space.", {"field": "name"})
 
     @property
     def user_type(self) -> str:
@@ -43,11 +53,13 @@ class User:
         return ACTIVE_LENDER if self.is_lender else BORROWER_ONLY
 
 
-def normalize_email(raw: str) -> str:
+def normalize_email(raw: object) -> str:
     """The canonical form of an email address (trimmed, lower case), or `INVALID_EMAIL`.
 
     Syntax only: deliverability is never checked, so no DNS lookups happen on a request.
     """
+    if not isinstance(raw, str):
+        raise InvalidEmail("An email address must be a string.", {"field": "email"})
     email = trim(raw).lower()
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
         shown = raw[:MAX_EMAIL_LENGTH]
@@ -55,13 +67,31 @@ def normalize_email(raw: str) -> str:
     return email
 
 
-def trim(raw: str) -> str:
-    return raw.strip(WHITESPACE)
+def trim(raw: object, field: str = "text", max_length: int | None = None) -> str:
+    """`raw` without surrounding white space; it must be a string of at most `max_length`."""
+    if not isinstance(raw, str):
+        raise InvalidInput(f"'{field}' must be a string.", {"field": field})
+    text = raw.strip(WHITESPACE)
+    if max_length is not None and len(text) > max_length:
+        raise InvalidInput(f"'{field}' must be at most {max_length} characters long.", {"field": field})
+    return text
 
 
-def clean_name(raw: str, field: str = "name") -> str:
+def clean_name(raw: object, field: str = "name", max_length: int = MAX_NAME_LENGTH) -> str:
     """A display name with surrounding white space removed; it must not end up empty."""
-    name = trim(raw)
+    name = trim(raw, field, max_length)
     if not name:
         raise InvalidInput(f"'{field}' must not be blank.", {"field": field})
     return name
+
+
+def check_password(password: object) -> str:
+    """A password the service accepts: a string of 8 to 128 characters."""
+    if not isinstance(password, str):
+        raise InvalidInput("'password' must be a string.", {"field": "password"})
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"'password' must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long.",
+            {"field": "password"},
+        )
+    return password

@@ -13,18 +13,24 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import boto3
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import TableNames
 from ..domain.ach import AchDetails
 from ..domain.errors import StoreUnavailable, UserExists
-from ..domain.loans import INVITATION_ACTIVATED, INVITATION_PENDING, PENDING, Funding, Invitation, Loan, Participant
+from ..domain.loans import (
+    ACCEPTED, ACTIVE, INVITATION_ACTIVATED, INVITATION_PENDING, PENDING, Funding, Invitation, Loan, Participant,
+)
 from ..domain.users import ACTIVE_LENDER, User
+from ..domain.verification import VerificationToken
 from . import items
 from .cursor import CursorCodec
 
 T = TypeVar("T")
+# Errors are not deserialised by the resource's client: their items come as DynamoDB JSON.
+_DESERIALIZE = TypeDeserializer().deserialize
 BATCH_GET_LIMIT = 100
 
 # Standard mode retries throttling and transient errors with exponential backoff and jitter.
@@ -37,7 +43,14 @@ BOTO_CONFIG = Config(
 
 
 class Contention(Exception):
-    """A conditional transaction lost a race; re-read and decide again."""
+    """A conditional transaction lost a race. It carries the loan and the participation as
+    the transaction found them, where their conditions failed (None otherwise), so the
+    decision can be made again without reading them back."""
+
+    def __init__(self, loan: Loan | None = None, participant: Participant | None = None):
+        super().__init__()
+        self.loan = loan
+        self.participant = participant
 
 
 @dataclass(frozen=True)
@@ -104,71 +117,178 @@ class Store:
         return (items.to_user(found[0]), found[0]["password_hash"]) if found else None
 
     @store_errors
-    def create_user(self, user: User, password_hash: str) -> None:
-        """The user and its email marker, together, or `USER_EXISTS` if the email is taken."""
+    def create_user(self, user: User, password_hash: str, verification: VerificationToken | None) -> None:
+        """The user, its email marker and (unless already verified) its verification token,
+        together, or `USER_EXISTS` if the email is taken."""
+        user_item = items.user_item(user, password_hash)
+        writes = [
+            {"Put": {
+                "TableName": self.names.users,
+                "Item": items.email_marker_item(user),
+                "ConditionExpression": "attribute_not_exists(user_id)",
+            }},
+            {"Put": {
+                "TableName": self.names.users,
+                "Item": user_item,
+                "ConditionExpression": "attribute_not_exists(user_id)",
+            }},
+        ]
+        if verification is not None:
+            user_item.update(verification_hash=verification.hash,
+                             verification_sent_at=_number(verification.issued_at))
+            writes.append({"Put": {
+                "TableName": self.names.users,
+                "Item": items.verification_item(user.user_id, verification.hash, verification.expires_at),
+                "ConditionExpression": "attribute_not_exists(user_id)",
+            }})
         try:
-            self._transact([
-                {"Put": {
-                    "TableName": self.names.users,
-                    "Item": items.email_marker_item(user),
-                    "ConditionExpression": "attribute_not_exists(user_id)",
-                }},
-                {"Put": {
-                    "TableName": self.names.users,
-                    "Item": items.user_item(user, password_hash),
-                    "ConditionExpression": "attribute_not_exists(user_id)",
-                }},
-            ])
+            self._transact(writes)
         except self.client.exceptions.TransactionCanceledException as exc:
             if _reasons(exc)[0] == "ConditionalCheckFailed":
                 raise UserExists("An account with this email already exists.") from None
             raise
 
+    # -- email verification -------------------------------------------------------------
+
+    @store_errors
+    def find_verification(self, token_hash: str) -> tuple[str, float] | None:
+        """The user a verification token was issued to, and when it expires."""
+        item = self._users.get_item(Key={"user_id": items.verification_key(token_hash)},
+                                    ConsistentRead=True).get("Item")
+        return (item["owner_id"], float(item["expires_at"])) if item else None
+
+    @store_errors
+    def confirm_email(self, user: User, token_hash: str) -> bool:
+        """Spend the token and mark the user and their email verified, together; False if the
+        token is spent or no longer the user's latest."""
+        try:
+            self._transact([
+                {"Delete": {
+                    "TableName": self.names.users, "Key": {"user_id": items.verification_key(token_hash)},
+                    "ConditionExpression": "owner_id = :user",
+                    "ExpressionAttributeValues": {":user": user.user_id},
+                }},
+                {"Update": {
+                    "TableName": self.names.users, "Key": {"user_id": user.user_id},
+                    "UpdateExpression": "SET email_verified = :true REMOVE verification_hash",
+                    "ConditionExpression": "verification_hash = :hash",
+                    "ExpressionAttributeValues": {":true": True, ":hash": token_hash},
+                }},
+                {"Update": {
+                    "TableName": self.names.users, "Key": {"user_id": items.email_key(user.email)},
+                    "UpdateExpression": "SET verified = :true",
+                    "ConditionExpression": "owner_id = :user",
+                    "ExpressionAttributeValues": {":true": True, ":user": user.user_id},
+                }},
+            ])
+        except self.client.exceptions.TransactionCanceledException as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                return False
+            raise
+        return True
+
+    @store_errors
+    def renew_verification(self, user_id: str, verification: VerificationToken,
+                           sent_before: float) -> tuple[bool, float]:
+        """Make `verification` the user's only valid token, if they are not verified yet and
+        their last one was sent before `sent_before`: `(True, now)`, or `(False, when the
+        last one was sent)` (infinity if the user is verified already)."""
+        try:
+            self._transact([
+                {"Update": {
+                    "TableName": self.names.users, "Key": {"user_id": user_id},
+                    "UpdateExpression": "SET verification_hash = :hash, verification_sent_at = :now",
+                    "ConditionExpression": "email_verified = :false AND (attribute_not_exists(verification_sent_at)"
+                                           " OR verification_sent_at < :before)",
+                    "ExpressionAttributeValues": {
+                        ":hash": verification.hash, ":now": _number(verification.issued_at),
+                        ":false": False, ":before": _number(sent_before),
+                    },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }},
+                {"Put": {
+                    "TableName": self.names.users,
+                    "Item": items.verification_item(user_id, verification.hash, verification.expires_at),
+                }},
+            ])
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reason = exc.response.get("CancellationReasons", [{}])[0]
+            if reason.get("Code") != "ConditionalCheckFailed":
+                raise
+            found = {k: _DESERIALIZE(v) for k, v in reason.get("Item", {}).items()}
+            verified = found.get("email_verified", True)
+            return False, float("inf") if verified else float(found.get("verification_sent_at", 0))
+        return True, verification.issued_at
+
     # -- login throttling ---------------------------------------------------------------
 
     @store_errors
-    def login_throttle_state(self, email: str, window: int) -> tuple[int, float]:
-        """Failures in the current window and the time the email is locked until."""
-        keys = [{"user_id": items.login_failures_key(email, window)}, {"user_id": items.login_lock_key(email)}]
-        found = {i["user_id"]: i for i in self._batch_get({self.names.users: keys})[self.names.users]}
-        failures = found.get(items.login_failures_key(email, window), {}).get("failures", 0)
-        locked_until = found.get(items.login_lock_key(email), {}).get("locked_until", 0)
-        return int(failures), float(locked_until)
-
-    @store_errors
-    def count_login_failure(self, email: str, window: int, expires_at: int) -> int:
-        """One more failure in this window, counted atomically; returns the new count."""
-        response = self._users.update_item(
-            Key={"user_id": items.login_failures_key(email, window)},
-            UpdateExpression="ADD failures :one SET expires_at = :expires",
-            ExpressionAttributeValues={":one": 1, ":expires": expires_at},
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(response["Attributes"]["failures"])
+    def reserve_login_attempt(self, email: str, now: float, limit: int, window_seconds: int,
+                              expires_at: int) -> tuple[int | None, float]:
+        """Count one login attempt for `email`, atomically and before its password is
+        checked: `(its number in the window, when the window ends)`, or `(None, window end)`
+        when the window already holds `limit` attempts. A window opens at the first attempt
+        after the last one ended."""
+        key = {"user_id": items.login_guard_key(email)}
+        clock = {":now": _number(now), ":expires": expires_at}
+        for _ in range(3):
+            try:
+                updated = self._users.update_item(
+                    Key=key, UpdateExpression="ADD attempts :one SET expires_at = :expires",
+                    ConditionExpression="window_ends > :now AND attempts < :limit",
+                    ExpressionAttributeValues={**clock, ":one": 1, ":limit": limit},
+                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )["Attributes"]
+                return int(updated["attempts"]), float(updated["window_ends"])
+            except self.client.exceptions.ConditionalCheckFailedException as exc:
+                found = {k: _DESERIALIZE(v) for k, v in exc.response.get("Item", {}).items()}
+            if found and float(found["window_ends"]) > now:
+                return None, float(found["window_ends"])
+            try:
+                self._users.update_item(
+                    Key=key, UpdateExpression="SET attempts = :one, window_ends = :ends, expires_at = :expires",
+                    ConditionExpression="attribute_not_exists(window_ends) OR window_ends <= :now",
+                    ExpressionAttributeValues={**clock, ":one": 1, ":ends": _number(now + window_seconds)},
+                )
+                return 1, now + window_seconds
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue  # another attempt opened the window first: count in it
+        raise StoreUnavailable("The data store is too busy; please retry.")
 
     @store_errors
     def lock_login(self, email: str, until: float, expires_at: int) -> None:
-        self._users.put_item(Item={
-            "user_id": items.login_lock_key(email),
-            "locked_until": Decimal(str(round(until, 3))),
-            "expires_at": expires_at,
-        })
+        """Keep the window (full of failures) closed until `until`."""
+        self._users.update_item(
+            Key={"user_id": items.login_guard_key(email)},
+            UpdateExpression="SET window_ends = :until, expires_at = :expires",
+            ExpressionAttributeValues={":until": _number(until), ":expires": expires_at},
+        )
 
     @store_errors
-    def clear_login_failures(self, email: str, window: int) -> None:
-        self._users.delete_item(Key={"user_id": items.login_failures_key(email, window)})
+    def release_login_attempt(self, email: str) -> None:
+        """A successful login gives its attempt back; the failures stay counted."""
+        try:
+            self._users.update_item(
+                Key={"user_id": items.login_guard_key(email)},
+                UpdateExpression="ADD attempts :minus_one",
+                ConditionExpression="attempts > :zero",
+                ExpressionAttributeValues={":minus_one": -1, ":zero": 0},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # a new window opened meanwhile: nothing of this attempt is left to give back
 
     # -- loans --------------------------------------------------------------------------
 
     @store_errors
     def load_borrower(self, user_id: str, emails: list[str]) -> tuple[User | None, dict[str, str]]:
-        """The borrower and, for each email that has an account, its user id: one read."""
+        """The borrower and, for each email with a verified account, its user id: one read."""
         keys = [{"user_id": user_id}] + [{"user_id": items.email_key(e)} for e in emails]
         found = self._batch_get({self.names.users: keys})[self.names.users]
         borrower = next((items.to_user(i) for i in found if i["user_id"] == user_id), None)
+        # Only owners who proved the address get its invitations (see `domain.verification`).
         owners = {
             i["user_id"].removeprefix(items.EMAIL_KEY_PREFIX): i["owner_id"]
-            for i in found if "owner_id" in i
+            for i in found if "owner_id" in i and i.get("verified")
         }
         return borrower, owners
 
@@ -298,40 +418,51 @@ class Store:
         ]
 
     @store_errors
-    def record_acceptance(self, before: Loan, funding: Funding, ach: AchDetails,
-                          sealed_numbers: dict) -> None:
-        """Apply one acceptance atomically, if nothing changed since `before` was read.
+    def record_acceptance(self, funding: Funding, ach: AchDetails, sealed_numbers: dict) -> None:
+        """Apply one acceptance atomically, or raise `Contention` with the items as they are.
 
-        The loan update is conditioned on the `total_funded` that was read, so concurrent
-        acceptances serialise: exactly one wins each race and the others get `Contention`.
+        The conditions hold the funding invariants in DynamoDB itself, from the stored figures
+        and the amount being funded alone, whatever `funding` claims about the loan: after the
+        write `0 <= total_funded <= amount` (through `remaining`, which every write keeps equal
+        to `amount - total_funded`), the loan is ACTIVE exactly when nothing remains, the
+        amount is more than nothing and at most the lender's invited contribution, and the
+        participation was pending. A write that leaves room needs only that room, not the
+        total it read, so concurrent acceptances of full contributions all commit; the write
+        that completes the loan needs exactly what remains.
         """
         loan, participant = funding.loan, funding.participant
-        set_loan = "SET total_funded = :total, #status = :status, updated_at = :now"
+        completes = loan.status == ACTIVE
+        set_loan = "SET total_funded = total_funded + :funded, remaining = remaining - :funded, updated_at = :now"
+        room = "remaining = :funded" if completes else "remaining > :funded"
+        if completes:
+            set_loan += ", #status = :active, activated_at = :now"
         values = {
-            ":total": loan.total_funded, ":status": loan.status,
-            ":now": participant.responded_at, ":seen": before.total_funded, ":pending": PENDING,
+            ":funded": participant.funded_amount, ":minus_funded": -participant.funded_amount,
+            ":now": participant.responded_at, ":pending": PENDING,
+            **({":active": ACTIVE} if completes else {}),
         }
-        if loan.activated_at:
-            set_loan += ", activated_at = :now"
         try:
             self._transact([
                 {"Update": {
                     "TableName": self.names.loans, "Key": {"loan_id": loan.loan_id},
                     "UpdateExpression": set_loan,
-                    "ConditionExpression": "total_funded = :seen AND #status = :pending",
+                    "ConditionExpression": f"#status = :pending AND {room} AND total_funded >= :minus_funded",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }},
                 {"Update": {
                     "TableName": self.names.participants,
                     "Key": {"loan_id": loan.loan_id, "lender_id": participant.lender_id},
                     "UpdateExpression": "SET #status = :accepted, funded_amount = :funded, responded_at = :now",
-                    "ConditionExpression": "#status = :pending",
+                    "ConditionExpression": "#status = :pending AND funded_amount < :funded"
+                                           " AND contribution_amount >= :funded",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
-                        ":accepted": participant.status, ":funded": participant.funded_amount,
+                        ":accepted": ACCEPTED, ":funded": participant.funded_amount,
                         ":now": participant.responded_at, ":pending": PENDING,
                     },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }},
                 {"Put": {
                     "TableName": self.names.ach_details,
@@ -340,9 +471,17 @@ class Store:
                 }},
             ])
         except self.client.exceptions.TransactionCanceledException as exc:
-            if set(_reasons(exc)) <= {"ConditionalCheckFailed", "TransactionConflict", "None"}:
-                raise Contention() from None
-            raise
+            reasons = exc.response.get("CancellationReasons", [])
+            if not {r.get("Code", "None") for r in reasons} <= {"ConditionalCheckFailed", "TransactionConflict", "None"}:
+                raise
+            raise Contention(*(self._current(reason, convert) for reason, convert in
+                               zip(reasons, (items.to_loan, items.to_participant)))) from None
+
+    def _current(self, reason: dict, convert: Callable[[dict], T]) -> T | None:
+        """The item a cancelled transaction found, when its condition is what failed."""
+        if reason.get("Code") != "ConditionalCheckFailed" or "Item" not in reason:
+            return None
+        return convert({key: _DESERIALIZE(value) for key, value in reason["Item"].items()})
 
     # -- invitations --------------------------------------------------------------------
 
@@ -428,6 +567,11 @@ class Store:
             else:
                 raise StoreUnavailable("The data store is too busy; please retry.")
         return found
+
+
+def _number(seconds: float) -> Decimal:
+    """Epoch seconds to the millisecond, as DynamoDB stores numbers."""
+    return Decimal(str(round(seconds, 3)))
 
 
 def _reasons(exc: ClientError) -> list[str]:

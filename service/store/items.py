@@ -9,12 +9,14 @@ from ..domain.users import User
 EMAIL_KEY_PREFIX = "email#"
 
 
-def login_failures_key(email: str, window: int) -> str:
-    return f"login-failures#{email}#{window}"
+def login_guard_key(email: str) -> str:
+    """The item counting an email's login attempts (see `Store.reserve_login_attempt`)."""
+    return f"login-guard#{email}"
 
 
-def login_lock_key(email: str) -> str:
-    return f"login-lock#{email}"
+def verification_key(token_hash: str) -> str:
+    """The key of an email verification token's item (only the token's hash is stored)."""
+    return f"email-verification#{token_hash}"
 
 
 def email_key(email: str) -> str:
@@ -37,7 +39,13 @@ def user_item(user: User, password_hash: str) -> dict:
 
 
 def email_marker_item(user: User) -> dict:
-    return {"user_id": email_key(user.email), "owner_id": user.user_id}
+    """`verified` says whether the owner proved the address: only then do invitations to it
+    go to them."""
+    return {"user_id": email_key(user.email), "owner_id": user.user_id, "verified": user.email_verified}
+
+
+def verification_item(user_id: str, token_hash: str, expires_at: int) -> dict:
+    return {"user_id": verification_key(token_hash), "owner_id": user_id, "expires_at": expires_at}
 
 
 def to_user(item: dict) -> User:
@@ -48,11 +56,14 @@ def to_user(item: dict) -> User:
         created_at=item["created_at"],
         is_borrower=bool(item.get("is_borrower")),
         is_lender=bool(item.get("is_lender")),
+        email_verified=bool(item.get("email_verified")),
     )
 
 
 def loan_item(loan: Loan) -> dict:
-    return _without_none(asdict(loan))
+    """`remaining` is stored beside `total_funded` so DynamoDB's conditions can keep
+    `0 <= total_funded <= amount` themselves (a condition cannot subtract)."""
+    return _without_none({**asdict(loan), "remaining": loan.remaining})
 
 
 def to_loan(item: dict) -> Loan:

@@ -4,11 +4,14 @@ import random
 import time
 from dataclasses import dataclass
 
+from ..config import Settings
 from ..domain import loans
 from ..domain.ach import AchDetails
 from ..domain.errors import AccessDenied, InvalidToken, LoanNotFound, StoreUnavailable
 from ..domain.loans import Invitation, Loan, LoanApplication, Participant
-from ..store import AchVault, Page, Store
+from ..domain.messages import invitation_email
+from ..domain.verification import require_verified
+from ..store import AchVault, Page, SesMailer, Store
 from ..store.dynamo import Contention, Membership
 from . import new_id, utc_now
 from .accounts import current_user
@@ -28,11 +31,15 @@ class LoanView:
     participants: list[Participant]
 
 
-def create_loan(store: Store, user_id: str, body: dict) -> LoanView:
+def create_loan(store: Store, mailer: SesMailer, config: Settings, user_id: str, body: dict) -> LoanView:
+    """A PENDING loan. Invitees with a verified account take part at once; every other
+    email gets an invitation, and an email saying so, and takes part once its owner has a
+    verified account."""
     application = LoanApplication.from_request(body)
     borrower, owners = store.load_borrower(user_id, application.emails)
     if borrower is None:
         raise InvalidToken("The bearer token belongs to no existing user.")
+    require_verified(borrower.email_verified)
     application.check_borrower(borrower.email)
     loan = loans.new_loan(application, new_id(), borrower.user_id, borrower.name, utc_now())
     participants = [
@@ -42,13 +49,20 @@ def create_loan(store: Store, user_id: str, body: dict) -> LoanView:
         Invitation.for_participant(new_id(), loan, p) for p in participants if not p.registered
     ]
     store.create_loan(loan, participants, invitations, borrower)
+    for invitation in invitations:
+        mailer.send(invitation_email(invitation.email, borrower.name, invitation.contribution_amount,
+                                     config.app_base_url))
     return LoanView(loan, participants)
 
 
-def _membership(store: Store, user_id: str, loan_id: str) -> Membership:
+def _membership(store: Store, user_id: str, loan_id: str, verified: bool = False) -> Membership:
+    """The caller, the loan and their participation; `verified`: the caller must have
+    proved their email (checked before anything about the loan is said)."""
     membership = store.load_membership(loan_id, user_id)
     if membership.user is None:
         raise InvalidToken("The bearer token belongs to no existing user.")
+    if verified:
+        require_verified(membership.user.email_verified)
     if membership.loan is None:
         raise LoanNotFound("Loan not found.")
     return membership
@@ -85,26 +99,36 @@ def pending_invitations(store: Store, user_id: str, limit: int, cursor: str | No
     user, page = store.pending_participations(user_id, limit, cursor)
     if user is None:
         raise InvalidToken("The bearer token belongs to no existing user.")
-    return page
+    # Nothing is ever attached to an unverified account; this keeps it so whatever the data.
+    return page if user.email_verified else Page([], None)
 
 
 def accept_loan(store: Store, vault: AchVault, user_id: str, loan_id: str,
                 ach: AchDetails) -> loans.Funding:
     """Fund the loan with the caller's contribution (or what remains of the loan).
 
-    Each attempt reads once and writes once; a lost race re-reads, so the answer always
-    reflects the loan as it was when the write succeeded or the refusal was decided. The
-    bank numbers are sealed once, and only when there is something to write.
+    One read, then one write per attempt. A write that leaves room in the loan needs only
+    that room, so concurrent acceptances rarely collide; one that lost a race carries back
+    the loan and participation as DynamoDB found them, and the decision is made again on
+    those (a re-read only when it could not say). The answer's loan includes this
+    acceptance; acceptances by others that committed at the same moment may not be in it
+    yet. The bank numbers are sealed once, and only when there is something to write.
     """
+    found = _membership(store, user_id, loan_id, verified=True)
+    loan, participant = found.loan, found.participant
     sealed_numbers = None
     for attempt in range(MAX_ACCEPT_ATTEMPTS):
-        found = _membership(store, user_id, loan_id)
-        funding = loans.accept(found.loan, found.participant, utc_now())
+        funding = loans.accept(loan, participant, utc_now())
         sealed_numbers = sealed_numbers or vault.seal(ach, user_id, loan_id)
         try:
-            store.record_acceptance(found.loan, funding, ach, sealed_numbers)
+            store.record_acceptance(funding, ach, sealed_numbers)
             return funding
-        except Contention:
-            # Jitter spreads the re-reads of lenders who lost the same race.
-            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        except Contention as lost:
+            if lost.loan is None and lost.participant is None:
+                # A conflict DynamoDB did not explain: jitter, then read again.
+                time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                found = _membership(store, user_id, loan_id)
+                loan, participant = found.loan, found.participant
+            else:
+                loan, participant = lost.loan or loan, lost.participant or participant
     raise StoreUnavailable("The loan is too busy right now; please retry.")

@@ -67,8 +67,15 @@ def test_round_trips_per_operation_and_no_scan(api, register, calls):
         assert api.get("/health").status_code == 200
     everything += rest
 
+    with calls() as logged_in:
+        assert api.post("/auth/login", json={"email": lenders[2].email, "password": PASSWORD}).status_code == 200
+    # The attempt is counted before the password check and given back after it; the email
+    # lookup; the invitations still waiting for a verified user.
+    assert logged_in == {"UpdateItem": 2, "Query": 2}
+    everything += logged_in
+
     assert "Scan" not in everything
-    assert set(everything) <= {"GetItem", "Query", "BatchGetItem", "TransactWriteItems", "PutItem"}
+    assert set(everything) <= {"GetItem", "Query", "BatchGetItem", "TransactWriteItems", "PutItem", "UpdateItem"}
 
 
 def test_every_transaction_carries_an_idempotency_token(register, store):
@@ -84,4 +91,5 @@ def test_every_transaction_carries_an_idempotency_token(register, store):
         assert lender.accept(loan["loan_id"]).status_code == 200
     finally:
         store.client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
-    assert len(tokens) == 4 and all(tokens) and len(set(tokens)) == 4  # 2 registrations, create, accept
+    # 2 registrations, 2 verifications, create, accept
+    assert len(tokens) == 6 and all(tokens) and len(set(tokens)) == 6

@@ -14,14 +14,17 @@ import ast
 import io
 import json
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from cfnlint.api import lint_file
 
+from devstack import mailbox
 from devstack.apigateway import invoke, lambda_handler_module, rest_event
 from devstack.application import APPLICATION_TEMPLATE, deploy_application_stack, load_template, unsupported_types
 from devstack.aws import client, deploy_database_stack
@@ -34,6 +37,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT, STAGE = "marketplace", "dev"
 SECRET_PARAMETER = f"/{PROJECT}/{STAGE}/jwt-secret"
 ORIGINS = "https://app.example.com,https://admin.example.com"
+SENDER = mailbox.LOCAL_SENDER
+APP_URL = "https://app.example.com"
 TAGS = ["auth", "loans", "lender", "user", "health"]
 PASSWORD = "correct horse battery staple"
 ACH = {"bank_name": "First Example Bank", "account_type": "checking",
@@ -98,7 +103,8 @@ def stack(local_aws) -> Stack:
         Name=SECRET_PARAMETER, Type="SecureString", Value="stack-test-secret-" + "q" * 32, Overwrite=True)
     outputs = deploy_application_stack(
         local_aws.endpoint_url, stage=STAGE, project=PROJECT, jwt_secret_parameter=SECRET_PARAMETER,
-        artifact=source_artifact(), parameters={"CorsAllowedOrigins": ORIGINS},
+        artifact=source_artifact(),
+        parameters={"CorsAllowedOrigins": ORIGINS, "SenderEmailAddress": SENDER, "AppBaseUrl": APP_URL},
     )
     return Stack(local_aws.endpoint_url, database, outputs)
 
@@ -200,6 +206,9 @@ def test_functions(stack, function_environment) -> None:
         "CORS_ALLOWED_ORIGINS": ORIGINS,
         "LOG_LEVEL": "INFO",
         "ACH_KMS_KEY_ID": stack.database["AchDetailsKeyArn"],
+        "EMAIL_SENDER": SENDER,
+        "APP_BASE_URL": APP_URL,
+        "AUTO_VERIFY_EMAIL_DOMAIN": "",
     }
     logs = stack.client("logs")
     roles = set()
@@ -225,7 +234,8 @@ def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None
         policies = stack.role_policies(tag)
         # No grant for the secret's key without a customer managed key; the ACH key for
         # the function that seals ACH numbers only.
-        assert set(policies) == {"logs-and-secret", "dynamodb"} | ({"ach-key"} if tag == "lender" else set())
+        assert set(policies) == {"logs-and-secret", "dynamodb"} | ({"ach-key"} if tag == "lender" else set()) | (
+            {"email"} if tag in ("auth", "loans") else set())
         statements = policies["logs-and-secret"]["Statement"]
         assert statements == [
             {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -253,6 +263,19 @@ def test_parameters(template) -> None:
         assert not allowed.fullmatch(bad), bad
     assert re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], SECRET_PARAMETER)
     assert not re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], "jwt-secret")
+    assert "Default" not in params["SenderEmailAddress"] and "Default" not in params["AppBaseUrl"]
+    for ok, bad in [(SENDER, "no-reply"), (APP_URL, "https://app.example.com/"), ("http://localhost:3000", "app.example.com")]:
+        key = "SenderEmailAddress" if "@" in ok else "AppBaseUrl"
+        assert re.fullmatch(params[key]["AllowedPattern"], ok) and not re.fullmatch(params[key]["AllowedPattern"], bad)
+    domain = re.compile(params["AutoVerifyEmailDomain"]["AllowedPattern"])
+    assert params["AutoVerifyEmailDomain"]["Default"] == "" and domain.fullmatch("loadtest.example.com")
+    assert not domain.fullmatch("someone@loadtest.example.com")
+
+
+def test_prod_refuses_an_auto_verified_domain(template) -> None:
+    rule = template["Rules"]["NoAutoVerifiedDomainInProd"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "AutoVerifyEmailDomain"}, ""]}
 
 
 def test_no_secret_in_the_template(template) -> None:
@@ -330,6 +353,9 @@ def test_register_loan_accept_on_the_stack_tables(stack, handler_module) -> None
         response = invoke(handler, rest_event("POST", "/auth/register",
                                               body={"name": label.title(), "email": email, "password": PASSWORD}))
         assert response.status == 201, response.text
+        response = invoke(handler, rest_event("POST", "/auth/verify-email",
+                                              body={"token": mailbox.verification_token(email)}))
+        assert response.status == 200, response.text
         return response.json()
 
     borrower, lender = register("stack-borrower"), register("stack-lender")
@@ -380,7 +406,7 @@ def dynamodb_calls(operation: str, params: dict, table_arn: dict[str, str]) -> s
     return {Call(f"dynamodb:{operation}", resource)}
 
 
-def statements(policies: dict[str, dict], services=("dynamodb", "kms")) -> list[dict]:
+def statements(policies: dict[str, dict], services=("dynamodb", "kms", "ses")) -> list[dict]:
     """The role's statements about `services`, each with lists of actions and resources."""
     found = []
     for document in policies.values():
@@ -402,9 +428,9 @@ def allows(statement: dict, call: Call) -> bool:
     assert set(conditions) <= {"StringEquals"}, f"this test cannot evaluate {conditions}"
     context = dict(call.context)
     for key, value in conditions.get("StringEquals", {}).items():
-        prefix = "kms:EncryptionContext:"
-        assert key.startswith(prefix), f"this test cannot evaluate condition key {key}"
-        if context.get(key[len(prefix):]) != value:
+        assert key.startswith("kms:EncryptionContext:") or key == "ses:FromAddress", \
+            f"this test cannot evaluate condition key {key}"
+        if context.get(key) != value:
             return False
     return True
 
@@ -429,7 +455,14 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
 
     def record_kms(params, model, **_):
         key = kms.describe_key(KeyId=params["KeyId"])["KeyMetadata"]["Arn"]  # an alias names a key
-        required[current[0]].add(Call(f"kms:{model.name}", key, tuple(sorted(params.get("EncryptionContext", {}).items()))))
+        context = {f"kms:EncryptionContext:{k}": v for k, v in params.get("EncryptionContext", {}).items()}
+        required[current[0]].add(Call(f"kms:{model.name}", key, tuple(sorted(context.items()))))
+
+    def record_ses(params, model, **_):
+        # SES authorises sending against the identity of the From address.
+        sender = params["FromEmailAddress"]
+        identity = f"arn:aws:ses:us-east-1:123456789012:identity/{sender}"
+        required[current[0]].add(Call(f"ses:{model.name}", identity, (("ses:FromAddress", sender),)))
 
     def call(method: str, path: str, route: str | None = None, token: str | None = None, status: int = 200,
              **kwargs) -> dict:
@@ -440,17 +473,21 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
                                               headers={"Authorization": f"Bearer {token}"} if token else None,
                                               **kwargs))
         assert response.status == status, (method, path, response.text)
-        return response.json()
+        return response.json() if response.body else {}
 
-    def register(email: str) -> dict:
-        return call("POST", "/auth/register", status=201,
-                    body={"name": "Evidence", "email": email, "password": PASSWORD})
+    def register(email: str, verified: bool = True) -> dict:
+        session = call("POST", "/auth/register", status=201,
+                       body={"name": "Evidence", "email": email, "password": PASSWORD})
+        if not verified:
+            return session
+        return call("POST", "/auth/verify-email", body={"token": mailbox.verification_token(email)})
 
     def login(email: str, password: str = PASSWORD, status: int = 200) -> dict:
         return call("POST", "/auth/login", body={"email": email, "password": password}, status=status)
 
     hooks = [(context.store().client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
-             (context.vault().client.meta.events, "provide-client-params.kms", record_kms)]
+             (context.vault().client.meta.events, "provide-client-params.kms", record_kms),
+             (context.mailer().client.meta.events, "provide-client-params.sesv2", record_ses)]
     for events, name, hook in hooks:
         events.register(name, hook)
     try:
@@ -463,6 +500,12 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
             "lenders": [{"email": lender["user"]["email"], "contribution_amount": 200},
                         {"email": newcomer, "contribution_amount": 100}]})
         newcomer_account = register(newcomer)  # turns the invitation into a participation
+        # An unverified account asks for a new link: too soon, then (a clock two minutes on) sent.
+        unverified = register(f"evidence-u-{tag}@example.com", verified=False)
+        call("POST", "/auth/resend-verification", token=unverified["token"], status=429)
+        later = time.time() + 120
+        with mock.patch("service.usecases.verification.time.time", return_value=later):
+            call("POST", "/auth/resend-verification", token=unverified["token"], status=204)
         # Login: a failure is counted, a success clears the count, enough failures lock.
         login(lender["user"]["email"], "wrong password 123", status=401)
         login(lender["user"]["email"])

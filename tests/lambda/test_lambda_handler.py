@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack import mailbox
 from devstack.apigateway import http_event, invoke, lambda_handler_module, rest_event
 from devstack.aws import aws_environment, client
 
@@ -35,6 +36,8 @@ ENV = {
     "VALIDATE_RESPONSES": "true",
     "CORS_ALLOWED_ORIGINS": ORIGIN,
     "LOG_LEVEL": "WARNING",
+    "EMAIL_SENDER": mailbox.LOCAL_SENDER,
+    "APP_BASE_URL": "https://app.example.com",
 }
 
 
@@ -85,10 +88,20 @@ def assert_json(response, status: int, request_id: str) -> dict:
 
 
 def register(handler, event, label: str, **kwargs) -> dict:
+    """A registered account, verified through the link emailed to it."""
+    address = email(label)
     response = invoke(handler, event("POST", "/auth/register",
-                                     body={"name": label.title(), "email": email(label), "password": PASSWORD},
+                                     body={"name": label.title(), "email": address, "password": PASSWORD},
                                      **kwargs))
     assert response.status == 201, response.text
+    return verify(handler, event, address)
+
+
+def verify(handler, event, address: str) -> dict:
+    response = invoke(handler, event("POST", "/auth/verify-email",
+                                     body={"token": mailbox.verification_token(address)}))
+    assert response.status == 200, response.text
+    assert response.json()["user"]["email_verified"] is True
     return response.json()
 
 
@@ -122,6 +135,8 @@ def test_register_login_create_accept(handler, event):
                                      body={"name": "Bo", "email": borrower_email, "password": PASSWORD}))
     session = assert_json(response, 201, request_id)
     assert session["token_type"] == "Bearer" and session["user"]["email"] == borrower_email
+    assert session["user"]["email_verified"] is False
+    verify(handler, event, borrower_email)
 
     request_id = str(uuid.uuid4())
     response = invoke(handler, event("POST", "/auth/login", request_id=request_id,

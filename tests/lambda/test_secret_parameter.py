@@ -28,7 +28,8 @@ def parameter(ssm, value: str = SECRET, kind: str = "SecureString") -> str:
 
 
 def settings(**env) -> Settings:
-    return Settings.from_env({"TABLE_PREFIX": "marketplace-dev", **env})
+    return Settings.from_env({"TABLE_PREFIX": "marketplace-dev", "EMAIL_SENDER": "no-reply@example.com",
+                              "APP_BASE_URL": "https://app.example.com", **env})
 
 
 def test_secret_read_from_a_secure_string(ssm):

@@ -1,6 +1,5 @@
-"""Bodies that are not UTF-8, bodies in a declared legacy charset, and passwords longer than
-bcrypt's 72-byte input: all handled with the contract's answers, never a 500, and every
-character of a password counts."""
+"""Bodies that are not UTF-8, and passwords longer than bcrypt's 72-byte input: all handled
+with the contract's answers, never a 500, and every character of a password counts."""
 
 import json
 
@@ -47,48 +46,7 @@ def test_a_body_that_is_not_utf8_is_400_on_every_json_operation(client, store, b
     assert table_counts(store) == before
 
 
-@pytest.mark.parametrize("charset", ["latin-1", "iso-8859-1", "ISO-8859-1"])
-def test_a_declared_latin1_body_is_refused_or_decoded_correctly(client, charset):
-    """Either answer is sound; a wrong decoding (mojibake stored as the name) or a 500 is not."""
-    email = unique_email("latin")
-    name = "Zoë Ångström"
-    body = json.dumps({"name": name, "email": email, "password": "p" * 10}, ensure_ascii=False).encode("latin-1")
-    response = client.post("/auth/register", content=body,
-                           headers={"Content-Type": f"application/json; charset={charset}"})
-    assert response.status_code in (201, 400), response.text
-    if response.status_code == 400:
-        assert_error(response, 400, "INVALID_INPUT")
-        assert_error(client.post("/auth/login", json={"email": email, "password": "p" * 10}), 401, "INVALID_CREDENTIALS")
-    else:
-        assert response.json()["user"]["name"] == name
-
-
-def test_a_latin1_password_at_login_is_refused_or_decoded_correctly(client):
-    """A wrong decoding would show as 401 (a different password was checked)."""
-    account_email, password = unique_email("latinlogin"), "pässwörd-über-72"
-    created = client.post("/auth/register", json={"name": "L", "email": account_email, "password": password})
-    assert created.status_code == 201, created.text
-    body = json.dumps({"email": account_email, "password": password}, ensure_ascii=False).encode("latin-1")
-    response = client.post("/auth/login", content=body, headers={"Content-Type": "application/json; charset=latin-1"})
-    assert response.status_code in (200, 400), response.text
-    if response.status_code == 400:
-        assert_error(response, 400, "INVALID_INPUT")
-
-
-@pytest.mark.parametrize("charset", ["utf-16", "utf-32", "no-such-charset"])
-def test_other_declared_charsets_are_refused_or_decoded_correctly(client, charset):
-    """The body is encoded as declared (UTF-8 for the unknown charset). As above: either a
-    400 or the right name, never mojibake or a 500."""
-    email, name = unique_email("charset"), "Zoë"
-    encoding = "utf-8" if charset == "no-such-charset" else charset
-    body = json.dumps({"name": name, "email": email, "password": "p" * 10}, ensure_ascii=False).encode(encoding)
-    response = client.post("/auth/register", content=body,
-                           headers={"Content-Type": f"application/json; charset={charset}"})
-    assert response.status_code in (201, 400), response.text
-    if response.status_code == 400:
-        assert_error(response, 400, "INVALID_INPUT")
-    else:
-        assert response.json()["user"]["name"] == name
+# Declared charsets other than UTF-8: tests/security/test_one_reading_of_the_body.py.
 
 
 # -- passwords past bcrypt's 72 bytes ------------------------------------------------------

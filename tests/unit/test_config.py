@@ -10,7 +10,8 @@ OLDER = "p" * 40
 
 
 def env(**overrides) -> dict:
-    values = {"TABLE_PREFIX": "marketplace-dev", "JWT_SECRET": SECRET}
+    values = {"TABLE_PREFIX": "marketplace-dev", "JWT_SECRET": SECRET,
+              "EMAIL_SENDER": "no-reply@example.com", "APP_BASE_URL": "https://app.example.com"}
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
 
@@ -171,3 +172,22 @@ def test_settings_validate_when_built_directly():
 )
 def test_unusable_limits_and_key_ids_are_refused(name, value, named):
     assert named in refused(**{name: value})
+
+
+@pytest.mark.parametrize("name", ["EMAIL_SENDER", "APP_BASE_URL"])
+def test_the_sender_and_the_link_base_are_required(name):
+    assert refused(**{name: None}) == f"{name} is not set."
+
+
+@pytest.mark.parametrize("url", ["app.example.com", "https://app.example.com/", "ftp://app.example.com"])
+def test_the_link_base_is_an_http_url_without_a_trailing_slash(url):
+    assert "APP_BASE_URL" in refused(APP_BASE_URL=url)
+
+
+def test_an_auto_verified_domain_verifies_only_that_domain():
+    settings = Settings.from_env(env(AUTO_VERIFY_EMAIL_DOMAIN=" LoadTest.Example.com "))
+    assert settings.verified_on_registration("u1@loadtest.example.com")
+    assert not settings.verified_on_registration("u1@example.com")
+    assert not settings.verified_on_registration("u1@evil-loadtest.example.com")
+    assert not Settings.from_env(env()).verified_on_registration("u1@example.com")
+    assert "AUTO_VERIFY_EMAIL_DOMAIN" in refused(AUTO_VERIFY_EMAIL_DOMAIN="someone@example.com")

@@ -49,7 +49,9 @@ def schemas() -> dict:
     return yaml.safe_load(CONTRACT.read_text())["components"]["schemas"]
 
 
-def make_loan(amount="1000.00", total_funded="0.00", status=PENDING, **fields) -> Loan:
+def make_loan(amount="1000.00", total_funded="0.00", status=None, **fields) -> Loan:
+    """A loan; ACTIVE exactly when fully funded unless `status` says otherwise."""
+    status = status or (ACTIVE if D(total_funded) == D(amount) else PENDING)
     values = dict(
         loan_id="loan-1",
         borrower_id="borrower-1",
@@ -268,7 +270,7 @@ def test_from_request_rejects_rate_above_100(rate):
     with pytest.raises(InvalidInput) as caught:
         LoanApplication.from_request(body(interest_rate=rate))
     assert type(caught.value) is InvalidInput
-    assert caught.value.details == {"field": "interest_rate"}
+    assert caught.value.details["field"] == "interest_rate"
 
 
 def test_from_request_rate_with_three_decimals_is_invalid_input_not_invalid_amount():

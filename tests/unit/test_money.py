@@ -37,9 +37,6 @@ def test_constants():
         (D("12.3"), "12.30"),
         (D("1234567.89"), "1234567.89"),
         (D("1.230"), "1.23"),  # a trailing zero is not a third decimal place
-        ("12.5", "12.50"),
-        ("7", "7.00"),
-        ("1e2", "100.00"),
     ],
 )
 def test_to_money_returns_exact_two_place_decimal(value, expected):
@@ -70,7 +67,7 @@ def test_every_two_decimal_literal_up_to_the_contract_maximum_survives_a_float()
 
 @pytest.mark.parametrize(
     "value",
-    [0.005, 1.001, 0.1 + 0.2, 1234567.891, D("0.001"), D("0.005"), D("1.239"), "1.234", "0.001", 1e-05],
+    [0.005, 1.001, 0.1 + 0.2, 1234567.891, D("0.001"), D("0.005"), D("1.239"), 1e-05],
 )
 def test_to_money_refuses_a_third_decimal_place(value):
     with pytest.raises(InvalidAmount) as caught:
@@ -82,8 +79,7 @@ def test_to_money_refuses_a_third_decimal_place(value):
 
 @pytest.mark.parametrize(
     "value",
-    [math.nan, math.inf, -math.inf, D("NaN"), D("Infinity"), D("-Infinity"), D("sNaN"),
-     "NaN", "Infinity", "-inf", "sNaN"],
+    [math.nan, math.inf, -math.inf, D("NaN"), D("Infinity"), D("-Infinity"), D("sNaN")],
 )
 def test_to_money_refuses_non_finite_numbers(value):
     with pytest.raises(InvalidAmount) as caught:
@@ -99,8 +95,9 @@ def test_to_money_refuses_non_numbers_including_bools(value):
     assert caught.value.details == {"field": "amount"}
 
 
-@pytest.mark.parametrize("value", ["abc", "", "1,000.00", "$5", "5 dollars"])
-def test_to_money_refuses_strings_that_are_not_numbers(value):
+@pytest.mark.parametrize("value", ["abc", "", "1,000.00", "$5", "5 dollars", "12.5", "7", "1e2", "NaN"])
+def test_to_money_refuses_strings_even_numeric_ones(value):
+    """A number is not a string: "12.5" is refused like "abc", whatever let it through."""
     with pytest.raises(InvalidAmount) as caught:
         to_money(value, "amount")
     assert caught.value.message == "'amount' must be a number."
@@ -114,7 +111,7 @@ def test_to_money_raises_the_error_type_asked_for():
     assert caught.value.details == {"field": "interest_rate"}
 
 
-@pytest.mark.parametrize("value", [1e30, "1e30", D("1E+40")])
+@pytest.mark.parametrize("value", [1e30, D("1e30"), D("1E+40")])
 def test_to_money_refuses_huge_numbers_with_the_domain_error(value):
     with pytest.raises(InvalidAmount):
         to_money(value, "amount")
