@@ -49,9 +49,11 @@ load: $(STAMP)
 	$(BIN)/python -m loadtests $(if $(HOST),--host $(HOST),) --users $(USERS) --spawn-rate $(SPAWN_RATE) \
 		--duration $(DURATION) --max-failure-rate $(MAX_FAILURE_RATE) --max-p95-ms $(MAX_P95_MS) --workers $(WORKERS)
 
-## Accept throughput and latency vs a no-framework baseline, store calls per operation, bcrypt's share; then cold start.
+## Accept throughput and latency vs a no-framework baseline, store calls per operation, bcrypt's share;
+## moto's transaction cost and memory, stock and patched; then cold start.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench --workers $(WORKERS)
+	$(BIN)/python -m benchmarks.moto_transactions
 	@if [ -f benchmarks/cold_start.py ]; then $(BIN)/python benchmarks/cold_start.py; fi
 
 # --- Lambda: artifact, deployment, cold start ------------------------------------------------

@@ -25,6 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack import moto_patches
 from devstack.mailbox import MailboxApp
 
 REGION = "us-east-1"
@@ -109,8 +110,9 @@ class LocalAws:
     """moto's server on 127.0.0.1:<port> in a background thread (port 0 = any free port).
 
     moto keeps its state in process-wide globals: every LocalAws in one process
-    shares the same store (and the same request lock). Pass
-    ``log_requests=True`` for werkzeug's access log.
+    shares the same store (and the same request lock). ``start()`` first applies
+    ``devstack.moto_patches``, which keep moto's cost and memory flat as tables grow.
+    Pass ``log_requests=True`` for werkzeug's access log.
     """
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", *, log_requests: bool = False) -> None:
@@ -133,6 +135,7 @@ class LocalAws:
     def start(self) -> LocalAws:
         if self._server is not None:
             raise RuntimeError("LocalAws is already running")
+        moto_patches.apply()
         app = _SerialisedApp(MailboxApp(DomainDispatcherApplication(create_backend_app)))
         # make_server binds the socket here, so the server accepts connections
         # (they queue in the backlog) as soon as this returns.
