@@ -43,6 +43,9 @@ from loadtests.scenario import ACH, PASSWORD
 from loadtests.stack import DEFAULT_WORKERS, ROOT, LocalStack
 
 AMOUNT, CONTRIBUTION = 1000, 70
+# The benchmark's accounts are verified on registration (a setting meant for load runs), so
+# what it measures is the acceptance race, not the verification emails.
+BENCH_ENV = {"AUTO_VERIFY_EMAIL_DOMAIN": "bench.example.com"}
 # Starlette's test client (imported by Connexion) warns about httpx; nothing to act on here.
 QUIET = {"action": "ignore", "message": "Using `httpx` with `starlette.testclient`"}
 
@@ -306,13 +309,13 @@ def http_sequential(url: str, count: int, tag: str, pids: dict[str, list[int]]) 
 # -- the baseline: the handler called directly -----------------------------------------
 
 
-def _direct_accept(user_id: str, loan_id: str) -> tuple[float, str]:
+def _direct_accept(services, user_id: str, loan_id: str) -> tuple[float, str]:
     from service.api.lender import accept_loan
     from service.domain.errors import DomainError
 
     started = time.perf_counter()
     try:
-        accept_loan(user=user_id, loan_id=loan_id, body=dict(ACH))
+        accept_loan(services, user=user_id, loan_id=loan_id, body=dict(ACH))
         outcome = "ACCEPTED"
     except DomainError as exc:
         outcome = exc.code
@@ -326,10 +329,12 @@ def direct_setup(lenders: int, loans: int, tag: str, amount: int = AMOUNT, contr
     from service.api.loans import create_loan
 
     borrower_email, emails = _emails(tag, lenders)
-    borrower = register_user({"name": "Bench Borrower", "email": borrower_email, "password": PASSWORD})[0]
-    user_ids = [register_user({"name": "Bench Lender", "email": e, "password": PASSWORD})[0]["user"]["user_id"]
+    services = _APP["services"]
+    borrower = register_user(services, {"name": "Bench Borrower", "email": borrower_email, "password": PASSWORD})[0]
+    user_ids = [register_user(services, {"name": "Bench Lender", "email": e, "password": PASSWORD})[0]["user"]["user_id"]
                 for e in emails]
-    loan_ids = [create_loan(borrower["user"]["user_id"], _loan_body(emails, amount, contribution))[0]["loan_id"]
+    loan_ids = [create_loan(services, borrower["user"]["user_id"],
+                            _loan_body(emails, amount, contribution))[0]["loan_id"]
                 for _ in range(loans)]
     return user_ids, loan_ids
 
@@ -339,11 +344,10 @@ def _direct_worker(env: dict, user_ids: list[str], loan_ids: list[str], start_at
     warnings.filterwarnings(**QUIET)
     os.environ.update(env)
     calls = AwsCalls().install()
-    from service import context
-    from service.app import create_app
+    from service.bootstrap import bootstrap
 
-    create_app()
-    context.store().ping()  # open a connection to the store before the start line
+    services = bootstrap()
+    services.store.ping()  # open a connection to the store before the start line
     samples: list[tuple[float, str]] = []
     spans: list[tuple[float, float]] = []
     lock = threading.Lock()
@@ -351,7 +355,7 @@ def _direct_worker(env: dict, user_ids: list[str], loan_ids: list[str], start_at
     def lender(user_id: str) -> None:
         time.sleep(max(0.0, start_at - time.time()))
         started = time.perf_counter()
-        mine = [_direct_accept(user_id, loan_id) for loan_id in loan_ids]
+        mine = [_direct_accept(services, user_id, loan_id) for loan_id in loan_ids]
         with lock:
             samples.extend(mine)
             spans.append((started, time.perf_counter()))
@@ -392,7 +396,7 @@ def direct_sequential(count: int, tag: str, pids: dict[str, list[int]]) -> Race:
     race = Race("baseline, sequential", 1)
     started = time.perf_counter()
     with cpu_used({"moto": pids["aws"], "service": [os.getpid()]}) as race.cpu_seconds:
-        race.samples = [_direct_accept(user_id, loan_id) for loan_id in loan_ids]
+        race.samples = [_direct_accept(_APP["services"], user_id, loan_id) for loan_id in loan_ids]
     race.wall_seconds = time.perf_counter() - started
     return race
 
@@ -403,8 +407,6 @@ def direct_sequential(count: int, tag: str, pids: dict[str, list[int]]) -> Race:
 def per_operation(calls: AwsCalls, repeats: int) -> list[dict]:
     """Each operation `repeats` times through the app in-process (Starlette's test client):
     boto3 calls per request, p50 latency, and the part of it spent inside boto3 calls."""
-    from service import context
-
     app_client = context_app().test_client()
     tag = uuid.uuid4().hex[:8]
     rows: list[dict] = []
@@ -485,22 +487,25 @@ def context_app():
 
 
 def build_app(bcrypt_rounds: int):
-    from service.app import create_app
+    from service.bootstrap import bootstrap
     from service.config import Settings
+    from service.http.app import create_app
 
-    _APP["app"] = create_app(replace(Settings.from_env(), bcrypt_rounds=bcrypt_rounds))
+    _APP["services"] = bootstrap(replace(Settings.from_env(), bcrypt_rounds=bcrypt_rounds))
+    _APP["app"] = create_app(_APP["services"])
     return _APP["app"]
 
 
 def bcrypt_share(repeats: int) -> dict:
     """bcrypt's part of a login at cost 12: `check_password` alone vs the whole request."""
-    from service import security
+    from service.security.passwords import BcryptPasswords
 
+    passwords = BcryptPasswords(BCRYPT_COST)
     app_client = context_app().test_client()
     email = f"bcrypt-{uuid.uuid4().hex[:8]}@bench.example.com"
     registered = app_client.post("/auth/register", json={"name": "Cost", "email": email, "password": PASSWORD})
     assert registered.status_code == 201, registered.text
-    stored = security.hash_password(PASSWORD, BCRYPT_COST)
+    stored = passwords.hash(PASSWORD)
 
     def timed(fn) -> list[float]:
         fn()  # warm
@@ -511,12 +516,12 @@ def bcrypt_share(repeats: int) -> dict:
             out.append((time.perf_counter() - started) * 1000)
         return out
 
-    alone = timed(lambda: security.check_password(PASSWORD, stored, BCRYPT_COST))
+    alone = timed(lambda: passwords.check(PASSWORD, stored))
     login = timed(lambda: app_client.post("/auth/login", json={"email": email, "password": PASSWORD}))
     # A different unknown email each time, so login throttling never steps in.
     unknown = timed(lambda: app_client.post(
         "/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:10]}@bench.example.com", "password": PASSWORD}))
-    hash_alone = timed(lambda: security.hash_password(PASSWORD, BCRYPT_COST))
+    hash_alone = timed(lambda: passwords.hash(PASSWORD))
     register = timed(lambda: app_client.post("/auth/register", json={
         "name": "Cost", "email": f"bcrypt-{uuid.uuid4().hex[:10]}@bench.example.com", "password": PASSWORD}))
     p50 = lambda xs: round(percentile(xs, 50), 1)  # noqa: E731
@@ -656,14 +661,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {data['machine']}", flush=True)
 
     print(f"1/4 API over HTTP: {args.workers} workers, {args.lenders} lenders × {args.loans} loans …", flush=True)
-    with LocalStack(workers=args.workers, log_dir=out / "api-stack") as stack:
+    with LocalStack(workers=args.workers, log_dir=out / "api-stack", extra_env=BENCH_ENV) as stack:
         tokens, loan_ids = http_setup(stack.url, args.lenders, args.loans, uuid.uuid4().hex[:8])
         pids = stack.pids()
         api_race = http_race(stack.url, tokens, loan_ids, f"API, {args.workers} workers", pids)
         api_seq = http_sequential(stack.url, args.sequential, uuid.uuid4().hex[:8], pids)
 
     print("2/4 baseline: the handler called directly, same processes and threads …", flush=True)
-    with LocalStack(workers=0, log_dir=out / "baseline-stack") as stack:
+    with LocalStack(workers=0, log_dir=out / "baseline-stack", extra_env=BENCH_ENV) as stack:
         env = {**stack.env, "LOG_LEVEL": "WARNING"}
         os.environ.update(env)
         calls = AwsCalls().install()

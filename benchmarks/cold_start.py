@@ -5,8 +5,8 @@
     python benchmarks/cold_start.py --artifact build/lambda   # the files `make package` staged
 
 Each run is a new Python process, like a new Lambda execution environment. It times:
-- imports: `service.app` and Mangum (the service's dependencies, cold);
-- init: importing `service.lambda_handler`, i.e. Lambda's init phase: the JWT secret from SSM,
+- imports: `service.http.app` and Mangum (the service's dependencies, cold);
+- init: importing `service.lambdas.http`, i.e. Lambda's init phase: the JWT secret from SSM,
   the boto3 DynamoDB resource, the Connexion app, its middleware stack;
 - the first request of each operation (register is the process's first request), then the
   median of `--requests` warm ones, each a REST API (v1) proxy event through the handler.
@@ -48,11 +48,11 @@ ACH = {"bank_name": "First Example Bank", "account_type": "checking",
 def child(requests: int) -> dict:
     timings: dict = {}
     started = time.perf_counter()
-    import service.app  # noqa: F401  the dependencies: connexion, boto3, PyJWT, bcrypt ...
+    import service.http.app  # noqa: F401  the dependencies: connexion, boto3, PyJWT, bcrypt ...
     import mangum  # noqa: F401
 
     imported = time.perf_counter()
-    import service.lambda_handler as lambda_handler
+    import service.lambdas.http as lambda_handler
 
     initialised = time.perf_counter()
     if lambda_handler.init_error:
@@ -138,7 +138,7 @@ def table(runs: list[dict]) -> str:
 
     lines = [
         f"{'phase':<34}{'median ms':>10}   (runs: {len(runs)})",
-        f"{'imports (service.app, mangum)':<34}{median([r['imports_ms'] for r in runs]):>10}",
+        f"{'imports (service.http.app, mangum)':<34}{median([r['imports_ms'] for r in runs]):>10}",
         f"{'init (import lambda_handler)':<34}{median([r['init_ms'] for r in runs]):>10}",
         f"{'imports + init':<34}{median([r['imports_ms'] + r['init_ms'] for r in runs]):>10}",
         f"{'first request (register)':<34}{median([r['first_ms']['register'] for r in runs]):>10}",
@@ -154,11 +154,13 @@ def table(runs: list[dict]) -> str:
 def parent(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT))
     from devstack.aws import LocalAws, aws_environment, client, deploy_database_stack
+    from devstack.mailbox import LOCAL_SENDER, verify_sender
 
     project, stage = "bench", "local"
     parameter = f"/{project}/{stage}/jwt-secret"
     with LocalAws() as aws:
         deploy_database_stack(aws.endpoint_url, stage=stage, project=project)
+        verify_sender(aws.endpoint_url)
         client("ssm", aws.endpoint_url).put_parameter(
             Name=parameter, Type="SecureString", Value=secrets.token_urlsafe(48), Overwrite=True)
         env = {
@@ -169,12 +171,16 @@ def parent(args: argparse.Namespace) -> int:
             "BCRYPT_ROUNDS": str(args.bcrypt_rounds),
             "LOG_LEVEL": "WARNING",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "EMAIL_SENDER": LOCAL_SENDER,
+            "APP_BASE_URL": "https://app.example.com",
+            # Its accounts are verified on registration: it measures requests, not emails.
+            "AUTO_VERIFY_EMAIL_DOMAIN": "example.com",
         }
         if args.artifact is None:
             env["PYTHONPATH"] = str(ROOT)
         artifact = args.artifact.resolve() if args.artifact else None
         source = f"artifact {args.artifact}" if artifact else "this virtualenv"
-        print(f"Cold start of service.lambda_handler ({source}), {args.runs} fresh processes,"
+        print(f"Cold start of service.lambdas.http ({source}), {args.runs} fresh processes,"
               f" {args.requests} warm requests per operation, bcrypt cost {args.bcrypt_rounds}")
         run_child(env, 2, artifact)  # warms moto; not counted
         runs = [run_child(env, args.requests, artifact) for _ in range(args.runs)]

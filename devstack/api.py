@@ -4,6 +4,7 @@ created from `infra/database.yaml`, every email it sends printed, and, optionall
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 import secrets
 import socket
 import threading
@@ -12,6 +13,9 @@ import uvicorn
 
 from devstack import mailbox
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
+
+if TYPE_CHECKING:
+    from service.bootstrap import Services
 
 DEMO_PASSWORD = "demo-password-123"
 # uvicorn's default HTTP parser (httptools) reads a request's head without bound: an 8 MB
@@ -68,18 +72,14 @@ class BackgroundServer:
         self._socket.close()
 
 
-def seed_demo_data() -> None:
+def seed_demo_data(services: Services) -> None:
     """Three verified users and two loans, made through the service's own use cases; each
     user verifies with the token from the email moto's SES received, as a person would."""
-    from service import context
-    from service.usecases import accounts, lending, verification
-
-    store, config, mail = context.store(), context.settings(), context.mailer()
     users = {}
     for role, (name, email) in DEMO_USERS.items():
-        accounts.register(store, mail, config, name, email, DEMO_PASSWORD)
-        users[role] = verification.verify_email(store, config, mailbox.verification_token(email)).user
-    lending.create_loan(store, mail, config, users["borrower"].user_id, {
+        services.accounts.register(name, email, DEMO_PASSWORD)
+        users[role] = services.verification.verify(mailbox.verification_token(email)).user
+    services.loans.create(users["borrower"].user_id, {
         "amount": 12000, "interest_rate": 7.25, "term": "24 months", "purpose": "Food truck",
         "description": "Second-hand truck and kitchen fit-out.",
         "lenders": [
@@ -88,7 +88,7 @@ def seed_demo_data() -> None:
             {"email": "not-yet-registered@example.com", "contribution_amount": 4000},
         ],
     })
-    lending.create_loan(store, mail, config, users["both"].user_id, {
+    services.loans.create(users["both"].user_id, {
         "amount": 2500, "interest_rate": 5, "term": "6 months", "purpose": "Laptop",
         "lenders": [{"email": users["lender"].email, "contribution_amount": 2500}],
     })
@@ -102,11 +102,13 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
         deploy_database_stack(aws.endpoint_url)
         mailbox.verify_sender(aws.endpoint_url)
         os.environ.update(local_environment(aws.endpoint_url, app_base_url=base))
-        from service.app import create_app
+        from service.bootstrap import bootstrap
+        from service.http.app import create_app
 
-        app = create_app()
+        services = bootstrap()
+        app = create_app(services)
         if demo:
-            seed_demo_data()
+            seed_demo_data(services)
         mailbox.echo_to_console()
         print(f"\nLending marketplace API: {base}")
         print(f"  Swagger UI:   {base}/ui/")

@@ -207,18 +207,14 @@ def invoke(handler: Callable[[dict, Any], dict], event: dict[str, Any],
 
 @contextmanager
 def lambda_handler_module(env: Mapping[str, str | None]) -> Iterator[ModuleType]:
-    """`service.lambda_handler` imported afresh (its init runs again) with `env` applied to
+    """`service.lambdas.http` imported afresh (its init runs again) with `env` applied to
     the environment (None unsets a variable), as in a new execution environment. Afterwards the
-    environment, the process's app context (`service.context`), the root logger's level and
-    formatters, and any previously imported handler module are put back, so other apps in this
-    process keep their settings and store."""
-    from service import context
-
-    name = "service.lambda_handler"
+    environment, the root logger's level and formatters, and any previously imported handler
+    module are put back, so other apps in this process keep their settings."""
+    name = "service.lambdas.http"
     root = logging.getLogger()
     saved_logging = (root.level, [(handler, handler.formatter) for handler in root.handlers])
     saved_env = {key: os.environ.get(key) for key in env}
-    saved_context = dict(context._current)
     saved_module = sys.modules.pop(name, None)
 
     def apply(values: Mapping[str, str | None]) -> None:
@@ -235,8 +231,6 @@ def lambda_handler_module(env: Mapping[str, str | None]) -> Iterator[ModuleType]
         sys.modules.pop(name, None)
         if saved_module is not None:
             sys.modules[name] = saved_module
-        context._current.clear()
-        context._current.update(saved_context)
         apply(saved_env)
         root.setLevel(saved_logging[0])
         for handler, formatter in saved_logging[1]:

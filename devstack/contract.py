@@ -92,7 +92,7 @@ def run_locally(profile: str) -> int:
         verify_sender(aws.endpoint_url)
         os.environ.update(local_environment(aws.endpoint_url))
         os.environ.update(BCRYPT_ROUNDS="4", LOG_LEVEL="CRITICAL")
-        from service.app import create_app
+        from service.http.app import create_app
 
         server = BackgroundServer(create_app())
         try:

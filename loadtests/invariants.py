@@ -1,5 +1,6 @@
-"""The funding invariants of PRODUCT.md, checked on loans as `GET /loans/{loan_id}` returns
-them to their borrower (who sees every participant). Pure functions over plain dicts, so
+"""The funding invariants (`0 <= total_funded <= amount`, `total_funded` = the sum of what the
+accepted lenders funded, `ACTIVE` exactly when fully funded, no lender twice), checked on
+loans as `GET /loans/{loan_id}` returns them to their borrower (who sees every participant). Pure functions over plain dicts, so
 corrupted documents are easy to feed in.
 
 Money is compared exactly: every amount goes through `Decimal(str(value))`, so parse JSON with

@@ -1,6 +1,6 @@
 """The local stack, fit for load: ONE moto server process (`python -m devstack serve-aws`,
 which deploys the tables from infra/database.yaml) shared by several API worker processes
-(`uvicorn service.app:create_app --factory --workers N`).
+(`uvicorn service.http.app:create_app --factory --workers N`).
 
 Why one moto process: moto keeps its data in process memory, so every API worker must talk
 to the same server; its per-request lock emulates DynamoDB's per-request atomicity, which is
@@ -53,7 +53,8 @@ class LocalStack:
     """
 
     def __init__(self, workers: int = DEFAULT_WORKERS, bcrypt_rounds: int = LOAD_BCRYPT_ROUNDS,
-                 log_dir: Path | None = None, port: int = 0, log_level: str = "INFO") -> None:
+                 log_dir: Path | None = None, port: int = 0, log_level: str = "INFO",
+                 extra_env: dict[str, str] | None = None) -> None:
         self.workers = workers  # 0: only moto, for callers that run the service in-process
         self.bcrypt_rounds = bcrypt_rounds
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="stack-"))
@@ -62,6 +63,7 @@ class LocalStack:
         self.url = ""
         self.aws_endpoint = ""
         self.env: dict[str, str] = {}
+        self.extra_env = extra_env or {}
         self._procs: list[subprocess.Popen] = []
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -88,13 +90,14 @@ class LocalStack:
             "BCRYPT_ROUNDS": str(self.bcrypt_rounds),
             "VALIDATE_RESPONSES": "false",  # as deployed: responses are not re-validated
             "LOG_LEVEL": self.log_level,
+            **self.extra_env,
         }
         if not self.workers:
             return
         port = self.port or free_port()
         api_log = self.log_dir / "api.log"
         api = self._spawn(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+            [sys.executable, "-m", "uvicorn", "service.http.app:create_app", "--factory",
              "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(port),
              "--lifespan", "off", "--no-access-log", "--log-level", "warning",
              "--timeout-graceful-shutdown", "5", *SERVER_LIMITS_CLI],

@@ -40,12 +40,56 @@ def local_aws():
         yield aws
 
 
-@pytest.fixture(scope="session")
-def app(local_aws):
-    os.environ.update(TEST_ENV)
-    from service.app import create_app
+_services = []
 
-    return create_app()
+
+@pytest.fixture(scope="session")
+def services(local_aws):
+    """What the composition root builds for the app under test (its store, clock, ...)."""
+    os.environ.update(TEST_ENV)
+    from service.bootstrap import bootstrap
+
+    _services.append(bootstrap())
+    return _services[-1]
+
+
+def current_services():
+    """The app's services, for helpers that are not fixtures (the `services` fixture made them)."""
+    return _services[-1]
+
+
+class ShiftedClock:
+    """The system clock, some seconds ahead: expiry and lockouts without waiting."""
+
+    def __init__(self, seconds: float):
+        from service.clock import SystemClock
+
+        self.seconds, self.system = seconds, SystemClock()
+
+    def now(self) -> float:
+        return self.system.now() + self.seconds
+
+    def timestamp(self) -> str:
+        return self.system.timestamp()
+
+
+@pytest.fixture
+def services_later(services):
+    """`services_later(seconds)`: the app's use cases over the same store, with the clock moved on."""
+    from service.bootstrap import bootstrap
+
+    def later(seconds: float):
+        return bootstrap(services.settings, store=services.store, vault=services.vault,
+                         mailer=services.mailer, clock=ShiftedClock(seconds))
+
+    return later
+
+
+@pytest.fixture(scope="session")
+def app(services):
+    from service.http.app import create_app
+
+    return create_app(services)
 
 
 @pytest.fixture(scope="session")
@@ -63,10 +107,8 @@ def api(base_url):
 
 
 @pytest.fixture(scope="session")
-def store(app):
-    from service import context
-
-    return context.store()
+def store(services):
+    return services.store
 
 
 ERROR_KEYS = {"error", "message", "details", "request_id"}
@@ -89,10 +131,10 @@ def assert_error(response, status: int, code: str) -> dict:
 def table_counts(store) -> dict[str, int]:
     """Items per table, by COUNT scans: fine in a test, never on a request path."""
     counts = {}
-    for name in vars(store.names).values():
+    for name in vars(store.db.names).values():
         total, start = 0, {}
         while True:
-            page = store.client.scan(TableName=name, Select="COUNT", ConsistentRead=True, **start)
+            page = store.db.client.scan(TableName=name, Select="COUNT", ConsistentRead=True, **start)
             total += page["Count"]
             if "LastEvaluatedKey" not in page:
                 break

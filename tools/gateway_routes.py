@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.routing import load_spec, spec_operations
+from service.http.routing import load_spec, spec_operations
 
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "infra" / "application.yaml"
 BEGIN = "  # BEGIN ROUTES: generated from openapi.yaml by `python -m tools.gateway_routes`; do not edit.\n"

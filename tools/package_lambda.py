@@ -148,7 +148,7 @@ def smoke_check(target: Path) -> None:
     """Import the handler from `target` alone, with no settings: init must fail cleanly."""
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import service.lambda_handler as h;"
+        "import service.lambdas.http as h;"
         "assert h.init_error == 'TABLE_PREFIX is not set.', h.init_error;"
         "assert h.__file__.startswith(sys.argv[1]), h.__file__;"
         "print('smoke check: the handler imports from the artifact alone')"

@@ -4,7 +4,8 @@
     python -m tools.stub_handlers --check  # exit 1 if any operation lacks a handler
 
 A stub lands in `service/api/<first tag>.py` (created if needed) under the snake_case of the
-operationId, with the arguments Connexion will pass: `user` for secured operations, path and
+operationId, with the arguments it will get: the app's `services` (from the resolver in
+`service/http/app.py`), then what Connexion passes: `user` for secured operations, path and
 query parameters, and `body` when there is a request body.
 """
 
@@ -13,7 +14,7 @@ import ast
 import sys
 from pathlib import Path
 
-from service.routing import load_spec, snake_case, spec_operations
+from service.http.routing import load_spec, snake_case, spec_operations
 
 API_DIR = Path(__file__).resolve().parent.parent / "service" / "api"
 
@@ -24,7 +25,7 @@ def handler_arguments(spec: dict, method: str, path: str) -> list[str]:
     operation = item[method]
     params = [_deref(spec, p) for p in item.get("parameters", []) + operation.get("parameters", [])]
     secured = operation.get("security", spec.get("security")) not in (None, [])
-    arguments = ["user"] if secured else []
+    arguments = ["services"] + (["user"] if secured else [])
     arguments += [p["name"] for p in params if p["in"] == "path"]
     if "requestBody" in operation:
         arguments.append("body")

@@ -1,11 +1,11 @@
 """Operations tagged `auth`."""
 
-from ..context import mailer, settings, store
-from ..usecases import accounts, verification
+from ..bootstrap import Services
+from ..usecases.accounts import Session
 from .views import user_view
 
 
-def _session_view(session: accounts.Session) -> dict:
+def _session_view(session: Session) -> dict:
     return {
         "token": session.token,
         "token_type": "Bearer",
@@ -14,20 +14,18 @@ def _session_view(session: accounts.Session) -> dict:
     }
 
 
-def register_user(body: dict):
-    session = accounts.register(store(), mailer(), settings(), body["name"], body["email"], body["password"])
-    return _session_view(session), 201
+def register_user(services: Services, body: dict):
+    return _session_view(services.accounts.register(body["name"], body["email"], body["password"])), 201
 
 
-def login_user(body: dict):
-    session = accounts.login(store(), settings(), body["email"], body["password"])
-    return _session_view(session), 200
+def login_user(services: Services, body: dict):
+    return _session_view(services.accounts.login(body["email"], body["password"])), 200
 
 
-def verify_email(body: dict):
-    return _session_view(verification.verify_email(store(), settings(), body["token"])), 200
+def verify_email(services: Services, body: dict):
+    return _session_view(services.verification.verify(body["token"])), 200
 
 
-def resend_verification(user: str):
-    verification.resend_verification(store(), mailer(), settings(), user)
+def resend_verification(services: Services, user: str):
+    services.verification.resend(user)
     return None, 204

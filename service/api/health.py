@@ -1,12 +1,12 @@
 """Operations tagged `health`."""
 
-from ..context import store
+from ..bootstrap import Services
 from ..domain.errors import StoreUnavailable
 
 
-def get_health():
+def get_health(services: Services):
     try:
-        store().ping()
+        services.store.ping()
     except StoreUnavailable:
         return {"status": "degraded", "store": "unavailable"}, 503
     return {"status": "ok", "store": "ok"}, 200

@@ -1,13 +1,12 @@
 """Operations tagged `lender`."""
 
-from ..context import store, vault
+from ..bootstrap import Services
 from ..domain.ach import AchDetails
-from ..usecases import lending
 from .views import loan_summary, loan_view, page_view, participant_view
 
 
-def get_pending_invitations(user: str, limit: int = 20, cursor: str | None = None):
-    page = lending.pending_invitations(store(), user, limit, cursor)
+def get_pending_invitations(services: Services, user: str, limit: int = 20, cursor: str | None = None):
+    page = services.loans.pending_invitations(user, limit, cursor)
     items = [
         {
             "loan_id": participation.loan_id,
@@ -21,9 +20,9 @@ def get_pending_invitations(user: str, limit: int = 20, cursor: str | None = Non
     return page_view(items, page.next_cursor), 200
 
 
-def accept_loan(user: str, loan_id: str, body: dict):
+def accept_loan(services: Services, user: str, loan_id: str, body: dict):
     ach = AchDetails.from_request(body)
-    funding = lending.accept_loan(store(), vault(), user, loan_id, ach)
+    funding = services.funding.accept(user, loan_id, ach)
     return {
         "loan": loan_view(funding.loan, [funding.participant]),
         "participation": participant_view(funding.participant),

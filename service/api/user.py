@@ -1,14 +1,12 @@
 """Operations tagged `user`."""
 
-from ..context import store
-from ..usecases import accounts
-from ..usecases.dashboard import dashboard
+from ..bootstrap import Services
 from .views import user_view
 
 
-def get_profile(user: str):
-    return user_view(accounts.profile(store(), user)), 200
+def get_profile(services: Services, user: str):
+    return user_view(services.accounts.profile(user)), 200
 
 
-def get_dashboard(user: str):
-    return dashboard(store(), user), 200
+def get_dashboard(services: Services, user: str):
+    return services.dashboards.dashboard(user), 200

@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .loans import ACCEPTED, ACTIVE, PENDING, Loan, Participant, expected_interest
+from .lifecycle import LoanStatus, ParticipantStatus
+from .loans import Loan, Participant, expected_interest
 from .money import ZERO
 
 
@@ -12,8 +13,8 @@ def _total(amounts: Iterable[Decimal]) -> Decimal:
 
 
 def borrower_figures(loans: list[Loan]) -> dict:
-    active = [loan for loan in loans if loan.status == ACTIVE]
-    pending = [loan for loan in loans if loan.status == PENDING]
+    active = [loan for loan in loans if loan.status == LoanStatus.ACTIVE]
+    pending = [loan for loan in loans if loan.status == LoanStatus.PENDING]
     return {
         "loan_count": len(loans),
         "pending_count": len(pending),
@@ -28,11 +29,11 @@ def borrower_figures(loans: list[Loan]) -> dict:
     }
 
 
-def lender_figures(participations: list[Participant], funded_loans: set[str] = frozenset()) -> dict:
+def lender_figures(participations: list[Participant], funded_loans: frozenset[str] = frozenset()) -> dict:
     """`funded_loans`: ids of loans others have fully funded, whose invitations can no longer
     be accepted and so are not pending for this lender."""
-    accepted = [p for p in participations if p.status == ACCEPTED]
-    pending = [p for p in participations if p.status == PENDING and p.loan_id not in funded_loans]
+    accepted = [p for p in participations if p.status == ParticipantStatus.ACCEPTED]
+    pending = [p for p in participations if p.status == ParticipantStatus.PENDING and p.loan_id not in funded_loans]
     return {
         "invitation_count": len(participations),
         "pending_invitations": len(pending),

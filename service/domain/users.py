@@ -5,9 +5,6 @@ from dataclasses import dataclass
 
 from .errors import InvalidEmail, InvalidInput
 
-BORROWER_ONLY = "BORROWER_ONLY"
-ACTIVE_LENDER = "ACTIVE_LENDER"
-
 # The contract's `Email` pattern, word for word (a test holds them equal): what the schema
 # admits, the server accepts.
 EMAIL_PATTERN = (
@@ -46,11 +43,6 @@ class User:
             raise InvalidEmail("A user's email must be in its normal form.", {"email": self.email})
         if clean_name(self.name) != self.name:
             raise InvalidInput("A user's name must not start or end with white space.", {"field": "name"})
-
-    @property
-    def user_type(self) -> str:
-        """The seed's `lender-search-index` partition: lenders are searchable as such."""
-        return ACTIVE_LENDER if self.is_lender else BORROWER_ONLY
 
 
 def normalize_email(raw: object) -> str:

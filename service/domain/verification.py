@@ -69,6 +69,14 @@ def resend_allowed_after(sent_at: float, now: float) -> int:
     return max(0, math.ceil(sent_at + RESEND_INTERVAL_SECONDS - now))
 
 
+def resend_refusal(verified: bool, sent_at: float, now: float) -> DomainError:
+    """Why a new verification email is not sent: the address is verified, or the last email
+    went out less than a minute ago."""
+    if verified:
+        return EmailAlreadyVerified("This email address is verified already.")
+    return ResendTooSoon(max(1, resend_allowed_after(sent_at, now)))
+
+
 def require_verified(verified: bool) -> None:
     if not verified:
         raise EmailNotVerified(

@@ -7,7 +7,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.messages import Email
-from .dynamo import BOTO_CONFIG
+from .aws import BOTO_CONFIG
 
 logger = logging.getLogger(__name__)
 

@@ -1,21 +1,26 @@
 """The caller's dashboard, computed from storage on every request."""
 
 from ..domain.dashboard import borrower_figures, lender_figures
-from ..domain.loans import PENDING
-from ..store import Store
-from .accounts import current_user
+from ..domain.lifecycle import LoanStatus, ParticipantStatus
+from . import existing
+from .ports import Storage, UnitOfWork
 
 
-def dashboard(store: Store, user_id: str) -> dict:
-    user = current_user(store, user_id)
-    return {
-        "borrower": borrower_figures(store.all_loans_of_borrower(user_id)) if user.is_borrower else None,
-        "lender": _lender(store, user_id) if user.is_lender else None,
-    }
+class DashboardService:
+    def __init__(self, store: Storage):
+        self.store = store
 
+    def dashboard(self, user_id: str) -> dict:
+        uow = self.store.unit_of_work()
+        user = existing(uow.users.get(user_id))
+        return {
+            "borrower": borrower_figures(uow.loans.all_of_borrower(user_id)) if user.is_borrower else None,
+            "lender": self._lender(uow, user_id) if user.is_lender else None,
+        }
 
-def _lender(store: Store, user_id: str) -> dict:
-    participations = store.all_participations(user_id)
-    pending = {p.loan_id for p in participations if p.status == PENDING}
-    funded = {loan.loan_id for loan in store.loans_by_id(pending) if loan.status != PENDING}
-    return lender_figures(participations, funded)
+    @staticmethod
+    def _lender(uow: UnitOfWork, user_id: str) -> dict:
+        participations = uow.participants.all_of_lender(user_id)
+        pending = {p.loan_id for p in participations if p.status == ParticipantStatus.PENDING}
+        funded = frozenset(loan.loan_id for loan in uow.loans.get_many(pending) if loan.status != LoanStatus.PENDING)
+        return lender_figures(participations, funded)

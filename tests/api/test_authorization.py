@@ -9,16 +9,15 @@ from types import SimpleNamespace
 import jwt
 import pytest
 
-from conftest import ACH, PASSWORD, assert_error, table_counts, unique_email, verify
-from service.context import settings
-from service.routing import load_spec, spec_operations
+from conftest import current_services, ACH, PASSWORD, assert_error, table_counts, unique_email, verify
+from service.http.routing import load_spec, spec_operations
 
 SPEC = load_spec()
 
 
 def ach_record(store, user_id: str, loan_id: str) -> dict | None:
-    return store.client.get_item(
-        TableName=store.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id}, ConsistentRead=True,
+    return store.db.client.get_item(
+        TableName=store.db.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id}, ConsistentRead=True,
     ).get("Item")
 
 
@@ -137,7 +136,7 @@ def test_the_spec_protects_every_operation_but_register_login_verify_and_health(
 
 
 def _token(**overrides) -> str:
-    config = settings()
+    config = current_services().settings
     now = int(time.time())
     claims = {"sub": str(uuid.uuid4()), "iss": config.jwt_issuer, "aud": config.jwt_audience,
               "iat": now, "nbf": now, "exp": now + 600}
@@ -160,7 +159,7 @@ def _token(**overrides) -> str:
 
 def _unsigned(sub: str) -> str:
     """An `alg: none` token with otherwise perfect claims."""
-    config = settings()
+    config = current_services().settings
     now = int(time.time())
     return jwt.encode({"sub": sub, "iss": config.jwt_issuer, "aud": config.jwt_audience,
                        "iat": now, "nbf": now, "exp": now + 600}, None, algorithm="none",
@@ -234,7 +233,7 @@ def test_token_of_a_deleted_user_is_401(api, store, register):
     """A signed, unexpired token whose user no longer exists (the `unknown-user` case above,
     reached the way it happens in production)."""
     user = register("gone")
-    store.client.delete_item(TableName=store.names.users, Key={"user_id": user.user_id})
+    store.db.client.delete_item(TableName=store.db.names.users, Key={"user_id": user.user_id})
     for path in ("/user/profile", "/user/dashboard", "/loans/my-loans", "/lender/pending"):
         assert_error(user.get(path), 401, "INVALID_TOKEN")
 

@@ -15,7 +15,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from conftest import ACH, PASSWORD, assert_error, table_counts, unique_email
-from service.routing import load_spec
+from service.http.routing import load_spec
 
 SPEC = load_spec()
 MAX_LENDERS = SPEC["components"]["schemas"]["CreateLoanRequest"]["properties"]["lenders"]["maxItems"]
@@ -26,15 +26,15 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def users_with_email(store, email: str) -> list[dict]:
-    return store.client.query(
-        TableName=store.names.users, IndexName="email-index",
+    return store.db.client.query(
+        TableName=store.db.names.users, IndexName="email-index",
         KeyConditionExpression=Key("email").eq(email.lower()),
     )["Items"]
 
 
 def ach_record(store, user_id: str, loan_id: str) -> dict | None:
-    return store.client.get_item(
-        TableName=store.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id}, ConsistentRead=True,
+    return store.db.client.get_item(
+        TableName=store.db.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id}, ConsistentRead=True,
     ).get("Item")
 
 

@@ -53,8 +53,8 @@ def test_thirty_lenders_race_for_an_oversubscribed_loan(base_url, register, stor
     # ACH details were stored for the winners and only for them.
     winners = {p["lender_id"] for p in accepted}
     for lender in lenders:
-        stored = store.client.get_item(
-            TableName=store.names.ach_details,
+        stored = store.db.client.get_item(
+            TableName=store.db.names.ach_details,
             Key={"user_id": lender.user_id, "loan_id": loan["loan_id"]},
         ).get("Item")
         assert (stored is not None) == (lender.user_id in winners)

@@ -184,7 +184,7 @@ def test_duplicate_registration_is_409_user_exists_and_changes_nothing(api, stor
     response = api.post("/auth/register", json={"name": "Impostor", "email": email, "password": "another password"})
 
     assert_error(response, 409, "USER_EXISTS")
-    owners = store.client.query(TableName=store.names.users, IndexName="email-index",
+    owners = store.db.client.query(TableName=store.db.names.users, IndexName="email-index",
                                 KeyConditionExpression=Key("email").eq(original.email.lower()))["Items"]
     assert [item["user_id"] for item in owners] == [original.user_id]
     assert original.get("/user/profile").json()["name"] == "Original"
@@ -215,7 +215,7 @@ def test_an_unexpected_error_is_a_500_without_internals(api, register, store, mo
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals: table marketplace-local-users at line 42")
 
-    monkeypatch.setattr(store, "get_user", explode)
+    monkeypatch.setattr("service.store.users.UserRecords.get", explode)
     with caplog.at_level(logging.ERROR):
         response = user.get("/user/profile")
     body = assert_error(response, 500, "INTERNAL_ERROR")
@@ -231,7 +231,8 @@ def test_a_store_failure_is_a_503_database_error(api, register, store, monkeypat
     def unavailable(*args, **kwargs):
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "boom"}}, "GetItem")
 
-    monkeypatch.setattr(store._users, "get_item", unavailable)
+    # Every read of the users table fails (profile and health both read it).
+    monkeypatch.setattr(store.db.client, "get_item", unavailable)
     response = user.get("/user/profile")
     assert_error(response, 503, "DATABASE_ERROR")
     assert "boom" not in response.text and "GetItem" not in response.text

@@ -4,9 +4,12 @@ activation at full funding, and everyone's dashboards."""
 from decimal import Decimal
 
 from conftest import PASSWORD, unique_email
-from service.domain.loans import Invitation, Participant
-from service.store import items
-from service.usecases import new_id, utc_now
+from service.clock import SystemClock
+from service.domain.invitations import Invitation
+from service.domain.loans import Participant
+from service.store.invitations import invitation_item
+from service.store.participants import participant_item
+from service.usecases import new_id
 
 
 def test_full_journey(api, register):
@@ -108,11 +111,11 @@ def test_login_activates_invitations_sent_after_registration(api, register, stor
     # registration); the lender's next login must turn it into a participation.
     loan = borrower.create_loan([(unique_email("other"), 100)], amount=100)
     participant = Participant(loan_id=loan["loan_id"], email=lender.email, contribution_amount=Decimal(50),
-                              interest_rate=Decimal("6.5"), term="12 months", invited_at=utc_now())
+                              interest_rate=Decimal("6.5"), term="12 months", invited_at=SystemClock().timestamp())
     invitation = Invitation(new_id(), loan["loan_id"], borrower.user_id, lender.email, Decimal(50), Decimal("6.5"),
-                            "12 months", utc_now())
-    store.client.put_item(TableName=store.names.invitations, Item=items.invitation_item(invitation))
-    store.client.put_item(TableName=store.names.participants, Item=items.participant_item(participant))
+                            "12 months", SystemClock().timestamp())
+    store.db.client.put_item(TableName=store.db.names.invitations, Item=invitation_item(invitation))
+    store.db.client.put_item(TableName=store.db.names.participants, Item=participant_item(participant))
     assert lender.get("/lender/pending").json()["items"] == []
 
     response = api.post("/auth/login", json={"email": lender.email.upper(), "password": PASSWORD})

@@ -1,5 +1,6 @@
 """DynamoDB calls per operation, counted on the app's own boto3 client: the round trips
-PRODUCT.md promises, and no Scan anywhere on a request path."""
+the README promises (accepting: one read and one transaction; creating a loan with up to 40
+lenders: one of each), and no Scan anywhere on a request path."""
 
 from collections import Counter
 from contextlib import contextmanager
@@ -20,11 +21,11 @@ def calls(store):
         def record(event_name, **_):
             seen[event_name.rsplit(".", 1)[-1]] += 1
 
-        store.client.meta.events.register("before-call.dynamodb", record)
+        store.db.client.meta.events.register("before-call.dynamodb", record)
         try:
             yield seen
         finally:
-            store.client.meta.events.unregister("before-call.dynamodb", record)
+            store.db.client.meta.events.unregister("before-call.dynamodb", record)
 
     return recording
 
@@ -84,12 +85,12 @@ def test_every_transaction_carries_an_idempotency_token(register, store):
     def record(params, **_):
         tokens.append(params.get("ClientRequestToken"))
 
-    store.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", record)
+    store.db.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", record)
     try:
         borrower, lender = register("borrower"), register("lender")
         loan = borrower.create_loan([(lender.email, 100)], amount=100)
         assert lender.accept(loan["loan_id"]).status_code == 200
     finally:
-        store.client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
+        store.db.client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
     # 2 registrations, 2 verifications, create, accept
     assert len(tokens) == 6 and all(tokens) and len(set(tokens)) == 6

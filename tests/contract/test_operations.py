@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from service.routing import handler_name, load_spec, snake_case, spec_operations
+from service.http.routing import handler_name, load_spec, snake_case, spec_operations
 from tools import stub_handlers
 
 SPEC = load_spec()
@@ -44,8 +44,8 @@ def test_every_handler_serves_an_operation():
     assert handlers == served
 
 
-def test_operation_ids_are_unique_and_paths_are_the_seeds():
-    """The seed's paths, and those the issues fixed since."""
+def test_operation_ids_are_unique_and_paths_are_fixed():
+    """Paths are part of the contract frontends build against: these, and no others."""
     assert len({op["operation_id"] for op in OPERATIONS}) == len(OPERATIONS)
     assert {(op["method"], op["path"]) for op in OPERATIONS} == {
         ("post", "/auth/register"), ("post", "/auth/login"), ("post", "/loans"),
@@ -78,8 +78,8 @@ def test_stub_generator_writes_importable_stubs_for_new_operations(tmp_path, mon
     assert stub_handlers.missing_operations(spec, tmp_path) == []
     namespace: dict = {}
     exec(compile((tmp_path / "reports.py").read_text(), "reports.py", "exec"), namespace)
-    assert list(inspect.signature(namespace["list_reports"]).parameters) == ["limit"]
+    assert list(inspect.signature(namespace["list_reports"]).parameters) == ["services", "limit"]
     with pytest.raises(NotImplementedError):
-        namespace["list_reports"]()
-    assert "def decline_loan(user, loan_id, body):" in (tmp_path / "lender.py").read_text()
+        namespace["list_reports"](None)
+    assert "def decline_loan(services, user, loan_id, body):" in (tmp_path / "lender.py").read_text()
     assert snake_case("declineLoan") == "decline_loan"

@@ -29,7 +29,7 @@ from devstack.apigateway import invoke, lambda_handler_module, rest_event
 from devstack.application import APPLICATION_TEMPLATE, deploy_application_stack, load_template, unsupported_types
 from devstack.aws import client, deploy_database_stack
 from service.config import TableNames
-from service.routing import load_spec, spec_operations
+from service.http.routing import load_spec, spec_operations
 from tools import gateway_routes
 from tools.package_lambda import PLATFORM
 
@@ -215,7 +215,7 @@ def test_functions(stack, function_environment) -> None:
     for tag in TAGS:
         function = stack.function(tag)
         assert (function["Runtime"], function["Handler"], function["MemorySize"], function["Timeout"]) == (
-            "python3.11", "service.lambda_handler.handler", 512, 30)
+            "python3.11", "service.lambdas.http.handler", 512, 30)
         roles.add(function["Role"])
         group = f"/aws/lambda/{function['FunctionName']}"
         assert [g["retentionInDays"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
@@ -438,8 +438,7 @@ def allows(statement: dict, call: Call) -> bool:
 def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_routes, handler_module):
     """Every operation runs through the handler while its DynamoDB and KMS calls are recorded;
     each function's role must allow every call of the operations routed to it, and nothing more."""
-    from service import context
-
+    services = handler_module.services
     handler = handler_module.handler
     operations = {(op["method"].upper(), op["path"]): op["operation_id"] for op in spec_operations(load_spec())}
     function_of = {key: re.search(r"function:([\w-]+)/", detail["methodIntegration"]["uri"]).group(1)
@@ -485,9 +484,9 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     def login(email: str, password: str = PASSWORD, status: int = 200) -> dict:
         return call("POST", "/auth/login", body={"email": email, "password": password}, status=status)
 
-    hooks = [(context.store().client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
-             (context.vault().client.meta.events, "provide-client-params.kms", record_kms),
-             (context.mailer().client.meta.events, "provide-client-params.sesv2", record_ses)]
+    hooks = [(services.store.db.client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
+             (services.vault.client.meta.events, "provide-client-params.kms", record_kms),
+             (services.mailer.client.meta.events, "provide-client-params.sesv2", record_ses)]
     for events, name, hook in hooks:
         events.register(name, hook)
     try:
@@ -504,7 +503,7 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         unverified = register(f"evidence-u-{tag}@example.com", verified=False)
         call("POST", "/auth/resend-verification", token=unverified["token"], status=429)
         later = time.time() + 120
-        with mock.patch("service.usecases.verification.time.time", return_value=later):
+        with mock.patch.object(services.clock, "now", return_value=later):
             call("POST", "/auth/resend-verification", token=unverified["token"], status=204)
         # Login: a failure is counted, a success clears the count, enough failures lock.
         login(lender["user"]["email"], "wrong password 123", status=401)

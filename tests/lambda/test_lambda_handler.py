@@ -1,4 +1,4 @@
-"""The Lambda entry point (`service.lambda_handler`) driven by API Gateway proxy events, REST
+"""The Lambda entry point (`service.lambdas.http`) driven by API Gateway proxy events, REST
 API (v1) and HTTP API (v2), against the local DynamoDB. The events are built by
 `devstack.apigateway` with only what API Gateway sends for a plain request."""
 
@@ -119,10 +119,8 @@ def test_init_builds_the_app_and_its_middleware_stack(lambda_module):
 
 
 def test_the_secret_came_from_ssm(lambda_module):
-    from service import context
-
     assert "JWT_SECRET" not in os.environ or os.environ["JWT_SECRET"] == ""
-    assert context.settings().jwt_secret == "lambda-test-secret-" + "x" * 32
+    assert lambda_module.services.settings.jwt_secret == "lambda-test-secret-" + "x" * 32
 
 
 # -- the journey, through both payload versions ------------------------------------------------
@@ -277,7 +275,7 @@ def test_an_event_that_is_not_from_api_gateway_gets_a_clean_500(handler):
 INIT_PROBE = """
 import json
 from devstack.apigateway import invoke, rest_event
-import service.lambda_handler as h
+import service.lambdas.http as h
 response = invoke(h.handler, rest_event("GET", "/health", request_id="gw-request-1"))
 print("RESPONSE " + json.dumps({"status": response.status, "headers": response.headers, "body": response.text}))
 """

@@ -70,8 +70,8 @@ def test_zip_is_reproducible_and_holds_the_layout_lambda_imports(tmp_path):
     assert first.read_bytes() == second.read_bytes()  # the same S3 key for the same inputs
     names = zipfile.ZipFile(first).namelist()
     assert len(names) == count and unzipped > 0
-    assert "service/lambda_handler.py" in names and "openapi.yaml" in names  # handler: service.lambda_handler.handler
-    assert "service/__pycache__/lambda_handler.cpython-311.pyc" in names
+    assert "service/lambdas/http.py" in names and "openapi.yaml" in names  # handler: service.lambdas.http.handler
+    assert "service/lambdas/__pycache__/http.cpython-311.pyc" in names
     assert not any(name.startswith("tests/") for name in names)
     without_pyc = tmp_path / "c.zip"
     package_lambda.write_zip(target, without_pyc, with_pyc=False)

@@ -12,8 +12,7 @@ import bcrypt
 import httpx
 import pytest
 
-from conftest import ERROR_KEYS, Account, unique_email
-from service.context import settings
+from conftest import ERROR_KEYS, Account, current_services, unique_email
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def segment(value) -> str:
 def good_claims(subject: str, /, **changes) -> dict:
     """The claims the server itself would issue for `subject`, with `changes` applied
     (a value of None removes the claim)."""
-    config = settings()
+    config = current_services().settings
     now = int(time.time())
     claims = {"sub": subject, "iss": config.jwt_issuer, "aud": config.jwt_audience,
               "iat": now, "nbf": now, "exp": now + 600}
@@ -60,7 +59,7 @@ def good_claims(subject: str, /, **changes) -> dict:
 
 
 def good_header(**changes) -> dict:
-    header = {"alg": "HS256", "kid": settings().jwt_key_id, "typ": "JWT"}
+    header = {"alg": "HS256", "kid": current_services().settings.jwt_key_id, "typ": "JWT"}
     for key, value in changes.items():
         if value is None:
             header.pop(key, None)
@@ -73,7 +72,7 @@ def hand_signed(header: dict, claims: dict, key: bytes | str | None = None, dige
     """A compact JWS built by hand, for headers and keys that PyJWT refuses to produce.
     `key=None` signs with the service's real secret; `digest=None` leaves the signature empty."""
     if key is None:
-        key = settings().jwt_secret
+        key = current_services().settings.jwt_secret
     if isinstance(key, str):
         key = key.encode()
     signing_input = f"{segment(header)}.{segment(claims)}"

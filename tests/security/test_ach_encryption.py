@@ -6,15 +6,14 @@ import logging
 import pytest
 
 from conftest import ACH
-from service import context
 from service.domain.errors import StoreUnavailable
 
 ROUTING, ACCOUNT = ACH["routing_number"], ACH["account_number"]
 
 
 def _raw_record(store, user_id: str, loan_id: str) -> dict:
-    return store.client.get_item(
-        TableName=store.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id},
+    return store.db.client.get_item(
+        TableName=store.db.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id},
         ConsistentRead=True,
     )["Item"]
 
@@ -47,10 +46,10 @@ def test_the_table_holds_no_plaintext_number(accepted, store):
     assert item["kms_key_arn"].startswith("arn:aws:kms:")
 
 
-def test_only_kms_opens_the_record_and_only_on_its_own_row(accepted, store):
+def test_only_kms_opens_the_record_and_only_on_its_own_row(accepted, store, services):
     lender, loan, _ = accepted
     item = _raw_record(store, lender.user_id, loan["loan_id"])
-    vault = context.vault()
+    vault = services.vault
     assert vault.open(item) == {"routing_number": ROUTING, "account_number": ACCOUNT}
 
     # Sealed values copied onto another lender's or loan's record do not open.

@@ -18,11 +18,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import PASSWORD, Account, assert_error, table_counts, unique_email
+from conftest import current_services, PASSWORD, Account, assert_error, table_counts, unique_email
 from security_support import (
     as_bearer, b64url, client, good_claims, good_header, hand_signed, segment,  # noqa: F401
 )
-from service.context import settings
 
 PROFILE = "/user/profile"
 WRONG_SECRET = "an-attackers-secret-that-is-long-enough-for-hs256"
@@ -45,7 +44,7 @@ def attacker_rsa():
 
 def pyjwt_token(claims: dict, key=None, algorithm="HS256", **header) -> str:
     """A token PyJWT builds: the service's secret and key id unless told otherwise."""
-    config = settings()
+    config = current_services().settings
     headers = {"kid": config.jwt_key_id, "typ": "JWT", **header}
     return jwt.encode(claims, config.jwt_secret if key is None else key, algorithm=algorithm, headers=headers)
 
@@ -276,8 +275,8 @@ def test_token_of_a_deleted_user_is_401_everywhere_and_does_not_follow_the_email
     own_loan = gone.create_loan([(friend.email, 100)], amount=100)["loan_id"]
     invited_to = friend.create_loan([(gone.email, 100)], amount=100)["loan_id"]
 
-    store.client.delete_item(TableName=store.names.users, Key={"user_id": gone.user_id})
-    store.client.delete_item(TableName=store.names.users, Key={"user_id": f"email#{gone.email}"})
+    store.db.client.delete_item(TableName=store.db.names.users, Key={"user_id": gone.user_id})
+    store.db.client.delete_item(TableName=store.db.names.users, Key={"user_id": f"email#{gone.email}"})
     before = table_counts(store)
 
     for path in (PROFILE, "/user/dashboard", "/loans/my-loans", "/lender/pending",
@@ -306,7 +305,7 @@ def test_tokens_are_bound_to_the_user_not_the_email(client):
     claims = jwt.decode(login.json()["token"], options={"verify_signature": False})
     assert claims["sub"] == user.user_id
     header = jwt.get_unverified_header(login.json()["token"])
-    assert (header["alg"], header["kid"]) == ("HS256", settings().jwt_key_id)
+    assert (header["alg"], header["kid"]) == ("HS256", current_services().settings.jwt_key_id)
     assert claims["exp"] - claims["iat"] == login.json()["expires_in"]
 
 

@@ -5,16 +5,13 @@ loan is `403 EMAIL_NOT_VERIFIED`. The proof is a single-use link token emailed t
 (moto's here), of which only the SHA-256 is stored."""
 
 import hashlib
-import time
 
 import pytest
 
 from conftest import ACH, PASSWORD, Account, assert_error, bearer, table_counts, unique_email, verify
 from devstack import mailbox
 from security_support import client  # noqa: F401 (fixture)
-from service import context
 from service.domain.verification import TOKEN_TTL_SECONDS, InvalidVerificationToken, ResendTooSoon
-from service.usecases import verification
 
 
 def register_only(client, label: str, email: str | None = None) -> Account:
@@ -86,7 +83,7 @@ def test_a_token_works_once_and_only_its_hash_is_stored(client, store):
     account = register_only(client, "once")
     token = mailbox.verification_token(account.email)
     assert len(token) == 43  # 32 random bytes, base64url
-    raw = store.client.scan(TableName=store.names.users)["Items"]  # a test may scan
+    raw = store.db.client.scan(TableName=store.db.names.users)["Items"]  # a test may scan
     assert token not in str(raw)
     assert any(item["user_id"] == f"email-verification#{hashlib.sha256(token.encode()).hexdigest()}"
                for item in raw)
@@ -105,18 +102,17 @@ def test_a_malformed_request_is_invalid_input(client, body):
     assert_error(client.post("/auth/verify-email", json=body), 400, "INVALID_INPUT")
 
 
-def test_a_token_expires_after_24_hours(client, store):
+def test_a_token_expires_after_24_hours(client, services_later):
     account = register_only(client, "late")
     token = mailbox.verification_token(account.email)
-    config = context.settings()
     with pytest.raises(InvalidVerificationToken, match="expired"):
-        verification.verify_email(store, config, token, now=time.time() + TOKEN_TTL_SECONDS + 1)
+        services_later(TOKEN_TTL_SECONDS + 1).verification.verify(token)
     # Just before, it works (an injected clock, no waiting).
-    session = verification.verify_email(store, config, token, now=time.time() + TOKEN_TTL_SECONDS - 60)
+    session = services_later(TOKEN_TTL_SECONDS - 60).verification.verify(token)
     assert session.user.email_verified is True
 
 
-def test_resending_is_limited_to_one_a_minute_and_replaces_the_link(client, store):
+def test_resending_is_limited_to_one_a_minute_and_replaces_the_link(client, services_later):
     account = register_only(client, "resend")
     first = mailbox.verification_token(account.email)
     too_soon = account.post("/auth/resend-verification")
@@ -124,10 +120,9 @@ def test_resending_is_limited_to_one_a_minute_and_replaces_the_link(client, stor
     assert 1 <= int(too_soon.headers["retry-after"]) <= 60, error
     assert len(mailbox.sent(account.email)) == 1
 
-    config, mail = context.settings(), context.mailer()
-    verification.resend_verification(store, mail, config, account.user_id, now=time.time() + 61)
+    services_later(61).verification.resend(account.user_id)
     with pytest.raises(ResendTooSoon):
-        verification.resend_verification(store, mail, config, account.user_id, now=time.time() + 62)
+        services_later(62).verification.resend(account.user_id)
     second = mailbox.verification_token(account.email)
     assert second != first and len(mailbox.sent(account.email)) == 2
     assert_error(client.post("/auth/verify-email", json={"token": first}), 400, "INVALID_VERIFICATION_TOKEN")

@@ -59,7 +59,7 @@ def test_payload_round_trips_verbatim_in_every_text_field(client, store, borrowe
     author = Account(client, payload, unique_email("inject"))
     assert author.user["name"] == kept
     assert assert_json(author.get("/user/profile"), 200)["name"] == kept
-    stored_user = store.client.get_item(TableName=store.names.users, Key={"user_id": author.user_id},
+    stored_user = store.db.client.get_item(TableName=store.db.names.users, Key={"user_id": author.user_id},
                                         ConsistentRead=True)["Item"]
     assert stored_user["name"] == kept
 
@@ -75,7 +75,7 @@ def test_payload_round_trips_verbatim_in_every_text_field(client, store, borrowe
     assert [(i["purpose"], i["description"]) for i in listed] == [(kept, kept)]
     pending = {i["loan_id"]: i["loan"] for i in assert_json(lender.get("/lender/pending", params={"limit": 100}), 200)["items"]}
     assert (pending[loan_id]["purpose"], pending[loan_id]["description"]) == (kept, kept)
-    stored_loan = store.client.get_item(TableName=store.names.loans, Key={"loan_id": loan_id},
+    stored_loan = store.db.client.get_item(TableName=store.db.names.loans, Key={"loan_id": loan_id},
                                         ConsistentRead=True)["Item"]
     assert (stored_loan["purpose"], stored_loan["description"]) == (kept, kept)
 

@@ -7,18 +7,18 @@ after it, so 30 parallel logins were all checked and the right password among th
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from conftest import PASSWORD, assert_error, unique_email
+from conftest import PASSWORD, ShiftedClock, assert_error, unique_email
 from security_support import bcrypt_calls  # noqa: F401 (fixture)
-from service import context
+from service.bootstrap import bootstrap
 from service.domain.errors import InvalidCredentials
 from service.domain.throttling import TooManyAttempts
-from service.store import Store
-from service.usecases import accounts
+from service.store import DynamoStore
 
 LIMIT = 5
 BURST = 30
@@ -100,24 +100,24 @@ def test_successful_logins_give_their_attempts_back(api, register):
     assert_error(login(api, user.email, PASSWORD), 429, "TOO_MANY_ATTEMPTS")
 
 
-def test_the_lock_is_in_the_store_not_in_the_process_and_expires(api, register, store):
+def test_the_lock_is_in_the_store_not_in_the_process_and_expires(api, register, store, services):
     user = register("locked")
     for _ in range(LIMIT):
         login(api, user.email, "wrong password!")
     # Another process (here: a new store client) sees the same lock.
-    config = context.settings()
-    elsewhere = Store(config.tables, b"another process")
+    config = services.settings
+    elsewhere = DynamoStore(config.tables, b"another process")
     with pytest.raises(TooManyAttempts):
-        accounts.login(elsewhere, config, user.email, PASSWORD)
-    guard = store.client.get_item(TableName=store.names.users,
-                                  Key={"user_id": f"login-guard#{user.email}"})["Item"]
+        bootstrap(config, store=elsewhere).accounts.login(user.email, PASSWORD)
+    guard = store.db.client.get_item(TableName=store.db.names.users,
+                                     Key={"user_id": f"login-guard#{user.email}"})["Item"]
     assert int(guard["expires_at"]) > float(guard["window_ends"])  # TTL cleans it up later
     # Once the lockout has passed, the right password works again (an injected clock).
-    later = float(guard["window_ends"]) + 1
-    assert accounts.login(elsewhere, config, user.email, PASSWORD, now=later).user.email == user.email
+    later = bootstrap(config, store=elsewhere, clock=ShiftedClock(float(guard["window_ends"]) + 1 - time.time()))
+    assert later.accounts.login(user.email, PASSWORD).user.email == user.email
 
 
-def test_wrong_password_below_the_limit_is_still_invalid_credentials(register, store):
+def test_wrong_password_below_the_limit_is_still_invalid_credentials(register, services):
     user = register("careful")
     with pytest.raises(InvalidCredentials):
-        accounts.login(store, context.settings(), user.email, "wrong password!")
+        services.accounts.login(user.email, "wrong password!")

@@ -7,16 +7,15 @@ import time
 
 import pytest
 
-from conftest import ACH, PASSWORD, Account, assert_error, table_counts, unique_email
+from conftest import current_services, ACH, PASSWORD, Account, assert_error, table_counts, unique_email
 from security_support import bcrypt_calls, borrower, client, lender  # noqa: F401 (fixtures)
-from service.context import settings
 
 JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
 def limit() -> int:
-    return settings().max_body_bytes
+    return current_services().settings.max_body_bytes
 
 
 def padded(body: dict, size: int) -> bytes:

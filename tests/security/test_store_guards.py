@@ -10,10 +10,13 @@ import pytest
 from conftest import ACH
 from security_support import client  # noqa: F401 (fixture)
 from service.domain.ach import AchDetails
-from service.domain.loans import ACCEPTED, ACTIVE, PENDING, Funding, Loan, Participant
-from service.store.dynamo import Contention
+from service.domain.funding import Funding
+from service.domain.lifecycle import LoanStatus, ParticipantStatus
+from service.domain.loans import Loan, Participant
+from service.usecases.ports import LostRace
 
 D = Decimal
+ACTIVE, PENDING, ACCEPTED = LoanStatus.ACTIVE, LoanStatus.PENDING, ParticipantStatus.ACCEPTED
 NOW = "2026-12-01T00:00:00.000000Z"
 SEALED = {"routing_number_masked": "*****0015", "account_number_masked": "********6789",
           "sealed_numbers": b"x", "sealed_data_key": b"k", "kms_key_arn": "arn:test"}
@@ -35,11 +38,20 @@ def forged_funding(loan: Loan, participant: Participant, funded: str, status: st
     return forge(Funding, None, loan=funded_loan, participant=accepted)
 
 
+def record(store, funding: Funding) -> None:
+    """What the acceptance use case writes, in one unit of work."""
+    uow = store.unit_of_work()
+    uow.loans.record_funding(funding)
+    uow.participants.record_acceptance(funding.participant)
+    uow.ach.add(funding.participant, AchDetails(**ACH), SEALED)
+    uow.commit()
+
+
 def raw_state(store, loan_id: str, lender_id: str) -> tuple:
-    loan = store.client.get_item(TableName=store.names.loans, Key={"loan_id": loan_id}, ConsistentRead=True)["Item"]
-    participant = store.client.get_item(TableName=store.names.participants, ConsistentRead=True,
+    loan = store.db.client.get_item(TableName=store.db.names.loans, Key={"loan_id": loan_id}, ConsistentRead=True)["Item"]
+    participant = store.db.client.get_item(TableName=store.db.names.participants, ConsistentRead=True,
                                         Key={"loan_id": loan_id, "lender_id": lender_id})["Item"]
-    ach = store.client.get_item(TableName=store.names.ach_details, ConsistentRead=True,
+    ach = store.db.client.get_item(TableName=store.db.names.ach_details, ConsistentRead=True,
                                 Key={"user_id": lender_id, "loan_id": loan_id}).get("Item")
     return loan, participant, ach
 
@@ -63,11 +75,11 @@ def invited(register):
 ])
 def test_a_forged_funding_is_refused_by_dynamodb(store, invited, funded, status):
     loan_id, first, _ = invited
-    found = store.load_membership(loan_id, first.user_id)
+    found = store.unit_of_work().membership(loan_id, first.user_id)
     before = raw_state(store, loan_id, first.user_id)
     funding = forged_funding(found.loan, found.participant, funded, status)
-    with pytest.raises(Contention):
-        store.record_acceptance(funding, AchDetails(**ACH), SEALED)
+    with pytest.raises(LostRace):
+        record(store, funding)
     assert raw_state(store, loan_id, first.user_id) == before
 
 
@@ -75,12 +87,11 @@ def test_a_forged_second_funding_cannot_push_a_loan_past_its_amount(store, invit
     """After a real 60.00, a forged 60.00 from the second lender would make 120.00 of 100.00."""
     loan_id, first, second = invited
     assert first.accept(loan_id).status_code == 200
-    found = store.load_membership(loan_id, second.user_id)
+    found = store.unit_of_work().membership(loan_id, second.user_id)
     before = raw_state(store, loan_id, second.user_id)
     for status in (PENDING, ACTIVE):
-        with pytest.raises(Contention):
-            store.record_acceptance(forged_funding(found.loan, found.participant, "60.00", status),
-                                    AchDetails(**ACH), SEALED)
+        with pytest.raises(LostRace):
+            record(store, forged_funding(found.loan, found.participant, "60.00", status))
     assert raw_state(store, loan_id, second.user_id) == before
     loan = before[0]
     assert (loan["total_funded"], loan["remaining"], loan["status"]) == (D(60), D(40), PENDING)
@@ -90,9 +101,7 @@ def test_the_guard_reports_what_it_found(store, invited):
     """The refusal carries the loan and participation as DynamoDB found them, so the use case
     can decide again without reading them back."""
     loan_id, first, _ = invited
-    found = store.load_membership(loan_id, first.user_id)
-    with pytest.raises(Contention) as lost:  # 60.00 would not complete a loan of 100.00
-        store.record_acceptance(forged_funding(found.loan, found.participant, "60.00", ACTIVE),
-                                AchDetails(**ACH), SEALED)
+    found = store.unit_of_work().membership(loan_id, first.user_id)
+    with pytest.raises(LostRace) as lost:  # 60.00 would not complete a loan of 100.00
+        record(store, forged_funding(found.loan, found.participant, "60.00", ACTIVE))
     assert lost.value.loan == found.loan
-    assert lost.value.participant is None  # its own condition held

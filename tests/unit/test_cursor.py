@@ -1,4 +1,4 @@
-"""service.store.cursor: signed, opaque page cursors scoped to one query."""
+"""service.store.cursors: signed, opaque page cursors scoped to one query."""
 
 import base64
 import json
@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from service.domain.errors import InvalidInput
-from service.store.cursor import CursorCodec
+from service.store.cursors import CursorCodec
 
 KEY = b"k" * 32
 LAST_KEY = {"loan_id": "loan-1", "borrower_id": "user-1", "created_at": "2026-11-22T10:15:30Z"}

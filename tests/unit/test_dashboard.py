@@ -3,7 +3,10 @@
 from decimal import Decimal
 
 from service.domain.dashboard import borrower_figures, lender_figures
-from service.domain.loans import ACCEPTED, ACTIVE, PENDING, Loan, Participant
+from service.domain.lifecycle import LoanStatus, ParticipantStatus
+from service.domain.loans import Loan, Participant
+
+ACTIVE, PENDING, ACCEPTED = LoanStatus.ACTIVE, LoanStatus.PENDING, ParticipantStatus.ACCEPTED
 
 D = Decimal
 

@@ -10,21 +10,14 @@ import pytest
 
 from service.domain.ach import AchDetails
 from service.domain.errors import InvalidAmount, InvalidEmail, InvalidInput
-from service.domain.loans import (
-    ACCEPTED,
-    ACTIVE,
-    MAX_LENDERS,
-    PENDING,
-    Funding,
-    LenderInvite,
-    Loan,
-    LoanApplication,
-    Participant,
-    accept,
-)
+from service.domain.applications import MAX_LENDERS, LenderInvite, LoanApplication
+from service.domain.funding import Funding, accept
+from service.domain.lifecycle import LoanStatus, ParticipantStatus
+from service.domain.loans import Loan, Participant
 from service.domain.users import User, check_password
 
 D = Decimal
+ACTIVE, PENDING, ACCEPTED = LoanStatus.ACTIVE, LoanStatus.PENDING, ParticipantStatus.ACCEPTED
 NOW = "2026-11-22T10:15:30.123456Z"
 
 

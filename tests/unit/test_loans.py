@@ -17,28 +17,15 @@ from service.domain.errors import (
     InvalidInput,
     LoanFullyFunded,
 )
-from service.domain.loans import (
-    ACCEPTED,
-    ACTIVE,
-    INVITATION_PENDING,
-    MAX_LENDERS,
-    PENDING,
-    Funding,
-    Invitation,
-    LenderInvite,
-    Loan,
-    LoanApplication,
-    Participant,
-    accept,
-    can_view,
-    expected_interest,
-    invite,
-    new_loan,
-    term_months,
-)
+from service.domain.applications import MAX_LENDERS, LenderInvite, LoanApplication, invite, new_loan
+from service.domain.funding import Funding, accept
+from service.domain.invitations import Invitation
+from service.domain.lifecycle import InvitationStatus, LoanStatus, ParticipantStatus
+from service.domain.loans import Loan, Participant, can_view, expected_interest, term_months
 from service.domain.users import normalize_email
 
 D = Decimal
+ACTIVE, PENDING, ACCEPTED = LoanStatus.ACTIVE, LoanStatus.PENDING, ParticipantStatus.ACCEPTED
 CREATED = "2026-11-01T09:00:00.000000Z"
 NOW = "2026-11-22T10:15:30.123456Z"
 CONTRACT = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -506,7 +493,7 @@ def test_invitation_round_trip_for_an_unregistered_lender():
         interest_rate=D("7.25"),
         term="24 months",
         created_at=CREATED,
-        status=INVITATION_PENDING,
+        status=InvitationStatus.PENDING,
     )
     registered = invitation.participant_for("lender-42")
     assert registered == replace(participant, lender_id="lender-42")

@@ -9,18 +9,14 @@ import pytest
 
 from service.config import Settings, TableNames
 from service.domain.errors import InvalidToken
-from service.security import (
-    ALGORITHM,
-    check_password,
-    cursor_key,
-    decode_token,
-    hash_password,
-    issue_token,
-)
+from service.domain.users import User
+from service.security.passwords import BcryptPasswords
+from service.security.tokens import ALGORITHM, JwtTokens, cursor_key
 
 SECRET = "x" * 40
 OTHER_SECRET = "y" * 40
 ROUNDS = 4
+PASSWORDS = BcryptPasswords(ROUNDS)
 
 
 USER_ID = "3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"
@@ -29,6 +25,11 @@ USER_ID = "3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"
 @pytest.fixture
 def config() -> Settings:
     return Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, bcrypt_rounds=ROUNDS)
+
+
+def user_with(roles: dict) -> User:
+    return User(user_id=USER_ID, email="ada@example.com", name="Ada", created_at="2026-11-01T00:00:00Z",
+                is_borrower=roles.get("borrower", False), is_lender=roles.get("lender", False))
 
 
 def claims(**overrides) -> dict:
@@ -55,7 +56,7 @@ def b64url(data: dict) -> str:
 
 def rejected(config: Settings, token: str) -> InvalidToken:
     with pytest.raises(InvalidToken) as caught:
-        decode_token(config, token)
+        JwtTokens(config).verify(token)
     assert caught.value.code == "INVALID_TOKEN"
     return caught.value
 
@@ -64,49 +65,49 @@ def rejected(config: Settings, token: str) -> InvalidToken:
 
 
 def test_hash_and_check_round_trip():
-    hashed = hash_password("correct horse battery staple", ROUNDS)
+    hashed = PASSWORDS.hash("correct horse battery staple")
     assert isinstance(hashed, str)
     assert hashed.startswith("$2b$04$")  # bcrypt, at the cost asked for
     assert "correct horse" not in hashed
-    assert check_password("correct horse battery staple", hashed, ROUNDS) is True
-    assert check_password("correct horse battery stapl", hashed, ROUNDS) is False
-    assert check_password("Correct horse battery staple", hashed, ROUNDS) is False
-    assert check_password("", hashed, ROUNDS) is False
+    assert PASSWORDS.check("correct horse battery staple", hashed) is True
+    assert PASSWORDS.check("correct horse battery stapl", hashed) is False
+    assert PASSWORDS.check("Correct horse battery staple", hashed) is False
+    assert PASSWORDS.check("", hashed) is False
 
 
 def test_hashes_are_salted():
-    assert hash_password("same", ROUNDS) != hash_password("same", ROUNDS)
+    assert PASSWORDS.hash("same") != PASSWORDS.hash("same")
 
 
 def test_non_ascii_password_round_trip():
-    hashed = hash_password("pässwörd-密码-🔑", ROUNDS)
-    assert check_password("pässwörd-密码-🔑", hashed, ROUNDS) is True
-    assert check_password("passwörd-密码-🔑", hashed, ROUNDS) is False
+    hashed = PASSWORDS.hash("pässwörd-密码-🔑")
+    assert PASSWORDS.check("pässwörd-密码-🔑", hashed) is True
+    assert PASSWORDS.check("passwörd-密码-🔑", hashed) is False
 
 
 def test_every_character_of_a_long_password_counts():
     prefix = "a" * 80  # already past bcrypt's 72-byte limit
-    hashed = hash_password(prefix + "-tail-one", ROUNDS)
-    assert check_password(prefix + "-tail-one", hashed, ROUNDS) is True
-    assert check_password(prefix + "-tail-two", hashed, ROUNDS) is False
-    assert check_password(prefix, hashed, ROUNDS) is False
+    hashed = PASSWORDS.hash(prefix + "-tail-one")
+    assert PASSWORDS.check(prefix + "-tail-one", hashed) is True
+    assert PASSWORDS.check(prefix + "-tail-two", hashed) is False
+    assert PASSWORDS.check(prefix, hashed) is False
     # 72 multi-byte characters are 216 bytes: a difference in the last one still counts.
     long_unicode = "é" * 71
-    hashed = hash_password(long_unicode + "x", ROUNDS)
-    assert check_password(long_unicode + "y", hashed, ROUNDS) is False
+    hashed = PASSWORDS.hash(long_unicode + "x")
+    assert PASSWORDS.check(long_unicode + "y", hashed) is False
 
 
 def test_a_nul_byte_does_not_truncate_the_password():
-    hashed = hash_password("abc\x00def", ROUNDS)
-    assert check_password("abc\x00def", hashed, ROUNDS) is True
-    assert check_password("abc\x00xyz", hashed, ROUNDS) is False
-    assert check_password("abc", hashed, ROUNDS) is False
+    hashed = PASSWORDS.hash("abc\x00def")
+    assert PASSWORDS.check("abc\x00def", hashed) is True
+    assert PASSWORDS.check("abc\x00xyz", hashed) is False
+    assert PASSWORDS.check("abc", hashed) is False
 
 
 @pytest.mark.parametrize("password_hash", [None, ""])
 def test_check_password_without_a_hash_is_false(password_hash):
-    assert check_password("no such user", password_hash, ROUNDS) is False
-    assert check_password("anything", password_hash, ROUNDS) is False
+    assert PASSWORDS.check("no such user", password_hash) is False
+    assert PASSWORDS.check("anything", password_hash) is False
 
 
 # -- tokens: the happy path ----------------------------------------------------------------
@@ -114,11 +115,11 @@ def test_check_password_without_a_hash_is_false(password_hash):
 
 def test_issue_and_decode_round_trip(config):
     before = int(time.time())
-    token = issue_token(config, USER_ID, {"borrower": True, "lender": False})
+    token = JwtTokens(config).issue(user_with({"borrower": True, "lender": False}), time.time())
     after = int(time.time())
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "HS256", "typ": "JWT", "kid": "v1"}
-    decoded = decode_token(config, token)
+    decoded = JwtTokens(config).verify(token)
     assert decoded["sub"] == USER_ID
     assert decoded["iss"] == "lending-marketplace"
     assert decoded["aud"] == "lending-marketplace-api"
@@ -132,15 +133,15 @@ def test_issue_and_decode_round_trip(config):
 def test_issued_token_respects_ttl_and_key_id():
     config = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="k7",
                       token_ttl_seconds=120, bcrypt_rounds=ROUNDS)
-    token = issue_token(config, USER_ID, {"borrower": True, "lender": True})
+    token = JwtTokens(config).issue(user_with({"borrower": True, "lender": True}), time.time())
     assert jwt.get_unverified_header(token)["kid"] == "k7"
-    decoded = decode_token(config, token)
+    decoded = JwtTokens(config).verify(token)
     assert decoded["exp"] - decoded["iat"] == 120
     assert decoded["roles"] == ["borrower", "lender"]
 
 
 def test_hand_signed_valid_token_is_accepted(config):
-    assert decode_token(config, sign(claims()))["sub"] == USER_ID
+    assert JwtTokens(config).verify(sign(claims()))["sub"] == USER_ID
 
 
 # -- tokens: rejections --------------------------------------------------------------------
@@ -232,13 +233,13 @@ def test_garbage(config, token):
 def test_previous_key_still_verifies_after_rotation():
     old = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="v1",
                    bcrypt_rounds=ROUNDS)
-    old_token = issue_token(old, USER_ID, {"borrower": True})
+    old_token = JwtTokens(old).issue(user_with({"borrower": True}), time.time())
     rotated = Settings(tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET, jwt_key_id="v2",
                        jwt_previous_keys={"v1": SECRET}, bcrypt_rounds=ROUNDS)
-    assert decode_token(rotated, old_token)["sub"] == USER_ID
-    new_token = issue_token(rotated, USER_ID, {})
+    assert JwtTokens(rotated).verify(old_token)["sub"] == USER_ID
+    new_token = JwtTokens(rotated).issue(user_with({}), time.time())
     assert jwt.get_unverified_header(new_token)["kid"] == "v2"
-    assert decode_token(rotated, new_token)["roles"] == []
+    assert JwtTokens(rotated).verify(new_token)["roles"] == []
     # The old deployment does not know v2.
     rejected(old, new_token)
     # Once v1 is retired, its tokens stop working.
@@ -273,5 +274,5 @@ def test_a_subject_that_is_not_a_user_id_is_refused(config, subject):
 @pytest.mark.parametrize("suffix", ["=", "==", " ", ".x"])
 def test_a_token_has_one_spelling(config, suffix):
     token = sign(claims())
-    decode_token(config, token)
+    JwtTokens(config).verify(token)
     rejected(config, token + suffix)

@@ -4,7 +4,7 @@ import pytest
 
 from service.domain.errors import InvalidEmail, InvalidInput
 from service.domain.users import (
-    ACTIVE_LENDER, BORROWER_ONLY, EMAIL_PATTERN, NOT_BLANK_PATTERN, User, clean_name, normalize_email,
+    EMAIL_PATTERN, NOT_BLANK_PATTERN, User, clean_name, normalize_email,
 )
 
 
@@ -39,7 +39,7 @@ def test_normalize_email_rejects_invalid(raw):
 
 
 def test_the_email_rule_is_the_contracts_pattern():
-    from service.routing import load_spec
+    from service.http.routing import load_spec
 
     assert load_spec()["components"]["schemas"]["Email"]["pattern"] == EMAIL_PATTERN
 
@@ -64,17 +64,9 @@ def test_clean_name_rejects_blank_and_names_the_field(raw):
     assert caught.value.message == "'purpose' must not be blank."
 
 
-def test_user_type():
-    user = User(user_id="u1", email="ada@example.com", name="Ada", created_at="2026-11-01T00:00:00Z")
-    assert (user.is_borrower, user.is_lender) == (False, False)
-    assert user.user_type == BORROWER_ONLY == "BORROWER_ONLY"
-    assert User(**{**user.__dict__, "is_borrower": True}).user_type == BORROWER_ONLY
-    assert User(**{**user.__dict__, "is_lender": True}).user_type == ACTIVE_LENDER == "ACTIVE_LENDER"
-
-
 def test_blank_means_what_the_contracts_pattern_means():
     """ECMAScript's white space, not Python's: U+001D is a character, not a blank."""
-    from service.routing import load_spec
+    from service.http.routing import load_spec
 
     schemas = load_spec()["components"]["schemas"]
     for schema, field in [("RegisterRequest", "name"), ("CreateLoanRequest", "purpose"),

@@ -1,4 +1,4 @@
-"""service.validation: exact `multipleOf` for request bodies parsed with Decimal numbers."""
+"""service.http.validation: exact `multipleOf` for request bodies parsed with Decimal numbers."""
 
 import json
 from decimal import Decimal
@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from jsonschema import Draft4Validator
 
-from service.validation import ExactRequestValidator
+from service.http.validation import ExactRequestValidator
 
 MONEY = {"type": "number", "multipleOf": 0.01}
 # openapi.yaml's Money schema

@@ -1,6 +1,6 @@
 """The AWS Lambda entry point: the Connexion app behind Mangum, set up once per process.
 
-    Handler: service.lambda_handler.handler
+    Handler: service.lambdas.http.handler
 
 **Adapter: Mangum** (`lifespan="off"`), not serverless-wsgi. Connexion 3 is an ASGI app, so
 serverless-wsgi would need a2wsgi in front of it to turn it back into WSGI. Measured on the same
@@ -54,10 +54,10 @@ from typing import Any
 from anyio import to_thread
 from mangum import Mangum
 
-from .config import ConfigError
-from .errors import error_body
-from .logs import bind_request_id, configure_logging, unbind_request_id
-from .middleware import gateway_request_id
+from ..config import ConfigError
+from ..http.errors import error_body
+from ..http.middleware import gateway_request_id
+from ..logs import bind_request_id, configure_logging, unbind_request_id
 
 logger = logging.getLogger("service.lambda")
 # Connexion imports Starlette's test client, which warns about httpx on import: a non-JSON
@@ -65,6 +65,7 @@ logger = logging.getLogger("service.lambda")
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 app: Any = None  # the Connexion app, once init succeeds
+services: Any = None  # what the composition root built for it
 adapter: Mangum | None = None
 init_error: str | None = None
 init_seconds: float | None = None
@@ -97,12 +98,14 @@ def _warm_up(asgi_app: Any) -> None:
 
 def init() -> bool:
     """Build the app and the adapter; on failure log why and remember it. True if ready."""
-    global app, adapter, init_error, init_seconds
+    global app, services, adapter, init_error, init_seconds
     started = time.perf_counter()
     try:
-        from .app import create_app
+        from ..bootstrap import bootstrap
+        from ..http.app import create_app
 
-        built = create_app()
+        built_services = bootstrap()
+        built = create_app(built_services)
         # Mangum logs each request at INFO; the service's access log line already does, with
         # the request id and duration.
         logging.getLogger("mangum.http").setLevel(logging.WARNING)
@@ -114,7 +117,7 @@ def init() -> bool:
     except Exception as exc:  # anything else: log the traceback, still answer cleanly
         _init_failed(f"{type(exc).__name__}: {exc}", exc, with_traceback=True)
         return False
-    app, adapter, init_error = built, wrapped, None
+    app, services, adapter, init_error = built, built_services, wrapped, None
     init_seconds = time.perf_counter() - started
     logger.info("Lambda init complete", extra={"init_ms": round(init_seconds * 1000, 1)})
     return True

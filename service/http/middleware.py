@@ -5,14 +5,14 @@ import logging
 import time
 import uuid
 
+from connexion.exceptions import ProblemException
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .domain.errors import DomainError
+from ..logs import bind_request_id, unbind_request_id
 from .errors import STATUS_BY_CODE, error_body
-from .logs import bind_request_id, unbind_request_id
 
 access_log = logging.getLogger("service.access")
 # On every response: nothing here may be stored by a cache (tokens, personal data, figures
@@ -20,8 +20,10 @@ access_log = logging.getLogger("service.access")
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-class BodyTooLarge(DomainError):
-    code = "PAYLOAD_TOO_LARGE"
+def _too_large(limit: int) -> ProblemException:
+    """413, answered as `PAYLOAD_TOO_LARGE` by the error mapper: a limit of HTTP, not a rule."""
+    return ProblemException(status=413, title="Payload Too Large",
+                            detail=f"The request body must be at most {limit} bytes.")
 
 
 def gateway_request_id(event: object) -> str | None:
@@ -78,11 +80,11 @@ class RequestContextMiddleware:
         async def receive_limited() -> Message:
             nonlocal received
             if declared.isdigit() and int(declared) > limit:
-                raise BodyTooLarge(f"The request body must be at most {limit} bytes.")
+                raise _too_large(limit)
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise BodyTooLarge(f"The request body must be at most {limit} bytes.")
+                raise _too_large(limit)
             return message
 
         return receive_limited

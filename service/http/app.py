@@ -1,38 +1,48 @@
-"""Builds the Connexion app from `openapi.yaml`: validation, security, errors, CORS, logs."""
+"""The HTTP entry point: the Connexion app from `openapi.yaml`, with validation, security,
+errors, CORS and logs, over the use cases the composition root built."""
+
+import functools
+import importlib
+from typing import Any
 
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 
-from . import context
-from .config import Settings
+from ..bootstrap import Services, bootstrap
+from ..logs import configure_logging
+from .auth import bearer_security
 from .errors import register_error_handlers
-from .logs import configure_logging
 from .middleware import CorsMiddleware, RequestContextMiddleware
 from .routing import SPEC_PATH, handler_name, load_spec
-from .security import cursor_key
-from .store import AchVault, SesMailer, Store
 from .validation import ConciseParameterValidator, ExactJSONBodyValidator, ExactJSONResponseValidator
 
 
-class TagResolver(Resolver):
-    """Finds each operation's handler by its first tag and operationId (see `routing`)."""
+class BoundResolver(Resolver):
+    """Finds each operation's handler by its first tag and operationId (see `routing`), and
+    gives it the services as its first argument."""
 
-    def resolve_operation_id(self, operation) -> str:
+    def __init__(self, services: Services):
+        super().__init__()
+        self.services = services
+
+    def resolve_operation_id(self, operation: Any) -> str:
         return handler_name(operation._operation["tags"][0], operation.operation_id)
 
+    def resolve_function_from_operation_id(self, operation_id: str) -> Any:
+        module, _, name = operation_id.rpartition(".")
+        return functools.partial(getattr(importlib.import_module(module), name), self.services)
 
-def create_app(config: Settings | None = None, store: Store | None = None) -> AsyncApp:
-    config = config or Settings.from_env()
+
+def create_app(services: Services | None = None) -> AsyncApp:
+    services = services or bootstrap()
+    config = services.settings
     configure_logging(config.log_level)
-    context.configure(config, store or Store(config.tables, cursor_key(config)), AchVault(config.ach_kms_key_id),
-                      SesMailer(config.email_sender))
-
-    app = AsyncApp(__name__, specification_dir=SPEC_PATH.parent)
+    app = AsyncApp(__name__, specification_dir=SPEC_PATH.parent, security_map=bearer_security(services.tokens.verify))
     app.add_api(
         load_spec(),  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
-        resolver=TagResolver(),
+        resolver=BoundResolver(services),
         strict_validation=True,
         validate_responses=config.validate_responses,
         validator_map={

@@ -9,8 +9,8 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from .domain.errors import DomainError
-from .logs import current_request_id
+from ..domain.errors import DomainError
+from ..logs import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ STATUS_BY_CODE = {
     "ALREADY_ACCEPTED": 409,
     "LOAN_FULLY_FUNDED": 409,
     "EMAIL_ALREADY_VERIFIED": 409,
+    "INVALID_STATE": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "TOO_MANY_ATTEMPTS": 429,

@@ -36,3 +36,8 @@ class CursorCodec:
         except ValueError:
             pass
         raise InvalidInput("'cursor' is not a cursor this API issued for this list.", {"field": "cursor"})
+
+    def start(self, cursor: str | None, scope: str) -> dict:
+        """The query arguments that continue after `cursor` (none for the first page)."""
+        start = self.decode(cursor, scope)
+        return {"ExclusiveStartKey": start} if start else {}

@@ -17,7 +17,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from .domain.errors import InvalidInput
+from ..domain.errors import InvalidInput
 
 # No figure in this API needs more; bounding literals keeps exact arithmetic cheap
 # (1e2000000 would otherwise cost seconds of CPU) and big integers within Python's limits.

@@ -24,8 +24,8 @@ from jsonschema import Draft4Validator, ValidationError, validators
 from starlette.datastructures import MutableHeaders
 from starlette.types import Receive, Scope
 
+from ..domain.errors import InvalidEmail, InvalidInput
 from . import json_body
-from .domain.errors import InvalidEmail, InvalidInput
 
 
 def _exact(number) -> Fraction:
@@ -87,7 +87,7 @@ def describe(error: ValidationError, name: str = "") -> str:
 
 def _invalid(error: ValidationError) -> InvalidInput:
     field = ".".join(str(part) for part in error.absolute_path) or None
-    # A string that breaks the Email rule is the seed's INVALID_EMAIL, as the domain says too.
+    # A string that breaks the Email rule is `INVALID_EMAIL`, as the domain says too.
     malformed_email = error.schema.get("format") == "email" and error.validator != "type"
     kind = InvalidEmail if malformed_email else InvalidInput
     return kind(describe(error), {"field": field, "rule": error.validator})

@@ -1,0 +1,12 @@
+"""The system clock (`usecases.ports.Clock`); tests give the use cases others."""
+
+import time
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def timestamp(self) -> str:
+        return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

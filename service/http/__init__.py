@@ -1,0 +1,1 @@
+"""Everything HTTP: the Connexion app, its validation, security hook, errors and middleware."""

@@ -1,0 +1,23 @@
+"""Bearer authentication for Connexion, bound to the app's token verifier.
+
+Connexion normally imports the function the spec names in `x-bearerInfoFunc`; here the
+security handler is given the verifier the composition root built, so the check needs no
+module-level state. The claims become the handler's `token_info` and `sub` its `user`.
+Whether that user still exists is checked by the operation itself, in the read that loads
+what it needs.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from connexion.security import SECURITY_HANDLERS, BearerSecurityHandler
+
+
+def bearer_security(verify: Callable[[str], dict]) -> dict[str, Any]:
+    """Connexion's security handlers, with bearer tokens checked by `verify`."""
+
+    class BoundBearer(BearerSecurityHandler):
+        def _resolve_func(self, security_scheme: dict) -> Callable[[str], dict]:
+            return verify
+
+    return {**SECURITY_HANDLERS, "bearer": BoundBearer}

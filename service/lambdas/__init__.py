@@ -1,0 +1,1 @@
+"""What AWS Lambda invokes: the HTTP API behind API Gateway (`http`)."""

@@ -1,0 +1,1 @@
+"""Credentials: password hashing (`passwords`) and bearer tokens (`tokens`)."""

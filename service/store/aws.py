@@ -1,0 +1,122 @@
+"""What every storage adapter shares: the boto3 configuration, the DynamoDB client and tables,
+the few multi-item operations, and the translation of AWS failures into `DATABASE_ERROR`.
+
+This package is the only place that talks to AWS for data.
+"""
+
+import functools
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..config import TableNames
+from ..domain.errors import StoreUnavailable
+from ..usecases.ports import LostRace
+
+P = ParamSpec("P")
+T = TypeVar("T")
+BATCH_GET_LIMIT = 100
+BATCH_GET_ATTEMPTS = 5
+
+# Standard mode retries throttling and transient errors with exponential backoff and jitter.
+BOTO_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 4},
+    connect_timeout=2,
+    read_timeout=5,
+    max_pool_connections=50,
+)
+_DESERIALIZE = TypeDeserializer().deserialize
+
+
+def store_errors(method: Callable[P, T]) -> Callable[P, T]:
+    """AWS failures surface as `DATABASE_ERROR` (503, safe to retry), never as a stack trace."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable("The data store is unavailable; please retry.") from exc
+
+    return wrapper
+
+
+def plain(item: dict[str, Any] | None) -> dict[str, Any]:
+    """An item in DynamoDB's JSON (as errors carry them; the resource's client does not
+    convert those) as plain values."""
+    return {key: _DESERIALIZE(value) for key, value in (item or {}).items()}
+
+
+def epoch(seconds: float) -> Decimal:
+    """Epoch seconds to the millisecond, as DynamoDB stores numbers."""
+    return Decimal(str(round(seconds, 3)))
+
+
+def lost_race(_item: dict[str, Any]) -> Exception:
+    return LostRace()
+
+
+@dataclass(frozen=True)
+class Write:
+    """One item of a TransactWriteItems, and the error to raise when its condition fails
+    (made from the item as DynamoDB found it, when the write asked for it)."""
+
+    request: dict[str, Any]
+    conflict: Callable[[dict[str, Any]], Exception] = lost_race
+
+
+class Database:
+    def __init__(self, tables: TableNames, resource: Any = None):
+        self.resource = resource or boto3.resource("dynamodb", config=BOTO_CONFIG)
+        # The resource's client serialises plain Python values for every operation,
+        # transactions and batches included.
+        self.client = self.resource.meta.client
+        self.names = tables
+
+    def table(self, name: str) -> Any:
+        return self.resource.Table(name)
+
+    def transact(self, requests: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems. The token makes botocore's retries of it idempotent: a
+        retry after a lost response returns the first success instead of failing on it."""
+        self.client.transact_write_items(TransactItems=requests, ClientRequestToken=str(uuid.uuid4()))
+
+    def query_all(self, table: str, **query: Any) -> Iterator[dict[str, Any]]:
+        """Every item a query matches, page after page."""
+        while True:
+            response = self.table(table).query(**query)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def batch_get(self, keys_by_table: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """Consistent BatchGetItem in requests of at most 100 keys, retrying what DynamoDB
+        leaves unprocessed."""
+        found: dict[str, list[dict[str, Any]]] = {table: [] for table in keys_by_table}
+        pairs = [(table, key) for table, keys in keys_by_table.items() for key in keys]
+        for start in range(0, len(pairs), BATCH_GET_LIMIT):
+            request: dict[str, dict[str, Any]] = {}
+            for table, key in pairs[start:start + BATCH_GET_LIMIT]:
+                request.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+            for _ in range(BATCH_GET_ATTEMPTS):
+                response = self.client.batch_get_item(RequestItems=request)
+                for table, table_items in response["Responses"].items():
+                    found[table] += table_items
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StoreUnavailable("The data store is too busy; please retry.")
+        return found
+
+
+def cancellation_reasons(exc: ClientError) -> list[dict[str, Any]]:
+    return list(exc.response.get("CancellationReasons", []))

@@ -1,0 +1,98 @@
+"""Participants, in the loan-participants table (key: loan, lender; `lender-status-index` for
+a lender's participations). A participant whose email has no verified account yet is stored
+under the email's key in place of a lender id, until its owner proves the address."""
+
+from dataclasses import asdict
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from ..domain.lifecycle import ParticipantStatus
+from ..domain.loans import Participant
+from ..usecases.ports import LostRace, Page
+from .aws import Database, Write, store_errors
+from .cursors import CursorCodec
+from .users import email_key
+
+_FIELDS = set(Participant.__dataclass_fields__)
+
+
+def participant_item(participant: Participant) -> dict[str, Any]:
+    item = {**asdict(participant), "lender_id": participant.lender_id or email_key(participant.email),
+            "registered": participant.registered}
+    return {key: value for key, value in item.items() if value is not None}
+
+
+def to_participant(item: dict[str, Any]) -> Participant:
+    values = {key: value for key, value in item.items() if key in _FIELDS}
+    if not item.get("registered"):
+        values["lender_id"] = None
+    return Participant(**values)
+
+
+def participant_key(loan_id: str, lender_id: str) -> dict[str, str]:
+    return {"loan_id": loan_id, "lender_id": lender_id}
+
+
+class ParticipantRecords:
+    def __init__(self, db: Database, writes: list[Write], cursors: CursorCodec):
+        self._db = db
+        self._writes = writes
+        self._cursors = cursors
+        self._name = db.names.participants
+
+    @store_errors
+    def of_loan(self, loan_id: str) -> list[Participant]:
+        """Every participant of the loan, in the order of their keys (lender ids)."""
+        query = self._db.query_all(self._name, KeyConditionExpression=Key("loan_id").eq(loan_id),
+                                   ConsistentRead=True)
+        return [to_participant(item) for item in query]
+
+    @store_errors
+    def all_of_lender(self, lender_id: str) -> list[Participant]:
+        query = self._db.query_all(self._name, IndexName="lender-status-index",
+                                   KeyConditionExpression=Key("lender_id").eq(lender_id))
+        return [to_participant(item) for item in query]
+
+    @store_errors
+    def pending_page(self, lender_id: str, limit: int, cursor: str | None) -> tuple[list[Participant], str | None]:
+        """One page of the lender's pending participations, and the cursor after it."""
+        scope = f"lender-pending:{lender_id}"
+        response = self._db.table(self._name).query(
+            IndexName="lender-status-index",
+            KeyConditionExpression=Key("lender_id").eq(lender_id) & Key("status").eq(ParticipantStatus.PENDING),
+            Limit=limit, **self._cursors.start(cursor, scope),
+        )
+        return ([to_participant(item) for item in response["Items"]],
+                self._cursors.encode(response.get("LastEvaluatedKey"), scope))
+
+    # -- writes -------------------------------------------------------------------------
+
+    def add(self, participant: Participant) -> None:
+        self._writes.append(Write({"Put": {"TableName": self._name, "Item": participant_item(participant)}}))
+
+    def record_acceptance(self, participant: Participant) -> None:
+        """The participation accepted, if it was pending: what it funds must be more than
+        nothing (a pending one has funded nothing) and at most its invited contribution,
+        whatever `participant` says."""
+        self._writes.append(Write({"Update": {
+            "TableName": self._name, "Key": participant_key(participant.loan_id, str(participant.lender_id)),
+            "UpdateExpression": "SET #status = :accepted, funded_amount = :funded, responded_at = :now",
+            "ConditionExpression": "#status = :pending AND funded_amount < :funded AND contribution_amount >= :funded",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":accepted": ParticipantStatus.ACCEPTED, ":funded": participant.funded_amount,
+                ":now": participant.responded_at, ":pending": ParticipantStatus.PENDING,
+            },
+        }}, lambda _item: LostRace()))
+
+    def take_over_placeholder(self, participant: Participant) -> None:
+        """Replace the participant stored under its email's key by the same participation under
+        its (now verified) lender's id."""
+        self._writes.append(Write({"Delete": {
+            "TableName": self._name, "Key": participant_key(participant.loan_id, email_key(participant.email)),
+        }}))
+        self._writes.append(Write({"Put": {
+            "TableName": self._name, "Item": participant_item(participant),
+            "ConditionExpression": "attribute_not_exists(lender_id)",
+        }}))

@@ -1,0 +1,139 @@
+"""Users, their email markers and email verification tokens, in the users table.
+
+The marker item `email#<address>` makes registration unique by email (it is written in the
+same transaction as the user) and says whether the owner proved the address; a token item
+`email-verification#<sha-256>` leads from an emailed link to its user.
+"""
+
+from dataclasses import asdict
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from ..domain.errors import UserExists
+from ..domain.users import User
+from ..domain.verification import InvalidVerificationToken, VerificationToken, resend_refusal
+from .aws import Database, Write, epoch, store_errors
+
+EMAIL_KEY_PREFIX = "email#"
+# The `lender-search-index` partition value of a lender, and of everyone else.
+ACTIVE_LENDER, BORROWER_ONLY = "ACTIVE_LENDER", "BORROWER_ONLY"
+
+
+def email_key(email: str) -> str:
+    """The key of an email's marker item (and of a participant whose email has no verified
+    account yet)."""
+    return EMAIL_KEY_PREFIX + email
+
+
+def verification_key(token_hash: str) -> str:
+    return f"email-verification#{token_hash}"
+
+
+def to_user(item: dict[str, Any]) -> User:
+    return User(
+        user_id=item["user_id"],
+        email=item["email"],
+        name=item["name"],
+        created_at=item["created_at"],
+        is_borrower=bool(item.get("is_borrower")),
+        is_lender=bool(item.get("is_lender")),
+        email_verified=bool(item.get("email_verified")),
+    )
+
+
+def is_user(item: dict[str, Any]) -> bool:
+    """Users share the table with markers, tokens and login counters; only users have an email."""
+    return "email" in item
+
+
+class UserRecords:
+    def __init__(self, db: Database, writes: list[Write]):
+        self._db = db
+        self._writes = writes
+        self._table = db.table(db.names.users)
+        self._name = db.names.users
+
+    @store_errors
+    def get(self, user_id: str) -> User | None:
+        item = self._table.get_item(Key={"user_id": user_id}, ConsistentRead=True).get("Item")
+        return to_user(item) if item and is_user(item) else None
+
+    @store_errors
+    def find_login(self, email: str) -> tuple[User, str] | None:
+        """The user with this email and their password hash, via `email-index`."""
+        found = self._table.query(IndexName="email-index", KeyConditionExpression=Key("email").eq(email),
+                                  Limit=1)["Items"]
+        return (to_user(found[0]), found[0]["password_hash"]) if found else None
+
+    @store_errors
+    def find_verification(self, token_hash: str) -> tuple[str, float] | None:
+        """The user a verification token was issued to, and when it expires."""
+        item = self._table.get_item(Key={"user_id": verification_key(token_hash)}, ConsistentRead=True).get("Item")
+        return (item["owner_id"], float(item["expires_at"])) if item else None
+
+    # -- writes -------------------------------------------------------------------------
+
+    def add(self, user: User, password_hash: str, verification: VerificationToken | None) -> None:
+        """The user, its email marker and (unless verified already) its verification token,
+        or `USER_EXISTS` if the email is taken."""
+        user_item = {**asdict(user), "user_type": BORROWER_ONLY, "password_hash": password_hash}
+        taken = (lambda _item: UserExists("An account with this email already exists."))
+        self._put({"user_id": email_key(user.email), "owner_id": user.user_id, "verified": user.email_verified},
+                  conflict=taken)
+        if verification is not None:
+            user_item.update(verification_hash=verification.hash, verification_sent_at=epoch(verification.issued_at))
+            self._put({"user_id": verification_key(verification.hash), "owner_id": user.user_id,
+                       "expires_at": verification.expires_at})
+        self._put(user_item, conflict=taken)
+
+    def confirm_email(self, user: User, token_hash: str) -> None:
+        """Spend the token and mark the user and their email verified; the token must be the
+        user's newest."""
+        spent = (lambda _item: InvalidVerificationToken(
+            "This verification link is not valid: it may have been used, or replaced by a newer one."))
+        self._writes.append(Write({"Delete": {
+            "TableName": self._name, "Key": {"user_id": verification_key(token_hash)},
+            "ConditionExpression": "owner_id = :user", "ExpressionAttributeValues": {":user": user.user_id},
+        }}, spent))
+        self._update(user.user_id, "SET email_verified = :true REMOVE verification_hash",
+                     "verification_hash = :hash", {":true": True, ":hash": token_hash}, spent)
+        self._update(email_key(user.email), "SET verified = :true", "owner_id = :user",
+                     {":true": True, ":user": user.user_id}, spent)
+
+    def renew_verification(self, user_id: str, verification: VerificationToken, sent_before: float) -> None:
+        """Make `verification` the user's only valid token, if they are not verified and their
+        last one was sent before `sent_before`."""
+        self._writes.append(Write({"Update": {
+            "TableName": self._name, "Key": {"user_id": user_id},
+            "UpdateExpression": "SET verification_hash = :hash, verification_sent_at = :now",
+            "ConditionExpression": "email_verified = :false AND (attribute_not_exists(verification_sent_at)"
+                                   " OR verification_sent_at < :before)",
+            "ExpressionAttributeValues": {":hash": verification.hash, ":now": epoch(verification.issued_at),
+                                          ":false": False, ":before": epoch(sent_before)},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }}, lambda found: resend_refusal(bool(found.get("email_verified", True)),
+                                         float(found.get("verification_sent_at", 0)), verification.issued_at)))
+        self._put({"user_id": verification_key(verification.hash), "owner_id": user_id,
+                   "expires_at": verification.expires_at}, condition=None)
+
+    def make_borrower(self, user_id: str) -> None:
+        self._update(user_id, "SET is_borrower = :true", "attribute_exists(user_id)", {":true": True})
+
+    def make_lender(self, user_id: str) -> None:
+        self._update(user_id, "SET is_lender = :true, user_type = :lender", "attribute_exists(user_id)",
+                     {":true": True, ":lender": ACTIVE_LENDER})
+
+    def _put(self, item: dict[str, Any], condition: str | None = "attribute_not_exists(user_id)",
+             conflict: Any = None) -> None:
+        put: dict[str, Any] = {"TableName": self._name, "Item": item}
+        if condition:
+            put["ConditionExpression"] = condition
+        self._writes.append(Write({"Put": put}, conflict) if conflict else Write({"Put": put}))
+
+    def _update(self, user_id: str, update: str, condition: str, values: dict[str, Any], conflict: Any = None) -> None:
+        request = {"Update": {
+            "TableName": self._name, "Key": {"user_id": user_id}, "UpdateExpression": update,
+            "ConditionExpression": condition, "ExpressionAttributeValues": values,
+        }}
+        self._writes.append(Write(request, conflict) if conflict else Write(request))

@@ -1,0 +1,137 @@
+"""What the use cases need from the world, as small protocols.
+
+The DynamoDB, KMS and SES adapters in `service.store` and the system clock implement them;
+`service.bootstrap` chooses the implementations, and tests can give others. A use case opens
+a unit of work, reads through its repositories, queues the writes it decided on, and commits
+them in one transaction.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..domain.ach import AchDetails
+from ..domain.funding import Funding
+from ..domain.invitations import Invitation
+from ..domain.loans import Loan, Participant
+from ..domain.messages import Email
+from ..domain.users import User
+from ..domain.verification import VerificationToken
+
+
+class LostRace(Exception):
+    """A write's condition failed because something changed since it was decided. It carries
+    the loan and the participation as the store found them, where it could say (else None),
+    so the decision can be made again without reading them back."""
+
+    def __init__(self, loan: Loan | None = None, participant: Participant | None = None):
+        super().__init__()
+        self.loan = loan
+        self.participant = participant
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user, a loan and the user's participation in it, read together."""
+
+    user: User | None
+    loan: Loan | None
+    participant: Participant | None
+
+
+class Users(Protocol):
+    def get(self, user_id: str) -> User | None: ...
+    def find_login(self, email: str) -> tuple[User, str] | None: ...
+    def find_verification(self, token_hash: str) -> tuple[str, float] | None: ...
+    # Writes, committed with the unit of work:
+    def add(self, user: User, password_hash: str, verification: VerificationToken | None) -> None: ...
+    def confirm_email(self, user: User, token_hash: str) -> None: ...
+    def renew_verification(self, user_id: str, verification: VerificationToken, sent_before: float) -> None: ...
+    def make_borrower(self, user_id: str) -> None: ...
+    def make_lender(self, user_id: str) -> None: ...
+
+
+class Logins(Protocol):
+    """Login attempt counters: each call is atomic on its own, outside any unit of work."""
+
+    def reserve_login_attempt(self, email: str, now: float, limit: int, window_seconds: int,
+                              expires_at: int) -> tuple[int | None, float]: ...
+    def lock_login(self, email: str, until: float, expires_at: int) -> None: ...
+    def release_login_attempt(self, email: str) -> None: ...
+
+
+class Loans(Protocol):
+    def get_many(self, loan_ids: set[str]) -> list[Loan]: ...
+    def page_of_borrower(self, borrower_id: str, limit: int, cursor: str | None) -> Page: ...
+    def all_of_borrower(self, borrower_id: str) -> list[Loan]: ...
+    def add(self, loan: Loan) -> None: ...
+    def record_funding(self, funding: Funding) -> None: ...
+
+
+class Participants(Protocol):
+    def of_loan(self, loan_id: str) -> list[Participant]: ...
+    def all_of_lender(self, lender_id: str) -> list[Participant]: ...
+    def add(self, participant: Participant) -> None: ...
+    def record_acceptance(self, participant: Participant) -> None: ...
+    def take_over_placeholder(self, participant: Participant) -> None: ...
+
+
+class Invitations(Protocol):
+    def pending_for(self, email: str) -> list[Invitation]: ...
+    def add(self, invitation: Invitation) -> None: ...
+    def activate(self, invitation: Invitation, user_id: str, now: str) -> None: ...
+
+
+class AchRecords(Protocol):
+    def add(self, participant: Participant, ach: AchDetails, sealed_numbers: dict[str, Any]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    users: Users
+    logins: Logins
+    loans: Loans
+    participants: Participants
+    invitations: Invitations
+    ach: AchRecords
+
+    def membership(self, loan_id: str, user_id: str) -> Membership: ...
+    def borrower_and_owners(self, user_id: str, emails: list[str]) -> tuple[User | None, dict[str, str]]: ...
+    def pending_participations(self, lender_id: str, limit: int, cursor: str | None
+                               ) -> tuple[User | None, Page]: ...
+    def commit(self) -> None: ...
+
+
+class Storage(Protocol):
+    def unit_of_work(self) -> UnitOfWork: ...
+    def ping(self) -> None: ...
+
+
+class Vault(Protocol):
+    def seal(self, ach: AchDetails, user_id: str, loan_id: str) -> dict[str, Any]: ...
+
+
+class Mailer(Protocol):
+    def send(self, email: Email) -> bool: ...
+
+
+class Passwords(Protocol):
+    def hash(self, password: str) -> str: ...
+    def check(self, password: str, password_hash: str | None) -> bool:
+        """Constant work whether or not there is a hash (an unknown user)."""
+
+
+class TokenIssuer(Protocol):
+    def issue(self, user: User, now: float) -> str: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+
+    def timestamp(self) -> str:
+        """Now in ISO 8601, UTC, with microseconds (sorts as text, which the GSIs rely on)."""
