@@ -7,7 +7,7 @@ HOST_ADDR ?= 127.0.0.1
 PORT   ?= 8000
 AWS_PORT ?= 0
 
-.PHONY: install run test fuzz stubs clean
+.PHONY: install run test check unit fuzz stubs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,20 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m devstack run --host $(HOST_ADDR) --port $(PORT) --aws-port $(AWS_PORT) $(if $(NO_DEMO),--no-demo,)
 
-## Every test: unit, API through HTTP, contract, infrastructure; then the Schemathesis run.
-test: $(STAMP)
+## Lint, format and types first; then every test: unit, API through HTTP, contract, infrastructure; then the Schemathesis run.
+test: check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m devstack contract --profile ci
+
+## ruff (lint and format) on everything, mypy (strict) on service/.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## The pure tests (domain, use-case rules, parsing, settings): a few seconds.
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
 ## A longer Schemathesis run (URL=https://… to fuzz a deployed stack instead).
 fuzz: $(STAMP)

@@ -53,6 +53,8 @@ QUIET = {"action": "ignore", "message": "Using `httpx` with `starlette.testclien
 def contribution_for(lenders: int) -> int:
     """70 for 40 lenders (2.8 × over-subscribed); more each when fewer race."""
     return max(CONTRIBUTION, -(-AMOUNT * 28 // (10 * lenders)))
+
+
 BCRYPT_COST = 12
 
 
@@ -98,14 +100,22 @@ class Race:
     def as_dict(self) -> dict:
         lat = self.latencies
         return {
-            "label": self.label, "concurrency": self.concurrency, "requests": len(lat),
-            "wall_seconds": round(self.wall_seconds, 3), "requests_per_second": round(self.throughput, 1),
+            "label": self.label,
+            "concurrency": self.concurrency,
+            "requests": len(lat),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "requests_per_second": round(self.throughput, 1),
             "accepted_per_second": round(self.accepted_per_second, 1),
-            "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
-            "p99_ms": round(percentile(lat, 99), 1), "outcomes": dict(self.outcomes),
+            "p50_ms": round(percentile(lat, 50), 1),
+            "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1),
+            "outcomes": dict(self.outcomes),
             "aws_calls": dict(self.calls),
-            "cpu_ms_per_request": {role: round(seconds * 1000 / len(lat), 1)
-                                   for role, seconds in self.cpu_seconds.items()} if lat else {},
+            "cpu_ms_per_request": {
+                role: round(seconds * 1000 / len(lat), 1) for role, seconds in self.cpu_seconds.items()
+            }
+            if lat
+            else {},
         }
 
 
@@ -208,8 +218,7 @@ class Http:
             parsed = {}
         return response.status, parsed, ms
 
-    def ok(self, method: str, path: str, body: dict | None = None, token: str | None = None,
-           expect: int = 200) -> dict:
+    def ok(self, method: str, path: str, body: dict | None = None, token: str | None = None, expect: int = 200) -> dict:
         status, parsed, _ = self.call(method, path, body, token)
         if status != expect:
             raise RuntimeError(f"{method} {path}: expected {expect}, got {status} {parsed}")
@@ -225,36 +234,43 @@ def _outcome(status: int, body: dict) -> str:
 
 
 def _emails(tag: str, lenders: int) -> tuple[str, list[str]]:
-    return (f"bench-borrower-{tag}@bench.example.com",
-            [f"bench-lender-{tag}-{i:03d}@bench.example.com" for i in range(lenders)])
+    return (
+        f"bench-borrower-{tag}@bench.example.com",
+        [f"bench-lender-{tag}-{i:03d}@bench.example.com" for i in range(lenders)],
+    )
 
 
 def _loan_body(emails: list[str], amount: int = AMOUNT, contribution: int | None = None) -> dict:
     contribution = contribution or contribution_for(len(emails))
-    return {"amount": amount, "interest_rate": 6.5, "term": "12 months", "purpose": "Benchmark",
-            "lenders": [{"email": e, "contribution_amount": contribution} for e in emails]}
+    return {
+        "amount": amount,
+        "interest_rate": 6.5,
+        "term": "12 months",
+        "purpose": "Benchmark",
+        "lenders": [{"email": e, "contribution_amount": contribution} for e in emails],
+    }
 
 
 def http_setup(url: str, lenders: int, loans: int, tag: str) -> tuple[list[str], list[str]]:
     """Register a borrower and the lenders, create the loans; (lender tokens, loan ids)."""
     borrower_email, emails = _emails(tag, lenders)
     client = Http(url)
-    borrower = client.ok("POST", "/auth/register", {"name": "Bench Borrower", "email": borrower_email,
-                                                    "password": PASSWORD}, expect=201)["token"]
+    borrower = client.ok(
+        "POST", "/auth/register", {"name": "Bench Borrower", "email": borrower_email, "password": PASSWORD}, expect=201
+    )["token"]
 
     def register(email: str) -> str:
-        return Http(url).ok("POST", "/auth/register", {"name": "Bench Lender", "email": email,
-                                                       "password": PASSWORD}, expect=201)["token"]
+        return Http(url).ok(
+            "POST", "/auth/register", {"name": "Bench Lender", "email": email, "password": PASSWORD}, expect=201
+        )["token"]
 
     with ThreadPoolExecutor(8) as pool:
         tokens = list(pool.map(register, emails))
-    loan_ids = [client.ok("POST", "/loans", _loan_body(emails), borrower, expect=201)["loan_id"]
-                for _ in range(loans)]
+    loan_ids = [client.ok("POST", "/loans", _loan_body(emails), borrower, expect=201)["loan_id"] for _ in range(loans)]
     return tokens, loan_ids
 
 
-def http_race(url: str, tokens: list[str], loan_ids: list[str], label: str,
-              pids: dict[str, list[int]]) -> Race:
+def http_race(url: str, tokens: list[str], loan_ids: list[str], label: str, pids: dict[str, list[int]]) -> Race:
     """Every lender accepts every loan in the same order, all starting at once."""
     barrier = threading.Barrier(len(tokens))
     spans: list[tuple[float, float]] = []
@@ -289,12 +305,16 @@ def http_sequential(url: str, count: int, tag: str, pids: dict[str, list[int]]) 
     """Uncontended: one lender, `count` loans that it alone is invited to, one at a time."""
     borrower_email, [email] = _emails(tag, 1)
     client = Http(url)
-    borrower = client.ok("POST", "/auth/register", {"name": "B", "email": borrower_email, "password": PASSWORD},
-                         expect=201)["token"]
-    token = client.ok("POST", "/auth/register", {"name": "L", "email": email, "password": PASSWORD},
-                      expect=201)["token"]
-    loan_ids = [client.ok("POST", "/loans", _loan_body([email], 100, 100), borrower, expect=201)["loan_id"]
-                for _ in range(count)]
+    borrower = client.ok(
+        "POST", "/auth/register", {"name": "B", "email": borrower_email, "password": PASSWORD}, expect=201
+    )["token"]
+    token = client.ok("POST", "/auth/register", {"name": "L", "email": email, "password": PASSWORD}, expect=201)[
+        "token"
+    ]
+    loan_ids = [
+        client.ok("POST", "/loans", _loan_body([email], 100, 100), borrower, expect=201)["loan_id"]
+        for _ in range(count)
+    ]
     race = Race("API, sequential", 1)
     started = time.perf_counter()
     roles = {"moto": pids["aws"], "service": pids["api"], "client": [os.getpid()]}
@@ -322,8 +342,9 @@ def _direct_accept(services, user_id: str, loan_id: str) -> tuple[float, str]:
     return (time.perf_counter() - started) * 1000, outcome
 
 
-def direct_setup(lenders: int, loans: int, tag: str, amount: int = AMOUNT, contribution: int | None = None
-                 ) -> tuple[list[str], list[str]]:
+def direct_setup(
+    lenders: int, loans: int, tag: str, amount: int = AMOUNT, contribution: int | None = None
+) -> tuple[list[str], list[str]]:
     """As `http_setup`, through the handler functions (the app must be configured)."""
     from service.api.auth import register_user
     from service.api.loans import create_loan
@@ -331,11 +352,14 @@ def direct_setup(lenders: int, loans: int, tag: str, amount: int = AMOUNT, contr
     borrower_email, emails = _emails(tag, lenders)
     services = _APP["services"]
     borrower = register_user(services, {"name": "Bench Borrower", "email": borrower_email, "password": PASSWORD})[0]
-    user_ids = [register_user(services, {"name": "Bench Lender", "email": e, "password": PASSWORD})[0]["user"]["user_id"]
-                for e in emails]
-    loan_ids = [create_loan(services, borrower["user"]["user_id"],
-                            _loan_body(emails, amount, contribution))[0]["loan_id"]
-                for _ in range(loans)]
+    user_ids = [
+        register_user(services, {"name": "Bench Lender", "email": e, "password": PASSWORD})[0]["user"]["user_id"]
+        for e in emails
+    ]
+    loan_ids = [
+        create_loan(services, borrower["user"]["user_id"], _loan_body(emails, amount, contribution))[0]["loan_id"]
+        for _ in range(loans)
+    ]
     return user_ids, loan_ids
 
 
@@ -369,12 +393,17 @@ def _direct_worker(env: dict, user_ids: list[str], loan_ids: list[str], start_at
         thread.join()
     cpu = time.process_time() - cpu_before  # this process, every thread (the wait is idle)
     offset = time.time() - time.perf_counter()  # spans on the wall clock, to merge processes
-    return {"samples": samples, "calls": dict(calls.calls), "cpu_seconds": cpu,
-            "spans": [(s + offset, e + offset) for s, e in spans]}
+    return {
+        "samples": samples,
+        "calls": dict(calls.calls),
+        "cpu_seconds": cpu,
+        "spans": [(s + offset, e + offset) for s, e in spans],
+    }
 
 
-def direct_race(env: dict, user_ids: list[str], loan_ids: list[str], processes: int,
-                pids: dict[str, list[int]]) -> Race:
+def direct_race(
+    env: dict, user_ids: list[str], loan_ids: list[str], processes: int, pids: dict[str, list[int]]
+) -> Race:
     shares = [user_ids[i::processes] for i in range(processes)]
     start_at = time.time() + 8  # after every process has imported and built the app
     ctx = multiprocessing.get_context("spawn")
@@ -426,12 +455,16 @@ def per_operation(calls: AwsCalls, repeats: int) -> list[dict]:
             counted += seen["calls"]
             answers.append(response.json())
         per_request = {k: round(v / repeats, 2) for k, v in sorted(counted.items())}
-        rows.append({
-            "operation": name, "status": expect, "calls": per_request,
-            "calls_total": round(sum(counted.values()) / repeats, 2),
-            "p50_ms": round(percentile(latencies, 50), 1),
-            "aws_ms": round(percentile(aws, 50), 1),
-        })
+        rows.append(
+            {
+                "operation": name,
+                "status": expect,
+                "calls": per_request,
+                "calls_total": round(sum(counted.values()) / repeats, 2),
+                "p50_ms": round(percentile(latencies, 50), 1),
+                "aws_ms": round(percentile(aws, 50), 1),
+            }
+        )
         return answers
 
     def register_body(email: str) -> dict:
@@ -442,36 +475,54 @@ def per_operation(calls: AwsCalls, repeats: int) -> list[dict]:
         token = app_client.post("/auth/register", json=register_body(email)).json()["token"]
         return email, token
 
-    b_email, b_token = user("borrower")
+    _b_email, b_token = user("borrower")
     (l1_email, l1_token), (l2_email, l2_token), (l3_email, _) = user("l1"), user("l2"), user("l3")
     later = [f"op-later-{tag}-{i}@bench.example.com" for i in range(repeats)]
     # Invitations waiting for people who register later (one loan, `repeats` strangers).
-    app_client.post("/loans", headers={"Authorization": f"Bearer {b_token}"},
-                    json=_loan_body(later, 100, 100))
+    app_client.post("/loans", headers={"Authorization": f"Bearer {b_token}"}, json=_loan_body(later, 100, 100))
 
-    op("POST /auth/register (no invitations)",
-       lambda i: ("POST", "/auth/register", register_body(f"op-new-{tag}-{i}@bench.example.com"), None), 201)
-    op("POST /auth/register (1 invitation waiting)",
-       lambda i: ("POST", "/auth/register", register_body(later[i]), None), 201)
+    op(
+        "POST /auth/register (no invitations)",
+        lambda i: ("POST", "/auth/register", register_body(f"op-new-{tag}-{i}@bench.example.com"), None),
+        201,
+    )
+    op(
+        "POST /auth/register (1 invitation waiting)",
+        lambda i: ("POST", "/auth/register", register_body(later[i]), None),
+        201,
+    )
     op("POST /auth/login", lambda i: ("POST", "/auth/login", {"email": l3_email, "password": PASSWORD}, None), 200)
-    body = {**_loan_body([l1_email, l2_email, l3_email], 1000, 1000),
-            "lenders": [{"email": l1_email, "contribution_amount": 1000},
-                        {"email": l2_email, "contribution_amount": 500},
-                        {"email": l3_email, "contribution_amount": 500},
-                        {"email": f"op-unknown-a-{tag}@bench.example.com", "contribution_amount": 100},
-                        {"email": f"op-unknown-b-{tag}@bench.example.com", "contribution_amount": 100}]}
+    body = {
+        **_loan_body([l1_email, l2_email, l3_email], 1000, 1000),
+        "lenders": [
+            {"email": l1_email, "contribution_amount": 1000},
+            {"email": l2_email, "contribution_amount": 500},
+            {"email": l3_email, "contribution_amount": 500},
+            {"email": f"op-unknown-a-{tag}@bench.example.com", "contribution_amount": 100},
+            {"email": f"op-unknown-b-{tag}@bench.example.com", "contribution_amount": 100},
+        ],
+    }
     created = op("POST /loans (3 users + 2 unknown emails)", lambda i: ("POST", "/loans", body, b_token), 201)
     loan_ids = [loan["loan_id"] for loan in created]
     op("GET /loans/{id} (borrower, 5 participants)", lambda i: ("GET", f"/loans/{loan_ids[i]}", None, b_token), 200)
     op("GET /loans/{id} (invited lender)", lambda i: ("GET", f"/loans/{loan_ids[i]}", None, l1_token), 200)
     op("GET /loans/my-loans", lambda i: ("GET", "/loans/my-loans", None, b_token), 200)
     op("GET /lender/pending", lambda i: ("GET", "/lender/pending", None, l1_token), 200)
-    op("PUT /lender/accept/{id} (200, funds the loan)",
-       lambda i: ("PUT", f"/lender/accept/{loan_ids[i]}", ACH, l1_token), 200)
-    op("PUT /lender/accept/{id} (409 ALREADY_ACCEPTED)",
-       lambda i: ("PUT", f"/lender/accept/{loan_ids[i]}", ACH, l1_token), 409)
-    op("PUT /lender/accept/{id} (409 LOAN_FULLY_FUNDED)",
-       lambda i: ("PUT", f"/lender/accept/{loan_ids[i]}", ACH, l2_token), 409)
+    op(
+        "PUT /lender/accept/{id} (200, funds the loan)",
+        lambda i: ("PUT", f"/lender/accept/{loan_ids[i]}", ACH, l1_token),
+        200,
+    )
+    op(
+        "PUT /lender/accept/{id} (409 ALREADY_ACCEPTED)",
+        lambda i: ("PUT", f"/lender/accept/{loan_ids[i]}", ACH, l1_token),
+        409,
+    )
+    op(
+        "PUT /lender/accept/{id} (409 LOAN_FULLY_FUNDED)",
+        lambda i: ("PUT", f"/lender/accept/{loan_ids[i]}", ACH, l2_token),
+        409,
+    )
     op("GET /user/dashboard (borrower)", lambda i: ("GET", "/user/dashboard", None, b_token), 200)
     op("GET /user/dashboard (lender)", lambda i: ("GET", "/user/dashboard", None, l1_token), 200)
     op("GET /user/profile", lambda i: ("GET", "/user/profile", None, l1_token), 200)
@@ -519,18 +570,28 @@ def bcrypt_share(repeats: int) -> dict:
     alone = timed(lambda: passwords.check(PASSWORD, stored))
     login = timed(lambda: app_client.post("/auth/login", json={"email": email, "password": PASSWORD}))
     # A different unknown email each time, so login throttling never steps in.
-    unknown = timed(lambda: app_client.post(
-        "/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:10]}@bench.example.com", "password": PASSWORD}))
+    unknown = timed(
+        lambda: app_client.post(
+            "/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:10]}@bench.example.com", "password": PASSWORD}
+        )
+    )
     hash_alone = timed(lambda: passwords.hash(PASSWORD))
-    register = timed(lambda: app_client.post("/auth/register", json={
-        "name": "Cost", "email": f"bcrypt-{uuid.uuid4().hex[:10]}@bench.example.com", "password": PASSWORD}))
+    register = timed(
+        lambda: app_client.post(
+            "/auth/register",
+            json={"name": "Cost", "email": f"bcrypt-{uuid.uuid4().hex[:10]}@bench.example.com", "password": PASSWORD},
+        )
+    )
     p50 = lambda xs: round(percentile(xs, 50), 1)  # noqa: E731
     return {
-        "cost": BCRYPT_COST, "repeats": repeats,
-        "check_password_p50_ms": p50(alone), "login_p50_ms": p50(login),
+        "cost": BCRYPT_COST,
+        "repeats": repeats,
+        "check_password_p50_ms": p50(alone),
+        "login_p50_ms": p50(login),
         "login_unknown_email_p50_ms": p50(unknown),
         "login_share": round(percentile(alone, 50) / percentile(login, 50), 3),
-        "hash_password_p50_ms": p50(hash_alone), "register_p50_ms": p50(register),
+        "hash_password_p50_ms": p50(hash_alone),
+        "register_p50_ms": p50(register),
         "register_share": round(percentile(hash_alone, 50) / percentile(register, 50), 3),
     }
 
@@ -551,7 +612,9 @@ def machine() -> dict:
 
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": model, "python": platform.python_version(), "system": f"{platform.system()} {platform.release()}",
+        "cpu": model,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "versions": {p: version(p) for p in ("connexion", "uvicorn", "boto3", "moto", "bcrypt")},
     }
@@ -564,7 +627,8 @@ def render(data: dict) -> str:
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, {m['system']}; "
         f"load average at start {m['load_average_at_start']}. "
-        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + ".",
         f"Command: `{data['command']}`",
         "",
         f"## Accepting under contention: {args['lenders']} lenders race for {args['loans']} loans "
@@ -575,9 +639,11 @@ def render(data: dict) -> str:
     ]
     for race in data["races"]:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(race["outcomes"].items()))
-        lines.append(f"| {race['label']} | {race['concurrency']} | {race['requests']} "
-                     f"| {race['requests_per_second']} | {race['accepted_per_second']} | {race['p50_ms']} "
-                     f"| {race['p95_ms']} | {race['p99_ms']} | {outcomes} |")
+        lines.append(
+            f"| {race['label']} | {race['concurrency']} | {race['requests']} "
+            f"| {race['requests_per_second']} | {race['accepted_per_second']} | {race['p50_ms']} "
+            f"| {race['p95_ms']} | {race['p99_ms']} | {outcomes} |"
+        )
     lines += [
         "",
         "CPU per accept request, by process (ms; `service` is the API workers or the baseline "
@@ -588,8 +654,10 @@ def render(data: dict) -> str:
     ]
     for race in data["races"]:
         cpu = race["cpu_ms_per_request"]
-        lines.append(f"| {race['label']} | {cpu.get('moto', '')} | {cpu.get('service', '')} | "
-                     f"{cpu.get('client', '')} | {round(sum(cpu.values()), 1)} | {race['p50_ms']} |")
+        lines.append(
+            f"| {race['label']} | {cpu.get('moto', '')} | {cpu.get('service', '')} | "
+            f"{cpu.get('client', '')} | {round(sum(cpu.values()), 1)} | {race['p50_ms']} |"
+        )
     o = data["overhead"]
     lines += [
         "",
@@ -600,20 +668,23 @@ def render(data: dict) -> str:
         f"CPU per request, API ÷ baseline: ×{o['contended_service_cpu_ratio']} under contention, "
         f"×{o['sequential_service_cpu_ratio']} uncontended.",
         "",
-        f"Store calls per accept request under contention (baseline, counted): "
-        + ", ".join(f"{k} {v}" for k, v in o["calls_per_contended_accept"].items()) + ".",
+        "Store calls per accept request under contention (baseline, counted): "
+        + ", ".join(f"{k} {v}" for k, v in o["calls_per_contended_accept"].items())
+        + ".",
         "",
-        "## Calls per operation (in-process, warm; p50 of "
-        f"{args['repeats']}; bcrypt cost {BCRYPT_COST})",
+        f"## Calls per operation (in-process, warm; p50 of {args['repeats']}; bcrypt cost {BCRYPT_COST})",
         "",
         "| operation | status | calls per request | total | p50 ms | in boto3 calls ms |",
         "|---|---|---|---|---|---|",
     ]
     for row in data["operations"]:
-        calls = ", ".join(f"{k.split(':', 1)[1] if k.startswith('dynamodb:') else k} {v:g}"
-                          for k, v in row["calls"].items())
-        lines.append(f"| {row['operation']} | {row['status']} | {calls} | {row['calls_total']:g} "
-                     f"| {row['p50_ms']} | {row['aws_ms']} |")
+        calls = ", ".join(
+            f"{k.split(':', 1)[1] if k.startswith('dynamodb:') else k} {v:g}" for k, v in row["calls"].items()
+        )
+        lines.append(
+            f"| {row['operation']} | {row['status']} | {calls} | {row['calls_total']:g} "
+            f"| {row['p50_ms']} | {row['aws_ms']} |"
+        )
     b = data["bcrypt"]
     lines += [
         "",
@@ -656,8 +727,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y%m%d-%H%M%S")
     out = args.results / f"bench-{started}"
     out.mkdir(parents=True, exist_ok=True)
-    data: dict = {"started": started, "machine": machine(), "args": vars(args) | {"results": str(args.results)},
-                  "command": "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:])}
+    data: dict = {
+        "started": started,
+        "machine": machine(),
+        "args": vars(args) | {"results": str(args.results)},
+        "command": "python -m benchmarks.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     print(f"Machine: {data['machine']}", flush=True)
 
     print(f"1/4 API over HTTP: {args.workers} workers, {args.lenders} lenders × {args.loans} loans …", flush=True)

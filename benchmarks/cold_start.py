@@ -38,8 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ["register", "login", "create loan", "accept", "get loan", "dashboard"]
 PASSWORD = "benchmark password 123"
-ACH = {"bank_name": "First Example Bank", "account_type": "checking",
-       "routing_number": "011000015", "account_number": "000123456789"}
+ACH = {
+    "bank_name": "First Example Bank",
+    "account_type": "checking",
+    "routing_number": "011000015",
+    "account_number": "000123456789",
+}
 
 
 # -- child: one cold process -------------------------------------------------------------------
@@ -48,8 +52,9 @@ ACH = {"bank_name": "First Example Bank", "account_type": "checking",
 def child(requests: int) -> dict:
     timings: dict = {}
     started = time.perf_counter()
-    import service.http.app  # noqa: F401  the dependencies: connexion, boto3, PyJWT, bcrypt ...
     import mangum  # noqa: F401
+
+    import service.http.app  # noqa: F401  the dependencies: connexion, boto3, PyJWT, bcrypt ...
 
     imported = time.perf_counter()
     import service.lambdas.http as lambda_handler
@@ -75,8 +80,9 @@ def child(requests: int) -> dict:
         return f"{label}-{uuid.uuid4().hex[:12]}@example.com"
 
     def register(label: str) -> tuple[float, dict]:
-        return call(201, "POST", "/auth/register",
-                    body={"name": label.title(), "email": email(label), "password": PASSWORD})
+        return call(
+            201, "POST", "/auth/register", body={"name": label.title(), "email": email(label), "password": PASSWORD}
+        )
 
     samples: dict[str, list[float]] = {op: [] for op in OPERATIONS}
     n = requests + 1  # the first of each is the cold one
@@ -88,24 +94,45 @@ def child(requests: int) -> dict:
     _, lender = register("lender")
     lender_auth = {"Authorization": f"Bearer {lender['token']}"}
     for _ in range(n):
-        elapsed, _ = call(200, "POST", "/auth/login",
-                          body={"email": lender["user"]["email"], "password": PASSWORD})
+        elapsed, _ = call(200, "POST", "/auth/login", body={"email": lender["user"]["email"], "password": PASSWORD})
         samples["login"].append(elapsed)
     loans = []
     for _ in range(n):
-        elapsed, loan = call(201, "POST", "/loans", headers=auth, body={
-            "amount": 1000, "interest_rate": 6.5, "term": "12 months", "purpose": "Benchmark",
-            "lenders": [{"email": lender["user"]["email"], "contribution_amount": 1000}],
-        })
+        elapsed, loan = call(
+            201,
+            "POST",
+            "/loans",
+            headers=auth,
+            body={
+                "amount": 1000,
+                "interest_rate": 6.5,
+                "term": "12 months",
+                "purpose": "Benchmark",
+                "lenders": [{"email": lender["user"]["email"], "contribution_amount": 1000}],
+            },
+        )
         samples["create loan"].append(elapsed)
         loans.append(loan["loan_id"])
     for loan_id in loans:
-        elapsed, _ = call(200, "PUT", f"/lender/accept/{loan_id}", headers=lender_auth, body=ACH,
-                          resource="/lender/accept/{loan_id}", path_parameters={"loan_id": loan_id})
+        elapsed, _ = call(
+            200,
+            "PUT",
+            f"/lender/accept/{loan_id}",
+            headers=lender_auth,
+            body=ACH,
+            resource="/lender/accept/{loan_id}",
+            path_parameters={"loan_id": loan_id},
+        )
         samples["accept"].append(elapsed)
     for _ in range(n):
-        elapsed, _ = call(200, "GET", f"/loans/{loans[0]}", headers=auth,
-                          resource="/loans/{loan_id}", path_parameters={"loan_id": loans[0]})
+        elapsed, _ = call(
+            200,
+            "GET",
+            f"/loans/{loans[0]}",
+            headers=auth,
+            resource="/loans/{loan_id}",
+            path_parameters={"loan_id": loans[0]},
+        )
         samples["get loan"].append(elapsed)
     for _ in range(n):
         elapsed, _ = call(200, "GET", "/user/dashboard", headers=auth)
@@ -146,8 +173,9 @@ def table(runs: list[dict]) -> str:
         f"{'operation':<16}{'first call':>12}{'warm median':>13}",
     ]
     for op in OPERATIONS:
-        lines.append(f"{op:<16}{median([r['first_ms'][op] for r in runs]):>12}"
-                     f"{median([r['warm_ms'][op] for r in runs]):>13}")
+        lines.append(
+            f"{op:<16}{median([r['first_ms'][op] for r in runs]):>12}{median([r['warm_ms'][op] for r in runs]):>13}"
+        )
     return "\n".join(lines)
 
 
@@ -162,7 +190,8 @@ def parent(args: argparse.Namespace) -> int:
         deploy_database_stack(aws.endpoint_url, stage=stage, project=project)
         verify_sender(aws.endpoint_url)
         client("ssm", aws.endpoint_url).put_parameter(
-            Name=parameter, Type="SecureString", Value=secrets.token_urlsafe(48), Overwrite=True)
+            Name=parameter, Type="SecureString", Value=secrets.token_urlsafe(48), Overwrite=True
+        )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "PYTHON"))},
             **aws_environment(aws.endpoint_url),
@@ -180,8 +209,10 @@ def parent(args: argparse.Namespace) -> int:
             env["PYTHONPATH"] = str(ROOT)
         artifact = args.artifact.resolve() if args.artifact else None
         source = f"artifact {args.artifact}" if artifact else "this virtualenv"
-        print(f"Cold start of service.lambdas.http ({source}), {args.runs} fresh processes,"
-              f" {args.requests} warm requests per operation, bcrypt cost {args.bcrypt_rounds}")
+        print(
+            f"Cold start of service.lambdas.http ({source}), {args.runs} fresh processes,"
+            f" {args.requests} warm requests per operation, bcrypt cost {args.bcrypt_rounds}"
+        )
         run_child(env, 2, artifact)  # warms moto; not counted
         runs = [run_child(env, args.requests, artifact) for _ in range(args.runs)]
     print(table(runs))

@@ -37,28 +37,62 @@ def backend_with_table(items: int) -> Any:
 
     backend = DynamoDBBackend("us-east-1", DEFAULT_ACCOUNT_ID)
     backend.create_table(
-        TABLE, schema=[{"AttributeName": "pk", "KeyType": "HASH"}], throughput=None,
+        TABLE,
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        throughput=None,
         attr=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "grp", "AttributeType": "S"}],
-        global_indexes=[{"IndexName": "grp-index", "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"}],
-                         "Projection": {"ProjectionType": "ALL"}}],
-        indexes=None, streams=None, billing_mode="PAY_PER_REQUEST", sse_specification=None, tags=[],
-        deletion_protection_enabled=False, warm_throughput=None)
+        global_indexes=[
+            {
+                "IndexName": "grp-index",
+                "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
     for i in range(items):
-        backend.put_item(TABLE, {"pk": {"S": f"k{i}"}, "grp": {"S": f"g{i % 20}"}, "n": {"N": "0"},
-                                 "status": {"S": "PENDING"}, "amount": {"N": "1000.00"},
-                                 "created_at": {"S": "2026-11-22T03:31:58Z"}, "note": {"S": "x" * 40},
-                                 "owner": {"S": f"user-{i % 97}"}})
+        backend.put_item(
+            TABLE,
+            {
+                "pk": {"S": f"k{i}"},
+                "grp": {"S": f"g{i % 20}"},
+                "n": {"N": "0"},
+                "status": {"S": "PENDING"},
+                "amount": {"N": "1000.00"},
+                "created_at": {"S": "2026-11-22T03:31:58Z"},
+                "note": {"S": "x" * 40},
+                "owner": {"S": f"user-{i % 97}"},
+            },
+        )
     return backend
 
 
 def accept_like(i: int, commits: bool) -> list[dict[str, Any]]:
     """Three items, as an acceptance writes; the ConditionCheck fails when ``commits`` is false."""
     return [
-        {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "k1"}}, "UpdateExpression": "SET n = n + :one",
-                    "ConditionExpression": "attribute_exists(pk)", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        {
+            "Update": {
+                "TableName": TABLE,
+                "Key": {"pk": {"S": "k1"}},
+                "UpdateExpression": "SET n = n + :one",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
         {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "k2"}, "grp": {"S": "g2"}, "n": {"N": str(i)}}}},
-        {"ConditionCheck": {"TableName": TABLE, "Key": {"pk": {"S": "k3"}},
-                            "ConditionExpression": "attribute_exists(pk)" if commits else "attribute_not_exists(pk)"}},
+        {
+            "ConditionCheck": {
+                "TableName": TABLE,
+                "Key": {"pk": {"S": "k3"}},
+                "ConditionExpression": "attribute_exists(pk)" if commits else "attribute_not_exists(pk)",
+            }
+        },
     ]
 
 
@@ -78,8 +112,15 @@ def cost(sizes: list[int]) -> list[dict[str, Any]]:
                 transact(backend, accept_like(i, commits=True))
                 times[name].append((time.perf_counter() - started) * 1000)
         stock, patched = (statistics.median(times[name]) for name in variants)
-        rows.append({"items": size, "repeats": repeats, "stock_ms": round(stock, 2),
-                     "patched_ms": round(patched, 3), "ratio": round(stock / patched, 1)})
+        rows.append(
+            {
+                "items": size,
+                "repeats": repeats,
+                "stock_ms": round(stock, 2),
+                "patched_ms": round(patched, 3),
+                "ratio": round(stock / patched, 1),
+            }
+        )
         print(f"  {size} items: stock {stock:.2f} ms, patched {patched:.3f} ms", flush=True)
     return rows
 
@@ -118,15 +159,35 @@ def memory_child(variant: str, items: int, transactions: int) -> dict[str, Any]:
     before = (rss_kib(), tracked())
     run(transactions)
     after = (rss_kib(), tracked())
-    return {"variant": variant, "rss_growth_mib": round((after[0] - before[0]) / 1024, 1),
-            "tracked_before": before[1], "tracked_after": after[1]}
+    return {
+        "variant": variant,
+        "rss_growth_mib": round((after[0] - before[0]) / 1024, 1),
+        "tracked_before": before[1],
+        "tracked_after": after[1],
+    }
 
 
 def memory(items: int, transactions: int) -> list[dict[str, Any]]:
     """Both variants at once, one process each (the machine has two cores)."""
-    children = [subprocess.Popen([sys.executable, "-m", "benchmarks.moto_transactions", "--memory-child", variant,
-                                  "--memory-items", str(items), "--transactions", str(transactions)],
-                                 cwd=ROOT, stdout=subprocess.PIPE, text=True) for variant in ("stock", "patched")]
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.moto_transactions",
+                "--memory-child",
+                variant,
+                "--memory-items",
+                str(items),
+                "--transactions",
+                str(transactions),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for variant in ("stock", "patched")
+    ]
     rows = []
     for child in children:
         out, _ = child.communicate()
@@ -138,21 +199,29 @@ def memory(items: int, transactions: int) -> list[dict[str, Any]]:
 
 
 def render(cost_rows: list[dict[str, Any]], memory_rows: list[dict[str, Any]], items: int, transactions: int) -> str:
-    lines = ["| items in the table | repeats | stock ms (median) | patched ms (median) | stock ÷ patched |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['items']} | {r['repeats']} | {r['stock_ms']} | {r['patched_ms']} | ×{r['ratio']} |"
-              for r in cost_rows]
-    lines += ["", f"Memory, {transactions} transactions (half cancelled) on a table of {items} items, "
-              "a fresh process each:", "",
-              "| moto | VmRSS growth MiB | tracked instances before → after |", "|---|---|---|"]
-    lines += [f"| {r['variant']} | {r['rss_growth_mib']} | "
-              f"{r['tracked_before']} → {r['tracked_after']} |" for r in memory_rows]
+    lines = [
+        "| items in the table | repeats | stock ms (median) | patched ms (median) | stock ÷ patched |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['items']} | {r['repeats']} | {r['stock_ms']} | {r['patched_ms']} | ×{r['ratio']} |" for r in cost_rows
+    ]
+    lines += [
+        "",
+        f"Memory, {transactions} transactions (half cancelled) on a table of {items} items, a fresh process each:",
+        "",
+        "| moto | VmRSS growth MiB | tracked instances before → after |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r['variant']} | {r['rss_growth_mib']} | {r['tracked_before']} → {r['tracked_after']} |"
+        for r in memory_rows
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.moto_transactions",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.moto_transactions", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000], help="items in the table")
     parser.add_argument("--transactions", type=int, default=2000, help="transactions in the memory run")
     parser.add_argument("--memory-items", type=int, default=20, help="items in the memory run's table")

@@ -4,10 +4,10 @@ created from `infra/database.yaml`, every email it sends printed, and, optionall
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 import secrets
 import socket
 import threading
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -60,9 +60,7 @@ class BackgroundServer:
         self._server = uvicorn.Server(
             uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False, **SERVER_LIMITS)
         )
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
         self._thread.start()
         self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
 
@@ -79,19 +77,31 @@ def seed_demo_data(services: Services) -> None:
     for role, (name, email) in DEMO_USERS.items():
         services.accounts.register(name, email, DEMO_PASSWORD)
         users[role] = services.verification.verify(mailbox.verification_token(email)).user
-    services.loans.create(users["borrower"].user_id, {
-        "amount": 12000, "interest_rate": 7.25, "term": "24 months", "purpose": "Food truck",
-        "description": "Second-hand truck and kitchen fit-out.",
-        "lenders": [
-            {"email": users["lender"].email, "contribution_amount": 8000},
-            {"email": users["both"].email, "contribution_amount": 6000},
-            {"email": "not-yet-registered@example.com", "contribution_amount": 4000},
-        ],
-    })
-    services.loans.create(users["both"].user_id, {
-        "amount": 2500, "interest_rate": 5, "term": "6 months", "purpose": "Laptop",
-        "lenders": [{"email": users["lender"].email, "contribution_amount": 2500}],
-    })
+    services.loans.create(
+        users["borrower"].user_id,
+        {
+            "amount": 12000,
+            "interest_rate": 7.25,
+            "term": "24 months",
+            "purpose": "Food truck",
+            "description": "Second-hand truck and kitchen fit-out.",
+            "lenders": [
+                {"email": users["lender"].email, "contribution_amount": 8000},
+                {"email": users["both"].email, "contribution_amount": 6000},
+                {"email": "not-yet-registered@example.com", "contribution_amount": 4000},
+            ],
+        },
+    )
+    services.loans.create(
+        users["both"].user_id,
+        {
+            "amount": 2500,
+            "interest_rate": 5,
+            "term": "6 months",
+            "purpose": "Laptop",
+            "lenders": [{"email": users["lender"].email, "contribution_amount": 2500}],
+        },
+    )
 
 
 def run(host: str, port: int, aws_port: int, demo: bool) -> None:
@@ -116,8 +126,17 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
         print(f"  DynamoDB (moto, in memory; gone when this stops): {aws.endpoint_url}")
         print("  Emails are printed here; their links open local pages that call the API.")
         if demo:
-            print(f"  Demo logins (password '{DEMO_PASSWORD}', verified): "
-                  + ", ".join(email for _, email in DEMO_USERS.values()))
+            print(
+                f"  Demo logins (password '{DEMO_PASSWORD}', verified): "
+                + ", ".join(email for _, email in DEMO_USERS.values())
+            )
         print("Press Ctrl-C to stop.\n", flush=True)
-        uvicorn.run(with_local_pages(app), host=host, port=port, log_level="warning", lifespan="off",
-                    server_header=False, **SERVER_LIMITS)
+        uvicorn.run(
+            with_local_pages(app),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            server_header=False,
+            **SERVER_LIMITS,
+        )

@@ -18,11 +18,11 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 API_ID = "a1b2c3d4e5"
@@ -69,8 +69,13 @@ def rest_event(
     """A REST API (v1) Lambda proxy event. `body` is JSON-encoded unless it is bytes;
     `resource` is the route's template (e.g. `/loans/{loan_id}`), `path` the actual path,
     without the stage (API Gateway keeps the stage in `requestContext`)."""
-    headers = {"Host": HOST, "User-Agent": "test-client/1.0", "X-Forwarded-Proto": "https",
-               "X-Forwarded-Port": "443", **(headers or {})}
+    headers = {
+        "Host": HOST,
+        "User-Agent": "test-client/1.0",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Port": "443",
+        **(headers or {}),
+    }
     encoded, is_base64 = _body_fields(body, headers, content_length, base64_body)
     request_id = _request_id(request_id)
     return {
@@ -120,8 +125,13 @@ def http_event(
 ) -> dict[str, Any]:
     """An HTTP API (v2) Lambda proxy event on the `$default` stage (so `rawPath` has no
     stage prefix). Header names arrive lower-cased, as HTTP APIs send them."""
-    headers = {"host": HOST, "user-agent": "test-client/1.0", "x-forwarded-proto": "https",
-               "x-forwarded-port": "443", **{k.lower(): v for k, v in (headers or {}).items()}}
+    headers = {
+        "host": HOST,
+        "user-agent": "test-client/1.0",
+        "x-forwarded-proto": "https",
+        "x-forwarded-port": "443",
+        **{k.lower(): v for k, v in (headers or {}).items()},
+    }
     encoded, is_base64 = _body_fields(body, headers, content_length, base64_body)
     headers = {k.lower(): v for k, v in headers.items()}
     request_id = _request_id(request_id)
@@ -192,8 +202,9 @@ class Response:
         return self.body.decode()
 
 
-def invoke(handler: Callable[[dict, Any], dict], event: dict[str, Any],
-           context: LambdaContext | None = None) -> Response:
+def invoke(
+    handler: Callable[[dict, Any], dict], event: dict[str, Any], context: LambdaContext | None = None
+) -> Response:
     """Call `handler` with `event` and read its result the way API Gateway does. Header
     names come back lower-cased (HTTP header names are case-insensitive)."""
     raw = handler(event, context or LambdaContext())

@@ -39,14 +39,18 @@ def unsupported_types(template: dict[str, Any]) -> set[str]:
 
     supported = set(get_model_map())
     return {
-        resource["Type"] for resource in template["Resources"].values()
+        resource["Type"]
+        for resource in template["Resources"].values()
         if resource["Type"] not in supported and resource["Type"] not in NULL_MODELS
     }
 
 
 def package_template(
-    template: dict[str, Any], s3: Any, bucket: str = ARTIFACT_BUCKET,
-    artifact: bytes | None = None, template_dir: Path = APPLICATION_TEMPLATE.parent,
+    template: dict[str, Any],
+    s3: Any,
+    bucket: str = ARTIFACT_BUCKET,
+    artifact: bytes | None = None,
+    template_dir: Path = APPLICATION_TEMPLATE.parent,
 ) -> dict[str, Any]:
     """Upload each function's code and point its `Code` at the upload (in place; returned).
     `artifact` stands in for the file `Code` names (tests need no `make package`)."""
@@ -87,11 +91,17 @@ def deploy_application_stack(
     if existing is not None:
         raise RuntimeError(f"stack {stack_name} exists in state {existing['StackStatus']}")
     template = package_template(
-        load_template(template_path), client("s3", endpoint_url),
-        artifact=artifact, template_dir=template_path.parent,
+        load_template(template_path),
+        client("s3", endpoint_url),
+        artifact=artifact,
+        template_dir=template_path.parent,
     )
-    values = {"Stage": stage, "ProjectName": project,
-              "JwtSecretParameterName": jwt_secret_parameter, **(parameters or {})}
+    values = {
+        "Stage": stage,
+        "ProjectName": project,
+        "JwtSecretParameterName": jwt_secret_parameter,
+        **(parameters or {}),
+    }
     cfn.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(template),
@@ -99,9 +109,7 @@ def deploy_application_stack(
         Capabilities=["CAPABILITY_IAM"],
     )
     try:
-        cfn.get_waiter("stack_create_complete").wait(
-            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     except WaiterError as exc:
         raise RuntimeError(f"stack {stack_name} did not reach CREATE_COMPLETE: {exc.last_response}") from exc
     stack = _describe_stack(cfn, stack_name)

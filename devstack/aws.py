@@ -245,13 +245,9 @@ def deploy_database_stack(
         raise RuntimeError(f"stack {stack_name} exists in state {existing['StackStatus']}")
     try:
         # Bounded poll: at most 60 attempts, 1 s apart.
-        cfn.get_waiter("stack_create_complete").wait(
-            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     except WaiterError as exc:
-        raise RuntimeError(
-            f"stack {stack_name} did not reach CREATE_COMPLETE: {exc.last_response}"
-        ) from exc
+        raise RuntimeError(f"stack {stack_name} did not reach CREATE_COMPLETE: {exc.last_response}") from exc
     stack = _describe_stack(cfn, stack_name)
     assert stack is not None
     return _outputs(stack)

@@ -41,28 +41,38 @@ def register_peers(base_url: str, mailbox_url: str | None = None, domain: str = 
     entries = []
     for name in ("alice", "bob"):
         email = f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}"
-        response = httpx.post(f"{base_url}/auth/register", timeout=30,
-                              json={"name": name.title(), "email": email, "password": PEER_PASSWORD})
+        response = httpx.post(
+            f"{base_url}/auth/register",
+            timeout=30,
+            json={"name": name.title(), "email": email, "password": PEER_PASSWORD},
+        )
         response.raise_for_status()
         if not response.json()["user"]["email_verified"]:
             token = token_in(fetch(mailbox_url, email)) if mailbox_url else None
             if token is None:
-                raise SystemExit(f"{email} is not verified: deploy the stage with AutoVerifyEmailDomain={domain} "
-                                 "(README, Deploy) or give CONTRACT_EMAIL_DOMAIN.")
+                raise SystemExit(
+                    f"{email} is not verified: deploy the stage with AutoVerifyEmailDomain={domain} "
+                    "(README, Deploy) or give CONTRACT_EMAIL_DOMAIN."
+                )
             httpx.post(f"{base_url}/auth/verify-email", json={"token": token}, timeout=30).raise_for_status()
-        entries.append({
-            "name": name,
-            "loginEndpointAuth": {
-                "verb": "POST",
-                "endpoint": "/auth/login",
-                "contentType": "application/json",
-                "payloadRaw": json.dumps({"email": email, "password": PEER_PASSWORD}),
-                "token": {
-                    "extractFrom": "body", "extractSelector": "/token",
-                    "sendIn": "header", "sendName": "Authorization", "sendTemplate": "Bearer {token}",
+        entries.append(
+            {
+                "name": name,
+                "loginEndpointAuth": {
+                    "verb": "POST",
+                    "endpoint": "/auth/login",
+                    "contentType": "application/json",
+                    "payloadRaw": json.dumps({"email": email, "password": PEER_PASSWORD}),
+                    "token": {
+                        "extractFrom": "body",
+                        "extractSelector": "/token",
+                        "sendIn": "header",
+                        "sendName": "Authorization",
+                        "sendTemplate": "Bearer {token}",
+                    },
                 },
-            },
-        })
+            }
+        )
     PEERS_FILE.parent.mkdir(parents=True, exist_ok=True)
     PEERS_FILE.write_text(json.dumps({"schemaVersion": "1.0.0", "auth": entries}, indent=2))
 
@@ -71,14 +81,28 @@ def run_schemathesis(base_url: str, profile: str, mailbox_url: str | None = None
     register_peers(base_url, mailbox_url, os.environ.get("CONTRACT_EMAIL_DOMAIN", "example.com"))
     command = [
         shutil.which("schemathesis", path=os.path.dirname(sys.executable)) or "schemathesis",
-        "--config-file", str(ROOT / "schemathesis.toml"), "--no-color",
-        "run", str(ROOT / "openapi.yaml"), "--url", base_url,
-        "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-        "--report", "junit", "--report-dir", str(PEERS_FILE.parent),
+        "--config-file",
+        str(ROOT / "schemathesis.toml"),
+        "--no-color",
+        "run",
+        str(ROOT / "openapi.yaml"),
+        "--url",
+        base_url,
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(PEERS_FILE.parent),
         *PROFILES[profile],
     ]
-    print(f"Contract run ({profile}): every operation, checks: all built-in, "
-          f"phases: examples, coverage, fuzzing, stateful; as peers alice and bob.", flush=True)
+    print(
+        f"Contract run ({profile}): every operation, checks: all built-in, "
+        f"phases: examples, coverage, fuzzing, stateful; as peers alice and bob.",
+        flush=True,
+    )
     return subprocess.call(command, cwd=ROOT)
 
 

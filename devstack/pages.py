@@ -40,14 +40,18 @@ async def _verify(request: Request) -> HTMLResponse:
 
 async def _register(request: Request) -> HTMLResponse:
     email = html.escape(request.query_params.get("email", ""))
-    body = (f"<p>Register as <b>{email}</b> with <code>POST /auth/register</code> in "
-            f'<a href="/ui/">Swagger UI</a>, then follow the link in the email you get.</p>')
+    body = (
+        f"<p>Register as <b>{email}</b> with <code>POST /auth/register</code> in "
+        f'<a href="/ui/">Swagger UI</a>, then follow the link in the email you get.</p>'
+    )
     return HTMLResponse(_PAGE.format(title="You were invited to fund a loan", body=body))
 
 
 def with_local_pages(api: Any) -> Starlette:
-    return Starlette(routes=[
-        Route("/verify-email", _verify),
-        Route("/register", _register),
-        Mount("/", app=api),
-    ])
+    return Starlette(
+        routes=[
+            Route("/verify-email", _verify),
+            Route("/register", _register),
+            Mount("/", app=api),
+        ]
+    )

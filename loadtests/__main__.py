@@ -50,11 +50,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=60, help="concurrent Locust users (default 60)")
     parser.add_argument("--spawn-rate", type=float, default=20, help="users started per second (default 20)")
     parser.add_argument("--duration", default="60s", help="run time, e.g. 30s or 2m (default 60s)")
-    parser.add_argument("--max-failure-rate", type=float, default=0.01,
-                        help="fail above this failures/requests ratio (default 0.01)")
+    parser.add_argument(
+        "--max-failure-rate", type=float, default=0.01, help="fail above this failures/requests ratio (default 0.01)"
+    )
     parser.add_argument("--max-p95-ms", type=float, default=0, help="fail above this p95 in ms (0: no limit)")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
-                        help=f"API worker processes of the local stack (default {DEFAULT_WORKERS})")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"API worker processes of the local stack (default {DEFAULT_WORKERS})",
+    )
     parser.add_argument("--results", type=Path, default=ROOT / "results", help="parent of the run's folder")
     parser.add_argument("--quiet", action="store_true", help="Locust's output only in locust.log")
     parser.add_argument("locust_args", nargs="*", help="more Locust options, after --")
@@ -72,18 +77,49 @@ def _raise_on_sigterm() -> None:
 
 def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | None = None) -> int:
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", host,
-        "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", args.duration,
-        "--stop-timeout", "30", "--csv", str(out / "locust"), "--html", str(out / "report.html"),
-        "--record-file", str(out / "loans.jsonl"), "--summary-file", str(out / "summary.json"),
-        "--max-failure-rate", str(args.max_failure_rate), "--max-p95-ms", str(args.max_p95_ms),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        str(args.users),
+        "--spawn-rate",
+        str(args.spawn_rate),
+        "--run-time",
+        args.duration,
+        "--stop-timeout",
+        "30",
+        "--csv",
+        str(out / "locust"),
+        "--html",
+        str(out / "report.html"),
+        "--record-file",
+        str(out / "loans.jsonl"),
+        "--summary-file",
+        str(out / "summary.json"),
+        "--max-failure-rate",
+        str(args.max_failure_rate),
+        "--max-p95-ms",
+        str(args.max_p95_ms),
         *(["--mailbox", mailbox] if mailbox else []),
-        *(["--only-summary"] if args.quiet else []), *args.locust_args,
+        *(["--only-summary"] if args.quiet else []),
+        *args.locust_args,
     ]
     print("$ " + " ".join(command[1:]), flush=True)
     with open(out / "locust.log", "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, text=True, bufsize=1)
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
 
         def pump() -> None:
             for line in proc.stdout:  # type: ignore[union-attr]
@@ -122,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host = args.host
         if host is None:
-            print(f"Starting the local stack: 1 moto process, {args.workers} API workers, bcrypt cost 4 …",
-                  flush=True)
+            print(f"Starting the local stack: 1 moto process, {args.workers} API workers, bcrypt cost 4 …", flush=True)
             stack = LocalStack(workers=args.workers, log_dir=out).start()
             host = stack.url
             print(f"API on {host} (DynamoDB: moto at {stack.aws_endpoint})", flush=True)
@@ -146,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop()
 
     print()
-    print(f"Locust: {summary.get('requests', 0)} requests, {summary.get('failures', 0)} failures, "
-          f"{summary.get('server_errors', 0)} 5xx, {summary.get('rps', 0)} req/s, "
-          f"p50 {summary.get('p50_ms')} ms, p95 {summary.get('p95_ms')} ms, p99 {summary.get('p99_ms')} ms")
+    print(
+        f"Locust: {summary.get('requests', 0)} requests, {summary.get('failures', 0)} failures, "
+        f"{summary.get('server_errors', 0)} 5xx, {summary.get('rps', 0)} req/s, "
+        f"p50 {summary.get('p50_ms')} ms, p95 {summary.get('p95_ms')} ms, p99 {summary.get('p99_ms')} ms"
+    )
     print(f"Outcomes: {json.dumps(summary.get('outcomes', {}), sort_keys=True)}")
     print(describe(report))
     failed = []

@@ -35,8 +35,9 @@ def read_records(path: Path) -> list[dict]:
     return records
 
 
-def fetch_loans(host: str, records: Iterable[dict], concurrency: int = 8,
-                timeout: float = 30) -> tuple[list[dict], list[str]]:
+def fetch_loans(
+    host: str, records: Iterable[dict], concurrency: int = 8, timeout: float = 30
+) -> tuple[list[dict], list[str]]:
     """(loan documents as their borrowers see them, "loan_id: why" for each unreadable one)."""
     records = list(records)
     by_borrower: dict[tuple[str, str], list[str]] = {}

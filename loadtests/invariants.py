@@ -1,7 +1,7 @@
 """The funding invariants (`0 <= total_funded <= amount`, `total_funded` = the sum of what the
 accepted lenders funded, `ACTIVE` exactly when fully funded, no lender twice), checked on
-loans as `GET /loans/{loan_id}` returns them to their borrower (who sees every participant). Pure functions over plain dicts, so
-corrupted documents are easy to feed in.
+loans as `GET /loans/{loan_id}` returns them to their borrower (who sees every participant).
+Pure functions over plain dicts, so corrupted documents are easy to feed in.
 
 Money is compared exactly: every amount goes through `Decimal(str(value))`, so parse JSON with
 `parse_float=Decimal` to avoid float noise (floats with two decimals also compare right).
@@ -59,8 +59,9 @@ def money(value: object) -> Decimal:
 
 
 def accepted_sum(loan: Mapping) -> Decimal:
-    return sum((money(p["funded_amount"]) for p in loan.get("participants", [])
-                if p.get("status") == "ACCEPTED"), Decimal(0))
+    return sum(
+        (money(p["funded_amount"]) for p in loan.get("participants", []) if p.get("status") == "ACCEPTED"), Decimal(0)
+    )
 
 
 def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool = True) -> list[Violation]:
@@ -124,8 +125,9 @@ def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool 
         if participant_status == "PENDING" and funded[i] != 0:
             broken("PENDING_FUNDED", f"PENDING participant {who} has funded_amount {funded[i]}")
         if participant_status == "ACCEPTED" and not 0 < funded[i] <= contribution[i]:
-            broken("ACCEPTED_AMOUNT",
-                   f"ACCEPTED participant {who} funded {funded[i]} of a {contribution[i]} contribution")
+            broken(
+                "ACCEPTED_AMOUNT", f"ACCEPTED participant {who} funded {funded[i]} of a {contribution[i]} contribution"
+            )
 
     if expected:
         if "amount" in expected and money(expected["amount"]) != amount:

@@ -50,10 +50,10 @@ from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtests.invariants import accepted_sum, check_loan  # noqa: E402
-from devstack.mailbox import PATH as MAILBOX_PATH  # noqa: E402
-from devstack.mailbox import token_in  # noqa: E402
-from loadtests.scenario import ACH, PASSWORD, borrower_email, lender_email, loan_request  # noqa: E402
+from devstack.mailbox import PATH as MAILBOX_PATH
+from devstack.mailbox import token_in
+from loadtests.invariants import accepted_sum, check_loan
+from loadtests.scenario import ACH, PASSWORD, borrower_email, lender_email, loan_request
 
 log = logging.getLogger("loadtests")
 
@@ -76,21 +76,28 @@ class RunState:
 @events.init_command_line_parser.add_listener
 def _options(parser) -> None:
     parser.add_argument("--run-id", default="", help="names the lender pool (default: random)")
-    parser.add_argument("--lender-pool", type=int, default=0,
-                        help="lender accounts to register (default: one per lender user)")
-    parser.add_argument("--lenders-per-loan", type=int, default=40,
-                        help="most pool lenders a loan invites (at most 40)")
-    parser.add_argument("--oversubscription", type=float, default=3.0,
-                        help="offered contributions / loan amount")
-    parser.add_argument("--open-loans", type=int, default=1,
-                        help="a borrower asks for a new loan only while fewer of theirs are unfunded")
+    parser.add_argument(
+        "--lender-pool", type=int, default=0, help="lender accounts to register (default: one per lender user)"
+    )
+    parser.add_argument(
+        "--lenders-per-loan", type=int, default=40, help="most pool lenders a loan invites (at most 40)"
+    )
+    parser.add_argument("--oversubscription", type=float, default=3.0, help="offered contributions / loan amount")
+    parser.add_argument(
+        "--open-loans",
+        type=int,
+        default=1,
+        help="a borrower asks for a new loan only while fewer of theirs are unfunded",
+    )
     parser.add_argument("--record-file", default="", help="JSON lines: every loan created")
     parser.add_argument("--summary-file", default="", help="JSON: outcome counts and verdict")
-    parser.add_argument("--max-failure-rate", type=float, default=0.01,
-                        help="exit 1 if failures / requests exceeds this")
+    parser.add_argument(
+        "--max-failure-rate", type=float, default=0.01, help="exit 1 if failures / requests exceeds this"
+    )
     parser.add_argument("--max-p95-ms", type=float, default=0, help="exit 1 if p95 exceeds this (0: no limit)")
-    parser.add_argument("--mailbox", default="",
-                        help="the local stack's AWS endpoint, whose SES outbox holds the verification links")
+    parser.add_argument(
+        "--mailbox", default="", help="the local stack's AWS endpoint, whose SES outbox holds the verification links"
+    )
 
 
 def _json(response) -> dict:
@@ -128,8 +135,11 @@ def _verified_token(client, options, email: str, registered: dict) -> str | None
         return registered["token"]  # the stage verifies this domain on registration
     token = _emailed_token(options.mailbox, email) if options.mailbox else None
     if token is None:
-        log.error("%s is not verified: run against the local stack (--mailbox) or a stage deployed "
-                  "with AutoVerifyEmailDomain=loadtest.example.com", email)
+        log.error(
+            "%s is not verified: run against the local stack (--mailbox) or a stage deployed "
+            "with AutoVerifyEmailDomain=loadtest.example.com",
+            email,
+        )
         return None
     with client.post("/auth/verify-email", json={"token": token}, catch_response=True) as response:
         if response.status_code == 200:
@@ -157,8 +167,9 @@ def _register_pool(environment, **kwargs) -> None:
     def register(index: int) -> str | None:
         email = lender_email(RunState.run_id, index)
         body = {"name": f"Load Lender {index}", "email": email, "password": PASSWORD}
-        with session.post("/auth/register", json=body, name="/auth/register [lender pool]",
-                          catch_response=True) as response:
+        with session.post(
+            "/auth/register", json=body, name="/auth/register [lender pool]", catch_response=True
+        ) as response:
             if response.status_code == 409 and _json(response).get("error") == "USER_EXISTS":
                 response.success()  # another process of this run registered (and verifies) it
                 return email
@@ -201,8 +212,9 @@ class ApiUser(FastHttpUser):
         return {"Authorization": f"Bearer {self.token}"}
 
     def login(self, email: str) -> bool:
-        with self.client.post("/auth/login", json={"email": email, "password": PASSWORD},
-                              catch_response=True) as response:
+        with self.client.post(
+            "/auth/login", json={"email": email, "password": PASSWORD}, catch_response=True
+        ) as response:
             if response.status_code == 200:
                 self.token = _json(response)["token"]
                 return True
@@ -265,10 +277,18 @@ class BorrowerUser(ApiUser):
         self.open.add(loan["loan_id"])
         RunState.outcomes["loans_created"] += 1
         if RunState.record:
-            RunState.record.write(json.dumps({
-                "loan_id": loan["loan_id"], "amount": str(amount), "lenders": invited,
-                "borrower_email": self.email, "borrower_password": PASSWORD,
-            }) + "\n")
+            RunState.record.write(
+                json.dumps(
+                    {
+                        "loan_id": loan["loan_id"],
+                        "amount": str(amount),
+                        "lenders": invited,
+                        "borrower_email": self.email,
+                        "borrower_password": PASSWORD,
+                    }
+                )
+                + "\n"
+            )
             RunState.record.flush()
 
     @task(4)
@@ -278,8 +298,9 @@ class BorrowerUser(ApiUser):
         if not self.loans:
             return
         loan_id = random.choice(sorted(self.open) or self.loans[-5:])
-        with self.client.get(f"/loans/{loan_id}", headers=self.auth, name="/loans/[loan_id]",
-                             catch_response=True) as response:
+        with self.client.get(
+            f"/loans/{loan_id}", headers=self.auth, name="/loans/[loan_id]", catch_response=True
+        ) as response:
             if response.status_code != 200:
                 _unexpected(response)
                 return
@@ -361,8 +382,13 @@ class LenderUser(ApiUser):
                     RunState.outcomes["accepted_twice"] += 1
 
     def accept_loan(self, loan_id: str) -> str:
-        with self.client.put(f"/lender/accept/{loan_id}", json=ACH, headers=self.auth,
-                             name="/lender/accept/[loan_id]", catch_response=True) as response:
+        with self.client.put(
+            f"/lender/accept/{loan_id}",
+            json=ACH,
+            headers=self.auth,
+            name="/lender/accept/[loan_id]",
+            catch_response=True,
+        ) as response:
             body = _json(response)
             if response.status_code == 200:
                 outcome = "ACCEPTED"
@@ -386,8 +412,9 @@ class LenderUser(ApiUser):
     def look_at_an_accepted_loan(self) -> None:
         if not self.accepted:
             return
-        with self.client.get(f"/loans/{random.choice(self.accepted)}", headers=self.auth,
-                             name="/loans/[loan_id]", catch_response=True) as response:
+        with self.client.get(
+            f"/loans/{random.choice(self.accepted)}", headers=self.auth, name="/loans/[loan_id]", catch_response=True
+        ) as response:
             if response.status_code != 200:
                 _unexpected(response)
                 return
@@ -419,8 +446,10 @@ def _verdict(environment, **kwargs) -> None:
     if environment.runner.exceptions:
         reasons.append(f"{len(environment.runner.exceptions)} errors in the scenario code")
     if RunState.outcomes["invariant_violations_in_flight"]:
-        reasons.append(f"{RunState.outcomes['invariant_violations_in_flight']} invariant violations "
-                       "seen in loans read during the run")
+        reasons.append(
+            f"{RunState.outcomes['invariant_violations_in_flight']} invariant violations "
+            "seen in loans read during the run"
+        )
     if RunState.outcomes["accepted_twice"]:
         reasons.append(f"{RunState.outcomes['accepted_twice']} double submits were accepted twice")
     environment.process_exit_code = 1 if reasons else 0

@@ -32,8 +32,9 @@ def cents(value: Decimal) -> float:
     return float(value.quantize(CENT))
 
 
-def loan_request(pool: list[str], lenders_per_loan: int, oversubscription: float,
-                 rng: random.Random | None = None) -> tuple[dict, Decimal]:
+def loan_request(
+    pool: list[str], lenders_per_loan: int, oversubscription: float, rng: random.Random | None = None
+) -> tuple[dict, Decimal]:
     """A loan inviting a random subset of the lender pool whose contributions add up to
     about `oversubscription` × the amount (never less than the amount): more lenders than
     the loan needs, so acceptances race and some end partially filled or refused."""
@@ -43,9 +44,7 @@ def loan_request(pool: list[str], lenders_per_loan: int, oversubscription: float
     k = rng.randint(max(1, k // 2), k)
     emails = rng.sample(pool, k)
     base = amount * Decimal(str(oversubscription)) / k
-    contributions = [
-        max(CENT, (base * Decimal(str(rng.uniform(0.5, 1.5)))).quantize(CENT)) for _ in emails
-    ]
+    contributions = [max(CENT, (base * Decimal(str(rng.uniform(0.5, 1.5)))).quantize(CENT)) for _ in emails]
     shortfall = amount - sum(contributions)
     if shortfall > 0:
         contributions[0] = (contributions[0] + shortfall).quantize(CENT, ROUND_UP)
@@ -56,7 +55,7 @@ def loan_request(pool: list[str], lenders_per_loan: int, oversubscription: float
         "purpose": "Load test",
         "description": "Created by the load test run.",
         "lenders": [
-            {"email": email, "contribution_amount": cents(c)} for email, c in zip(emails, contributions)
+            {"email": email, "contribution_amount": cents(c)} for email, c in zip(emails, contributions, strict=True)
         ],
     }
     return body, amount

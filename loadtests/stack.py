@@ -52,9 +52,15 @@ class LocalStack:
     other values where it measures bcrypt itself. Logs go to `log_dir` (aws.log, api.log).
     """
 
-    def __init__(self, workers: int = DEFAULT_WORKERS, bcrypt_rounds: int = LOAD_BCRYPT_ROUNDS,
-                 log_dir: Path | None = None, port: int = 0, log_level: str = "INFO",
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workers: int = DEFAULT_WORKERS,
+        bcrypt_rounds: int = LOAD_BCRYPT_ROUNDS,
+        log_dir: Path | None = None,
+        port: int = 0,
+        log_level: str = "INFO",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.workers = workers  # 0: only moto, for callers that run the service in-process
         self.bcrypt_rounds = bcrypt_rounds
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="stack-"))
@@ -97,11 +103,29 @@ class LocalStack:
         port = self.port or free_port()
         api_log = self.log_dir / "api.log"
         api = self._spawn(
-            [sys.executable, "-m", "uvicorn", "service.http.app:create_app", "--factory",
-             "--workers", str(self.workers), "--host", "127.0.0.1", "--port", str(port),
-             "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-             "--timeout-graceful-shutdown", "5", *SERVER_LIMITS_CLI],
-            api_log, {**os.environ, **self.env},
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "service.http.app:create_app",
+                "--factory",
+                "--workers",
+                str(self.workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "5",
+                *SERVER_LIMITS_CLI,
+            ],
+            api_log,
+            {**os.environ, **self.env},
         )
         self.url = f"http://127.0.0.1:{port}"
         _wait_healthy(self.url, api, api_log, timeout)
@@ -119,15 +143,23 @@ class LocalStack:
             if proc.args[2] == "devstack":
                 found["aws"].append(proc.pid)
             else:
-                found["api"] += [child.pid for child in psutil.Process(proc.pid).children()
-                                 if "resource_tracker" not in " ".join(child.cmdline())]
+                found["api"] += [
+                    child.pid
+                    for child in psutil.Process(proc.pid).children()
+                    if "resource_tracker" not in " ".join(child.cmdline())
+                ]
         return found
 
     def _spawn(self, argv: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self._procs.append(proc)
         return proc
@@ -141,8 +173,9 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

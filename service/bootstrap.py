@@ -34,8 +34,14 @@ class Services:
     dashboards: DashboardService
 
 
-def bootstrap(settings: Settings | None = None, *, store: Storage | None = None, vault: Vault | None = None,
-              mailer: Mailer | None = None, clock: Clock | None = None) -> Services:
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    store: Storage | None = None,
+    vault: Vault | None = None,
+    mailer: Mailer | None = None,
+    clock: Clock | None = None,
+) -> Services:
     settings = settings or Settings.from_env()
     store = store or DynamoStore(settings.tables, cursor_key(settings))
     vault = vault or KmsVault(settings.ach_kms_key_id)
@@ -44,7 +50,12 @@ def bootstrap(settings: Settings | None = None, *, store: Storage | None = None,
     tokens = JwtTokens(settings)
     accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
     return Services(
-        settings=settings, store=store, vault=vault, mailer=mailer, clock=clock, tokens=tokens,
+        settings=settings,
+        store=store,
+        vault=vault,
+        mailer=mailer,
+        clock=clock,
+        tokens=tokens,
         accounts=accounts,
         verification=VerificationService(store, accounts, mailer, clock, settings),
         loans=LoanService(store, mailer, clock, settings),

@@ -1,6 +1,7 @@
 """Settings, read once from the environment; a missing or unsafe one fails at start-up."""
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .domain.throttling import LoginThrottle
@@ -12,7 +13,7 @@ class ConfigError(RuntimeError):
     """The service cannot start with this configuration."""
 
 
-def _jwt_secret(env, required) -> str:
+def _jwt_secret(env: Mapping[str, str], required: Callable[[str], str]) -> str:
     """JWT_SECRET; or, when only JWT_SECRET_PARAMETER is set (as deployed), the SSM parameter
     it names."""
     parameter = env.get("JWT_SECRET_PARAMETER", "").strip()
@@ -28,23 +29,26 @@ def read_secret_parameter(name: str) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
     where = f"SSM parameter '{name}' (JWT_SECRET_PARAMETER)"
-    ssm = boto3.client("ssm", config=Config(
-        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=5,
-    ))
+    ssm = boto3.client(
+        "ssm",
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 4},
+            connect_timeout=2,
+            read_timeout=5,
+        ),
+    )
     try:
         parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") == "ParameterNotFound":
             raise ConfigError(f"{where} does not exist.") from None
-        raise ConfigError(
-            f"Cannot read {where}: {error.get('Code', 'error')}: {error.get('Message', exc)}"
-        ) from None
+        raise ConfigError(f"Cannot read {where}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
     except BotoCoreError as exc:
         raise ConfigError(f"Cannot read {where}: {exc}") from None
     if parameter.get("Type") != "SecureString":
         raise ConfigError(f"{where} must be a SecureString, not a {parameter.get('Type')}.")
-    return parameter["Value"].strip()
+    return str(parameter["Value"]).strip()
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,7 @@ class Settings:
     def __post_init__(self) -> None:
         for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
             if len(secret.encode()) < MIN_SECRET_BYTES:
-                raise ConfigError(
-                    f"JWT secret for key id '{kid}' must be at least {MIN_SECRET_BYTES} bytes."
-                )
+                raise ConfigError(f"JWT secret for key id '{kid}' must be at least {MIN_SECRET_BYTES} bytes.")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
         if not self.jwt_key_id:
@@ -121,7 +123,7 @@ class Settings:
         return {**self.jwt_previous_keys, self.jwt_key_id: self.jwt_secret}
 
     @classmethod
-    def from_env(cls, env: os._Environ | dict = os.environ) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
         def required(name: str) -> str:
             value = env.get(name, "").strip()
             if not value:

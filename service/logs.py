@@ -3,6 +3,8 @@
 import contextvars
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -13,24 +15,25 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def bind_request_id(request_id: str) -> contextvars.Token:
+def bind_request_id(request_id: str) -> contextvars.Token[str | None]:
     return _request_id.set(request_id)
 
 
-def unbind_request_id(token: contextvars.Token) -> None:
+def unbind_request_id(token: contextvars.Token[str | None]) -> None:
     _request_id.reset(token)
 
 
-def _stamp_request_id(factory):
-    """Every log record carries the current request id, whichever handler formats it."""
+class _RequestIdStamper:
+    """A log record factory: every record carries the current request id, whichever handler
+    formats it."""
 
-    def make_record(*args, **kwargs) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
+    def __init__(self, factory: Callable[..., logging.LogRecord]):
+        self.factory = factory
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.factory(*args, **kwargs)
         record.request_id = current_request_id()
         return record
-
-    make_record.stamps_request_id = True
-    return make_record
 
 
 def json_formatter() -> logging.Formatter:
@@ -46,8 +49,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stdout))
-    if not getattr(logging.getLogRecordFactory(), "stamps_request_id", False):
-        logging.setLogRecordFactory(_stamp_request_id(logging.getLogRecordFactory()))
+    if not isinstance(logging.getLogRecordFactory(), _RequestIdStamper):
+        logging.setLogRecordFactory(_RequestIdStamper(logging.getLogRecordFactory()))
     for handler in root.handlers:
         handler.setFormatter(json_formatter())
     root.setLevel(level)

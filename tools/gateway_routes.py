@@ -30,8 +30,7 @@ TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "infra" / "application.
 BEGIN = "  # BEGIN ROUTES: generated from openapi.yaml by `python -m tools.gateway_routes`; do not edit.\n"
 END = "  # END ROUTES\n"
 INTEGRATION_URI = (
-    '"arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/'
-    '${%s.Arn}/invocations"'
+    '"arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${%s.Arn}/invocations"'
 )
 
 
@@ -71,8 +70,10 @@ def routes(spec: dict) -> list[Route]:
         functions_by_path.setdefault(route.path, set()).add(route.function)
     for path, functions in functions_by_path.items():
         if len(functions) != 1:
-            raise SystemExit(f"{path}: its operations have different first tags ({sorted(functions)});"
-                             " one function must answer its CORS preflight")
+            raise SystemExit(
+                f"{path}: its operations have different first tags ({sorted(functions)});"
+                " one function must answer its CORS preflight"
+            )
         if any(r.path == path and r.method == "OPTIONS" for r in found):
             raise SystemExit(f"{path}: OPTIONS is reserved for CORS preflights")
         found.append(Route("OPTIONS", path, functions.pop(), None))
@@ -157,7 +158,7 @@ def render(spec: dict, template: str = "") -> str:
         "      RestApiId: !Ref Api",
         f"      DeploymentId: !Ref ApiDeployment{digest}",
         "      StageName: !Ref Stage",
-        "      Description: !Sub \"${ProjectName} API, ${Stage}\"",
+        '      Description: !Sub "${ProjectName} API, ${Stage}"',
         "      MethodSettings:",
         '        - ResourcePath: "/*"',
         '          HttpMethod: "*"',

@@ -57,13 +57,22 @@ def runtime_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
 
 def pip_command(target: Path, requirements: list[str]) -> list[str]:
     return [
-        sys.executable, "-m", "pip", "install",
-        "--quiet", "--disable-pip-version-check", "--no-compile",
-        "--platform", PLATFORM,
-        "--implementation", "cp",
-        "--python-version", PYTHON_VERSION,
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--platform",
+        PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
         "--only-binary=:all:",
-        "--target", str(target),
+        "--target",
+        str(target),
         *requirements,
     ]
 
@@ -100,11 +109,16 @@ def byte_compile(target: Path) -> bool:
     """Compile every module to __pycache__ (unchecked hashes: valid whatever the file times
     are after Lambda unpacks the zip). False if this Python cannot compile for the runtime."""
     if sys.version_info[:2] != tuple(int(p) for p in PYTHON_VERSION.split(".")):
-        print(f"note: not byte-compiling: this is Python {sys.version_info.major}.{sys.version_info.minor},"
-              f" the runtime is {PYTHON_VERSION}", file=sys.stderr)
+        print(
+            f"note: not byte-compiling: this is Python {sys.version_info.major}.{sys.version_info.minor},"
+            f" the runtime is {PYTHON_VERSION}",
+            file=sys.stderr,
+        )
         return False
     return compileall.compile_dir(
-        str(target), quiet=1, workers=0,
+        str(target),
+        quiet=1,
+        workers=0,
         invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
 
@@ -156,8 +170,9 @@ def smoke_check(target: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "LOG_LEVEL": "CRITICAL", "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryDirectory() as cwd:
         # -S: no site-packages; -c runs with the empty cwd first on sys.path, then the stdlib.
-        result = subprocess.run([sys.executable, "-S", "-c", code, str(target)],
-                                cwd=cwd, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-S", "-c", code, str(target)], cwd=cwd, env=env, capture_output=True, text=True
+        )
     if result.returncode != 0:
         raise SystemExit(f"smoke check failed:\n{result.stdout}{result.stderr}")
     print(result.stdout.strip())
@@ -182,9 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     with_pyc = not args.no_compile and byte_compile(STAGING)
     count, unzipped = write_zip(STAGING, args.output, with_pyc)
     zipped = args.output.stat().st_size
-    print(f"{args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}: "
-          f"{human(zipped)} ({zipped} bytes), {human(unzipped)} unzipped, {count} files"
-          f"{', with .pyc' if with_pyc else ''}")
+    print(
+        f"{args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}: "
+        f"{human(zipped)} ({zipped} bytes), {human(unzipped)} unzipped, {count} files"
+        f"{', with .pyc' if with_pyc else ''}"
+    )
     if unzipped > MAX_UNZIPPED:
         print("error: over Lambda's 250 MB unzipped limit", file=sys.stderr)
         return 1

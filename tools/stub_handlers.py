@@ -51,7 +51,8 @@ def defined_functions(module: Path) -> set[str]:
 
 def missing_operations(spec: dict, api_dir: Path = API_DIR) -> list[dict]:
     return [
-        op for op in spec_operations(spec)
+        op
+        for op in spec_operations(spec)
         if snake_case(op["operation_id"]) not in defined_functions(api_dir / f"{op['tag']}.py")
     ]
 

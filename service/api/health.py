@@ -2,9 +2,10 @@
 
 from ..bootstrap import Services
 from ..domain.errors import StoreUnavailable
+from .views import Reply
 
 
-def get_health(services: Services):
+def get_health(services: Services) -> Reply:
     try:
         services.store.ping()
     except StoreUnavailable:

@@ -1,11 +1,13 @@
 """Operations tagged `lender`."""
 
+from typing import Any
+
 from ..bootstrap import Services
 from ..domain.ach import AchDetails
-from .views import loan_summary, loan_view, page_view, participant_view
+from .views import Reply, loan_summary, loan_view, page_view, participant_view
 
 
-def get_pending_invitations(services: Services, user: str, limit: int = 20, cursor: str | None = None):
+def get_pending_invitations(services: Services, user: str, limit: int = 20, cursor: str | None = None) -> Reply:
     page = services.loans.pending_invitations(user, limit, cursor)
     items = [
         {
@@ -20,7 +22,7 @@ def get_pending_invitations(services: Services, user: str, limit: int = 20, curs
     return page_view(items, page.next_cursor), 200
 
 
-def accept_loan(services: Services, user: str, loan_id: str, body: dict):
+def accept_loan(services: Services, user: str, loan_id: str, body: dict[str, Any]) -> Reply:
     ach = AchDetails.from_request(body)
     funding = services.funding.accept(user, loan_id, ach)
     return {

@@ -1,10 +1,15 @@
-"""Domain objects as the contract's JSON bodies."""
+"""Domain objects as the contract's JSON bodies, and what a handler returns."""
+
+from typing import Any
 
 from ..domain.loans import Loan, Participant
 from ..domain.users import User
 
+# A body (or None), the status, and maybe headers: what Connexion turns into the response.
+Reply = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
-def user_view(user: User) -> dict:
+
+def user_view(user: User) -> dict[str, Any]:
     return {
         "user_id": user.user_id,
         "name": user.name,
@@ -16,7 +21,7 @@ def user_view(user: User) -> dict:
     }
 
 
-def loan_summary(loan: Loan) -> dict:
+def loan_summary(loan: Loan) -> dict[str, Any]:
     return {
         "loan_id": loan.loan_id,
         "borrower_id": loan.borrower_id,
@@ -35,7 +40,7 @@ def loan_summary(loan: Loan) -> dict:
     }
 
 
-def participant_view(participant: Participant) -> dict:
+def participant_view(participant: Participant) -> dict[str, Any]:
     return {
         "lender_id": participant.lender_id,
         "email": participant.email,
@@ -48,12 +53,12 @@ def participant_view(participant: Participant) -> dict:
     }
 
 
-def loan_view(loan: Loan, participants: list[Participant]) -> dict:
+def loan_view(loan: Loan, participants: list[Participant]) -> dict[str, Any]:
     return {
         **loan_summary(loan),
         "participants": [participant_view(p) for p in sorted(participants, key=lambda p: p.email)],
     }
 
 
-def page_view(items: list, next_cursor: str | None) -> dict:
+def page_view(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": items, "next_cursor": next_cursor}

@@ -1,6 +1,7 @@
 """ACH bank details: validated on the way in, only ever shown masked."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.us import rtn
@@ -16,7 +17,7 @@ MAX_INSTRUCTIONS_LENGTH = 500
 def mask(number: str) -> str:
     """The last four digits at most, and never more than half the number."""
     shown = min(4, len(number) // 2)
-    return "*" * (len(number) - shown) + number[len(number) - shown:]
+    return "*" * (len(number) - shown) + number[len(number) - shown :]
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,18 @@ class AchDetails:
         )
 
     @classmethod
-    def from_request(cls, body: dict) -> "AchDetails":
+    def from_request(cls, body: dict[str, Any]) -> "AchDetails":
         return cls(
             bank_name=clean_name(body.get("bank_name"), "bank_name", MAX_BANK_NAME_LENGTH),
-            account_type=body.get("account_type"),
-            routing_number=body.get("routing_number"),
-            account_number=body.get("account_number"),
-            special_instructions=trim(body.get("special_instructions", ""), "special_instructions",
-                                      MAX_INSTRUCTIONS_LENGTH),
+            account_type=body.get("account_type", ""),
+            routing_number=body.get("routing_number", ""),
+            account_number=body.get("account_number", ""),
+            special_instructions=trim(
+                body.get("special_instructions", ""), "special_instructions", MAX_INSTRUCTIONS_LENGTH
+            ),
         )
 
-    def masked(self) -> dict:
+    def masked(self) -> dict[str, Any]:
         return {
             "bank_name": self.bank_name,
             "account_type": self.account_type,

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from .errors import InvalidAmount, InvalidEmail, InvalidInput
 from .lifecycle import LoanStatus
@@ -47,7 +48,7 @@ class LoanApplication:
         self._check_lenders()
 
     @classmethod
-    def from_request(cls, body: dict) -> "LoanApplication":
+    def from_request(cls, body: dict[str, Any]) -> "LoanApplication":
         entries = body.get("lenders")
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
             raise InvalidInput("'lenders' must be a list of invitations.", {"field": "lenders"})
@@ -83,9 +84,7 @@ class LoanApplication:
         emails = self.emails
         duplicates = sorted({email for email in emails if emails.count(email) > 1})
         if duplicates:
-            raise InvalidInput(
-                "Each lender may be invited only once per loan.", {"duplicates": duplicates}
-            )
+            raise InvalidInput("Each lender may be invited only once per loan.", {"duplicates": duplicates})
         invited = sum((lender.contribution_amount for lender in self.lenders), ZERO)
         if invited < self.amount:
             raise InvalidAmount(
@@ -94,8 +93,7 @@ class LoanApplication:
             )
 
 
-def new_loan(application: LoanApplication, loan_id: str, borrower_id: str,
-             borrower_name: str, now: str) -> Loan:
+def new_loan(application: LoanApplication, loan_id: str, borrower_id: str, borrower_name: str, now: str) -> Loan:
     return Loan(
         loan_id=loan_id,
         borrower_id=borrower_id,

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from .lifecycle import LoanStatus, ParticipantStatus
 from .loans import Loan, Participant, expected_interest
@@ -12,7 +13,7 @@ def _total(amounts: Iterable[Decimal]) -> Decimal:
     return sum(amounts, ZERO)
 
 
-def borrower_figures(loans: list[Loan]) -> dict:
+def borrower_figures(loans: list[Loan]) -> dict[str, Any]:
     active = [loan for loan in loans if loan.status == LoanStatus.ACTIVE]
     pending = [loan for loan in loans if loan.status == LoanStatus.PENDING]
     return {
@@ -23,13 +24,11 @@ def borrower_figures(loans: list[Loan]) -> dict:
         "total_funded": _total(loan.total_funded for loan in loans),
         "pending_requested": _total(loan.amount for loan in pending),
         "active_principal": _total(loan.amount for loan in active),
-        "expected_interest": _total(
-            expected_interest(loan.amount, loan.interest_rate, loan.term) for loan in active
-        ),
+        "expected_interest": _total(expected_interest(loan.amount, loan.interest_rate, loan.term) for loan in active),
     }
 
 
-def lender_figures(participations: list[Participant], funded_loans: frozenset[str] = frozenset()) -> dict:
+def lender_figures(participations: list[Participant], funded_loans: frozenset[str] = frozenset()) -> dict[str, Any]:
     """`funded_loans`: ids of loans others have fully funded, whose invitations can no longer
     be accepted and so are not pending for this lender."""
     accepted = [p for p in participations if p.status == ParticipantStatus.ACCEPTED]
@@ -40,7 +39,5 @@ def lender_figures(participations: list[Participant], funded_loans: frozenset[st
         "accepted_count": len(accepted),
         "pending_commitment": _total(p.contribution_amount for p in pending),
         "total_funded": _total(p.funded_amount for p in accepted),
-        "expected_interest": _total(
-            expected_interest(p.funded_amount, p.interest_rate, p.term) for p in accepted
-        ),
+        "expected_interest": _total(expected_interest(p.funded_amount, p.interest_rate, p.term) for p in accepted),
     }

@@ -7,6 +7,7 @@ checked before the table is asked. New states and events are new rows.
 """
 
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from .errors import DomainError, InvalidInput
 
@@ -42,38 +43,50 @@ class InvalidState(DomainError):
     code = "INVALID_STATE"
 
     def __init__(self, kind: str, status: StrEnum, event: StrEnum):
-        super().__init__(f"A {kind} that is {status} cannot be {event}.",
-                         {"status": str(status), "action": str(event)})
+        super().__init__(f"A {kind} that is {status} cannot be {event}.", {"status": str(status), "action": str(event)})
 
 
-class Lifecycle:
-    """One kind of thing's transition table."""
+S = TypeVar("S", bound=StrEnum)
+E = TypeVar("E", bound=StrEnum)
 
-    def __init__(self, kind: str, transitions: dict[tuple[StrEnum, StrEnum], StrEnum]):
+
+class Lifecycle(Generic[S, E]):
+    """One kind of thing's transition table: `(status, event) -> status`."""
+
+    def __init__(self, kind: str, transitions: dict[tuple[S, E], S]):
         self.kind = kind
         self.transitions = transitions
 
-    def next(self, status: StrEnum, event: StrEnum) -> StrEnum:
+    def next(self, status: S, event: E) -> S:
         try:
             return self.transitions[(status, event)]
         except KeyError:
             raise InvalidState(self.kind, status, event) from None
 
 
-LOANS = Lifecycle("loan", {
-    (LoanStatus.PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
-})
-PARTICIPANTS = Lifecycle("participation", {
-    (ParticipantStatus.PENDING, ParticipantEvent.ACCEPT): ParticipantStatus.ACCEPTED,
-})
-INVITATIONS = Lifecycle("invitation", {
-    (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED,
-})
+LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle(
+    "loan",
+    {
+        (LoanStatus.PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
+    },
+)
+PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle(
+    "participation",
+    {
+        (ParticipantStatus.PENDING, ParticipantEvent.ACCEPT): ParticipantStatus.ACCEPTED,
+    },
+)
+INVITATIONS: Lifecycle[InvitationStatus, InvitationEvent] = Lifecycle(
+    "invitation",
+    {
+        (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED,
+    },
+)
 
 
-def parse_status(kind: type[StrEnum], value: object) -> StrEnum:
+def parse_status(kind: type[S], value: object) -> S:
     """A status from storage or a constructor argument, or `INVALID_INPUT`."""
     try:
-        return kind(value)
+        return kind(str(value))
     except ValueError:
         raise InvalidInput(f"Not a {kind.__name__}: {value!r}.") from None

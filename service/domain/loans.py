@@ -25,9 +25,7 @@ def term_months(term: object) -> int:
     match = _TERM.fullmatch(term) if isinstance(term, str) else None
     months = int(match.group(1)) if match else 0
     if not 1 <= months <= MAX_TERM_MONTHS or (months == 1) != str(term).endswith("month"):
-        raise InvalidInput(
-            "'term' must be '1 month' or 'N months' with N from 2 to 360.", {"field": "term"}
-        )
+        raise InvalidInput("'term' must be '1 month' or 'N months' with N from 2 to 360.", {"field": "term"})
     return months
 
 

@@ -34,8 +34,13 @@ def to_money(value: object, field: str, error: type[DomainError] = InvalidAmount
     return amount.quantize(CENT)
 
 
-def amount_in_range(value: object, field: str, minimum: Decimal = CENT, maximum: Decimal = MAX_AMOUNT,
-                    error: type[DomainError] = InvalidAmount) -> Decimal:
+def amount_in_range(
+    value: object,
+    field: str,
+    minimum: Decimal = CENT,
+    maximum: Decimal = MAX_AMOUNT,
+    error: type[DomainError] = InvalidAmount,
+) -> Decimal:
     """`to_money`, and within [minimum, maximum]: by default a positive amount the contract
     admits."""
     amount = to_money(value, field, error)

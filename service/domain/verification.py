@@ -34,8 +34,7 @@ class ResendTooSoon(DomainError):
     code = "TOO_MANY_ATTEMPTS"
 
     def __init__(self, retry_after: int):
-        super().__init__(f"A verification email was sent less than a minute ago; try again in "
-                         f"{retry_after} seconds.")
+        super().__init__(f"A verification email was sent less than a minute ago; try again in {retry_after} seconds.")
         self.retry_after = retry_after
 
 

@@ -55,12 +55,14 @@ def create_app(services: Services | None = None) -> AsyncApp:
     register_error_handlers(app)
     # Added first, so outermost: its request id reaches every response, errors included.
     app.add_middleware(
-        RequestContextMiddleware, MiddlewarePosition.BEFORE_EXCEPTION,
+        RequestContextMiddleware,
+        MiddlewarePosition.BEFORE_EXCEPTION,
         max_body_bytes=config.max_body_bytes,
     )
     if config.cors_allowed_origins:
         app.add_middleware(
-            CorsMiddleware, MiddlewarePosition.BEFORE_EXCEPTION,
+            CorsMiddleware,
+            MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
             allow_methods=["GET", "POST", "PUT", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],

@@ -13,11 +13,11 @@ from typing import Any
 from connexion.security import SECURITY_HANDLERS, BearerSecurityHandler
 
 
-def bearer_security(verify: Callable[[str], dict]) -> dict[str, Any]:
+def bearer_security(verify: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     """Connexion's security handlers, with bearer tokens checked by `verify`."""
 
     class BoundBearer(BearerSecurityHandler):
-        def _resolve_func(self, security_scheme: dict) -> Callable[[str], dict]:
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
             return verify
 
     return {**SECURITY_HANDLERS, "bearer": BoundBearer}

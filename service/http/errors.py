@@ -3,6 +3,7 @@ business rules, Connexion's validation and security, routing, and the unexpected
 
 import json
 import logging
+from typing import Any
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
@@ -51,14 +52,16 @@ _CODE_BY_STATUS = {
 }
 
 
-def error_body(code: str, message: str, details=None) -> bytes:
-    body = {"error": code, "message": message, "request_id": current_request_id()}
+def error_body(code: str, message: str, details: Any = None) -> bytes:
+    body: dict[str, Any] = {"error": code, "message": message, "request_id": current_request_id()}
     if details is not None:
         body["details"] = details
     return json.dumps(body, default=str).encode()
 
 
-def error_response(code: str, message: str, details=None, headers=None) -> ConnexionResponse:
+def error_response(
+    code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=STATUS_BY_CODE[code],
         mimetype="application/json",

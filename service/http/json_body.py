@@ -105,8 +105,11 @@ def parse(raw: bytes) -> Any:
         raise InvalidInput("The body is not valid UTF-8 text.") from None
     try:
         document = json.loads(
-            text, parse_float=_number, parse_int=_number,
-            parse_constant=_not_a_number, object_pairs_hook=_object,
+            text,
+            parse_float=_number,
+            parse_int=_number,
+            parse_constant=_not_a_number,
+            object_pairs_hook=_object,
         )
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}") from None

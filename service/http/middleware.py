@@ -22,8 +22,9 @@ SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosn
 
 def _too_large(limit: int) -> ProblemException:
     """413, answered as `PAYLOAD_TOO_LARGE` by the error mapper: a limit of HTTP, not a rule."""
-    return ProblemException(status=413, title="Payload Too Large",
-                            detail=f"The request body must be at most {limit} bytes.")
+    return ProblemException(
+        status=413, title="Payload Too Large", detail=f"The request body must be at most {limit} bytes."
+    )
 
 
 def gateway_request_id(event: object) -> str | None:
@@ -99,7 +100,7 @@ class CorsMiddleware(CORSMiddleware):
             return response
         headers = {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
         return Response(
-            error_body("ACCESS_DENIED", f"CORS preflight refused: {response.body.decode()}."),
+            error_body("ACCESS_DENIED", f"CORS preflight refused: {bytes(response.body).decode()}."),
             status_code=STATUS_BY_CODE["ACCESS_DENIED"],
             media_type="application/json",
             headers={**headers, "Vary": response.headers.get("vary", "Origin")},

@@ -27,23 +27,28 @@ from starlette.types import Receive, Scope
 from ..domain.errors import InvalidEmail, InvalidInput
 from . import json_body
 
+# jsonschema's keyword functions: (validator, the keyword's value, the instance, the schema).
+Check = t.Callable[[t.Any, t.Any, t.Any, dict[str, t.Any]], t.Iterator[ValidationError]]
 
-def _exact(number) -> Fraction:
+
+def _exact(number: object) -> Fraction:
     """A JSON number as the decimal it was written as. Fractions are exact at any magnitude
     (Decimal's 28 digits are not: 1e30 % 0.01 raises), and `str` of the schema's float 0.01
     is '0.01', where comparing with the float itself would see 0.01000000000000000020..."""
     return Fraction(str(number))
 
 
-def _exact_multiple_of(validator, multiple_of, instance, schema):
+def _exact_multiple_of(
+    validator: t.Any, multiple_of: t.Any, instance: t.Any, schema: dict[str, t.Any]
+) -> t.Iterator[ValidationError]:
     if validator.is_type(instance, "number") and _exact(instance) % _exact(multiple_of) != 0:
         yield ValidationError(f"{instance!r} is not a multiple of {multiple_of}")
 
 
-def _exact_bound(keyword: str, beyond, words: str):
+def _exact_bound(keyword: str, beyond: t.Callable[[Fraction, Fraction], bool], words: str) -> Check:
     """jsonschema's draft-4 `minimum`/`maximum` (with their boolean `exclusive…` flags)."""
 
-    def check(validator, bound, instance, schema):
+    def check(validator: t.Any, bound: t.Any, instance: t.Any, schema: dict[str, t.Any]) -> t.Iterator[ValidationError]:
         if not validator.is_type(instance, "number"):
             return
         value, limit = _exact(instance), _exact(bound)
@@ -81,7 +86,7 @@ def describe(error: ValidationError, name: str = "") -> str:
     field = ".".join(([name] if name else []) + [str(part) for part in error.absolute_path])
     template = _RULES.get(error.validator)
     if template is None:  # required, additionalProperties: jsonschema's text names the key
-        return error.message
+        return str(error.message)
     return f"'{field or 'body'}' {template.format(rule=error.validator_value)}."
 
 
@@ -93,7 +98,7 @@ def _invalid(error: ValidationError) -> InvalidInput:
     return kind(describe(error), {"field": field, "rule": error.validator})
 
 
-def _error_order(error: ValidationError) -> tuple:
+def _error_order(error: ValidationError) -> tuple[int, str]:
     """Report the shallowest error first, so the message names the field the client sent."""
     return (len(error.absolute_path), str(error.absolute_path))
 
@@ -104,7 +109,7 @@ ExactResponseValidator = validators.extend(Draft4ResponseValidator, _EXACT_NUMBE
 
 class ExactJSONBodyValidator(JSONRequestBodyValidator):
     @property
-    def _validator(self):
+    def _validator(self) -> t.Any:
         return ExactRequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
     def _validate(self, body: t.Any) -> None:
@@ -147,7 +152,7 @@ class ExactJSONResponseValidator(JSONResponseBodyValidator):
     """Checks what handlers return with the same exact arithmetic (tests and staging)."""
 
     @property
-    def validator(self):
+    def validator(self) -> t.Any:
         return ExactResponseValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
     def _parse(self, stream: t.Generator[bytes, None, None]) -> t.Any:
@@ -162,14 +167,21 @@ class ConciseParameterValidator(ParameterValidator):
     """Connexion's parameter checks, with messages that do not dump the schema."""
 
     @staticmethod
-    def validate_parameter(parameter_type, value, param, param_name=None):
+    def validate_parameter(
+        parameter_type: str, value: t.Any, param: dict[str, t.Any], param_name: str | None = None
+    ) -> str | None:
         if value is None:
             if param.get("required"):
                 return f"Missing {parameter_type} parameter '{param['name']}'."
             return None
         if is_nullable(param) and is_null(value):
             return None
-        error = next(iter(Draft4Validator(
-            param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
-        ).iter_errors(value)), None)
+        error = next(
+            iter(
+                Draft4Validator(param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(
+                    value
+                )
+            ),
+            None,
+        )
         return describe(error, param["name"]) if error else None

@@ -80,10 +80,10 @@ def _warm_up(asgi_app: Any) -> None:
         incoming = iter(({"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}))
         sent: list[str] = []
 
-        async def receive() -> dict:
+        async def receive() -> dict[str, Any]:
             return next(incoming)
 
-        async def send(message: dict) -> None:
+        async def send(message: dict[str, Any]) -> None:
             sent.append(message["type"])
 
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
@@ -128,7 +128,8 @@ def _init_failed(reason: str, exc: Exception, with_traceback: bool) -> None:
     init_error = reason
     configure_logging("INFO")  # the settings that name the level may be what failed
     logger.critical(
-        "Lambda init failed: %s", reason,
+        "Lambda init failed: %s",
+        reason,
         exc_info=exc if with_traceback else None,
         extra={"error_type": type(exc).__name__},
     )
@@ -165,7 +166,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not ready:
             return _error_response(request_id, "The service is unavailable; please retry later.")
     try:
-        return adapter(event, context)
+        assert adapter is not None  # init() succeeded
+        return dict(adapter(event, context))
     except Exception:  # e.g. an event from something that is not API Gateway
         request_id = _request_id(event)
         token = bind_request_id(request_id)

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import re
+from typing import Any
 
 import jwt
 
@@ -34,22 +35,27 @@ class JwtTokens:
             "exp": issued + config.token_ttl_seconds,
             "roles": [role for role, held in roles.items() if held],
         }
-        return jwt.encode(claims, config.jwt_secret, algorithm=ALGORITHM,
-                          headers={"kid": config.jwt_key_id, "typ": "JWT"})
+        return jwt.encode(
+            claims, config.jwt_secret, algorithm=ALGORITHM, headers={"kid": config.jwt_key_id, "typ": "JWT"}
+        )
 
-    def verify(self, token: str) -> dict:
+    def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of `token`, or `InvalidToken`."""
         config = self.settings
         if not _COMPACT_JWS.fullmatch(token):  # one spelling per token: no padding, no junk
             raise InvalidToken("The bearer token is not valid.")
         try:
             header = jwt.get_unverified_header(token)
-            key = config.verification_keys.get(header.get("kid"))
+            key = config.verification_keys.get(str(header.get("kid")))
             if key is None or header.get("alg") != ALGORITHM or header.get("typ", "JWT") != "JWT":
                 raise InvalidToken("The bearer token is not valid.")
             claims = jwt.decode(
-                token, key, algorithms=[ALGORITHM], audience=config.jwt_audience,
-                issuer=config.jwt_issuer, options={"require": REQUIRED_CLAIMS},
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=config.jwt_audience,
+                issuer=config.jwt_issuer,
+                options={"require": REQUIRED_CLAIMS},
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("The bearer token has expired.") from None

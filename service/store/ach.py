@@ -55,8 +55,9 @@ class KmsVault:
     def open(self, item: dict[str, Any]) -> dict[str, str]:
         """The routing and account numbers of a stored ACH record (for the payment run)."""
         context = _context(item["user_id"], item["loan_id"])
-        data_key = self.client.decrypt(CiphertextBlob=bytes(item["sealed_data_key"]),
-                                       EncryptionContext=context)["Plaintext"]
+        data_key = self.client.decrypt(CiphertextBlob=bytes(item["sealed_data_key"]), EncryptionContext=context)[
+            "Plaintext"
+        ]
         blob = bytes(item["sealed_numbers"])
         plain = AESGCM(data_key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _aad(context))
         return dict(json.loads(plain))
@@ -70,13 +71,13 @@ class AchRecordsTable:
     def add(self, participant: Participant, ach: AchDetails, sealed_numbers: dict[str, Any]) -> None:
         """The lender's bank details for one loan: the numbers only sealed. Once per lender and
         loan: a second acceptance is refused with the whole unit of work."""
-        self._writes.append(Write({"Put": {
-            "TableName": self._name,
-            "Item": {
-                "user_id": participant.lender_id, "loan_id": participant.loan_id,
-                "bank_name": ach.bank_name, "account_type": ach.account_type,
-                "special_instructions": ach.special_instructions, **sealed_numbers,
-                "created_at": participant.responded_at,
-            },
-            "ConditionExpression": "attribute_not_exists(user_id)",
-        }}))
+        item = {
+            "user_id": participant.lender_id,
+            "loan_id": participant.loan_id,
+            "bank_name": ach.bank_name,
+            "account_type": ach.account_type,
+            "special_instructions": ach.special_instructions,
+            **sealed_numbers,
+            "created_at": participant.responded_at,
+        }
+        self._writes.append(Write.put(self._name, item, "attribute_not_exists(user_id)"))

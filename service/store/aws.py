@@ -63,13 +63,63 @@ def lost_race(_item: dict[str, Any]) -> Exception:
     return LostRace()
 
 
+Conflict = Callable[[dict[str, Any]], Exception]
+
+
 @dataclass(frozen=True)
 class Write:
     """One item of a TransactWriteItems, and the error to raise when its condition fails
-    (made from the item as DynamoDB found it, when the write asked for it)."""
+    (made from the item as DynamoDB found it, when the write asks for it with `report`)."""
 
     request: dict[str, Any]
-    conflict: Callable[[dict[str, Any]], Exception] = lost_race
+    conflict: Conflict = lost_race
+
+    @classmethod
+    def put(
+        cls, table: str, item: dict[str, Any], condition: str | None = None, conflict: Conflict = lost_race
+    ) -> "Write":
+        return cls({"Put": _expression(table, {"Item": item}, condition)}, conflict)
+
+    @classmethod
+    def update(
+        cls,
+        table: str,
+        key: dict[str, Any],
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        conflict: Conflict = lost_race,
+        report: bool = False,
+    ) -> "Write":
+        """`#status` in the expressions names the `status` attribute (a reserved word)."""
+        request = _expression(table, {"Key": key, "UpdateExpression": update}, condition, values)
+        if "#status" in update + condition:
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+        if report:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return cls({"Update": request}, conflict)
+
+    @classmethod
+    def delete(
+        cls,
+        table: str,
+        key: dict[str, Any],
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        conflict: Conflict = lost_race,
+    ) -> "Write":
+        return cls({"Delete": _expression(table, {"Key": key}, condition, values)}, conflict)
+
+
+def _expression(
+    table: str, request: dict[str, Any], condition: str | None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    request = {"TableName": table, **request}
+    if condition:
+        request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = values
+    return request
 
 
 class Database:
@@ -104,7 +154,7 @@ class Database:
         pairs = [(table, key) for table, keys in keys_by_table.items() for key in keys]
         for start in range(0, len(pairs), BATCH_GET_LIMIT):
             request: dict[str, dict[str, Any]] = {}
-            for table, key in pairs[start:start + BATCH_GET_LIMIT]:
+            for table, key in pairs[start : start + BATCH_GET_LIMIT]:
                 request.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
             for _ in range(BATCH_GET_ATTEMPTS):
                 response = self.client.batch_get_item(RequestItems=request)

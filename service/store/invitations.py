@@ -32,7 +32,8 @@ class InvitationRecords:
     @store_errors
     def pending_for(self, email: str) -> list[Invitation]:
         query = self._db.query_all(
-            self._name, IndexName="invitee-email-index",
+            self._name,
+            IndexName="invitee-email-index",
             KeyConditionExpression=Key("invitee_email").eq(email) & Key("status").eq(InvitationStatus.PENDING),
         )
         return [to_invitation(item) for item in query]
@@ -40,17 +41,19 @@ class InvitationRecords:
     # -- writes -------------------------------------------------------------------------
 
     def add(self, invitation: Invitation) -> None:
-        self._writes.append(Write({"Put": {"TableName": self._name, "Item": invitation_item(invitation)}}))
+        self._writes.append(Write.put(self._name, invitation_item(invitation)))
 
     def activate(self, invitation: Invitation, user_id: str, now: str) -> None:
         """Mark it activated for `user_id`, if it still waits (a concurrent login may have
         got there first: then the whole unit of work is refused)."""
         activated = INVITATIONS.next(invitation.status, InvitationEvent.ACTIVATE)
-        self._writes.append(Write({"Update": {
-            "TableName": self._name, "Key": {"invitation_id": invitation.invitation_id},
-            "UpdateExpression": "SET #status = :activated, activated_at = :now, invitee_id = :user",
-            "ConditionExpression": "#status = :pending",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":activated": activated, ":pending": InvitationStatus.PENDING,
-                                          ":now": now, ":user": user_id},
-        }}))
+        values = {":activated": activated, ":pending": InvitationStatus.PENDING, ":now": now, ":user": user_id}
+        self._writes.append(
+            Write.update(
+                self._name,
+                {"invitation_id": invitation.invitation_id},
+                "SET #status = :activated, activated_at = :now, invitee_id = :user",
+                "#status = :pending",
+                values,
+            )
+        )

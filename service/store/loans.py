@@ -30,6 +30,11 @@ def loan_key(loan_id: str) -> dict[str, str]:
     return {"loan_id": loan_id}
 
 
+def _lost_to(found: dict[str, Any]) -> LostRace:
+    """A funding refused: the loan as DynamoDB found it, to decide again on."""
+    return LostRace(loan=to_loan(found) if found else None)
+
+
 class LoanRecords:
     def __init__(self, db: Database, writes: list[Write], cursors: CursorCodec):
         self._db = db
@@ -47,25 +52,27 @@ class LoanRecords:
         """One page of the borrower's loans, newest first."""
         scope = f"borrower-loans:{borrower_id}"
         response = self._db.table(self._name).query(
-            IndexName="borrower-loans-index", KeyConditionExpression=Key("borrower_id").eq(borrower_id),
-            ScanIndexForward=False, Limit=limit, **self._cursors.start(cursor, scope),
+            IndexName="borrower-loans-index",
+            KeyConditionExpression=Key("borrower_id").eq(borrower_id),
+            ScanIndexForward=False,
+            Limit=limit,
+            **self._cursors.start(cursor, scope),
         )
-        return Page([to_loan(i) for i in response["Items"]],
-                    self._cursors.encode(response.get("LastEvaluatedKey"), scope))
+        return Page(
+            [to_loan(i) for i in response["Items"]], self._cursors.encode(response.get("LastEvaluatedKey"), scope)
+        )
 
     @store_errors
     def all_of_borrower(self, borrower_id: str) -> list[Loan]:
-        query = self._db.query_all(self._name, IndexName="borrower-loans-index",
-                                   KeyConditionExpression=Key("borrower_id").eq(borrower_id))
+        query = self._db.query_all(
+            self._name, IndexName="borrower-loans-index", KeyConditionExpression=Key("borrower_id").eq(borrower_id)
+        )
         return [to_loan(item) for item in query]
 
     # -- writes -------------------------------------------------------------------------
 
     def add(self, loan: Loan) -> None:
-        self._writes.append(Write({"Put": {
-            "TableName": self._name, "Item": loan_item(loan),
-            "ConditionExpression": "attribute_not_exists(loan_id)",
-        }}))
+        self._writes.append(Write.put(self._name, loan_item(loan), "attribute_not_exists(loan_id)"))
 
     def record_funding(self, funding: Funding) -> None:
         """Add what one acceptance funds to the loan, if DynamoDB agrees it may.
@@ -80,17 +87,21 @@ class LoanRecords:
         """
         amount = funding.participant.funded_amount
         update = "SET total_funded = total_funded + :funded, remaining = remaining - :funded, updated_at = :now"
-        values: dict[str, Any] = {":funded": amount, ":minus_funded": -amount,
-                                  ":now": funding.participant.responded_at, ":pending": LoanStatus.PENDING}
+        values: dict[str, Any] = {
+            ":funded": amount,
+            ":minus_funded": -amount,
+            ":now": funding.participant.responded_at,
+            ":pending": LoanStatus.PENDING,
+        }
         # What the funding claims (completing the loan, or leaving room) is what is checked.
         completes = funding.loan.status == LoanStatus.ACTIVE
         if completes:
             update += ", #status = :active, activated_at = :now"
             values[":active"] = LoanStatus.ACTIVE
         room = "remaining = :funded" if completes else "remaining > :funded"
-        self._writes.append(Write({"Update": {
-            "TableName": self._name, "Key": loan_key(funding.loan.loan_id), "UpdateExpression": update,
-            "ConditionExpression": f"#status = :pending AND {room} AND total_funded >= :minus_funded",
-            "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values,
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }}, lambda found: LostRace(loan=to_loan(found) if found else None)))
+        condition = f"#status = :pending AND {room} AND total_funded >= :minus_funded"
+        self._writes.append(
+            Write.update(
+                self._name, loan_key(funding.loan.loan_id), update, condition, values, conflict=_lost_to, report=True
+            )
+        )

@@ -18,8 +18,9 @@ class LoginGuard:
         self._failed = db.client.exceptions.ConditionalCheckFailedException
 
     @store_errors
-    def reserve_login_attempt(self, email: str, now: float, limit: int, window_seconds: int,
-                              expires_at: int) -> tuple[int | None, float]:
+    def reserve_login_attempt(
+        self, email: str, now: float, limit: int, window_seconds: int, expires_at: int
+    ) -> tuple[int | None, float]:
         """Count one login attempt for `email`: `(its number in the window, when the window
         ends)`, or `(None, window end)` when the window already holds `limit` attempts. A
         window opens at the first attempt after the last one ended."""
@@ -27,10 +28,12 @@ class LoginGuard:
         for _ in range(3):
             try:
                 updated = self._table.update_item(
-                    Key=guard_key(email), UpdateExpression="ADD attempts :one SET expires_at = :expires",
+                    Key=guard_key(email),
+                    UpdateExpression="ADD attempts :one SET expires_at = :expires",
                     ConditionExpression="window_ends > :now AND attempts < :limit",
                     ExpressionAttributeValues={**clock, ":one": 1, ":limit": limit},
-                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )["Attributes"]
                 return int(updated["attempts"]), float(updated["window_ends"])
             except self._failed as exc:
@@ -53,7 +56,8 @@ class LoginGuard:
     def lock_login(self, email: str, until: float, expires_at: int) -> None:
         """Keep the window (full of failures) closed until `until`."""
         self._table.update_item(
-            Key=guard_key(email), UpdateExpression="SET window_ends = :until, expires_at = :expires",
+            Key=guard_key(email),
+            UpdateExpression="SET window_ends = :until, expires_at = :expires",
             ExpressionAttributeValues={":until": epoch(until), ":expires": expires_at},
         )
 
@@ -62,8 +66,10 @@ class LoginGuard:
         """A successful login gives its attempt back; the failures stay counted."""
         try:
             self._table.update_item(
-                Key=guard_key(email), UpdateExpression="ADD attempts :minus_one",
-                ConditionExpression="attempts > :zero", ExpressionAttributeValues={":minus_one": -1, ":zero": 0},
+                Key=guard_key(email),
+                UpdateExpression="ADD attempts :minus_one",
+                ConditionExpression="attempts > :zero",
+                ExpressionAttributeValues={":minus_one": -1, ":zero": 0},
             )
         except self._failed:
             pass  # a new window opened meanwhile: nothing of this attempt is left to give back

@@ -26,10 +26,12 @@ class SesMailer:
             self.client.send_email(
                 FromEmailAddress=self.sender,
                 Destination={"ToAddresses": [email.to]},
-                Content={"Simple": {
-                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"}},
-                }},
+                Content={
+                    "Simple": {
+                        "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                        "Body": {"Text": {"Data": email.text, "Charset": "UTF-8"}},
+                    }
+                },
             )
         except (ClientError, BotoCoreError) as exc:
             logger.error("email not sent: %s", exc, extra={"subject": email.subject})

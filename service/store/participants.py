@@ -9,7 +9,6 @@ from boto3.dynamodb.conditions import Key
 
 from ..domain.lifecycle import ParticipantStatus
 from ..domain.loans import Participant
-from ..usecases.ports import LostRace, Page
 from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 from .users import email_key
@@ -18,8 +17,11 @@ _FIELDS = set(Participant.__dataclass_fields__)
 
 
 def participant_item(participant: Participant) -> dict[str, Any]:
-    item = {**asdict(participant), "lender_id": participant.lender_id or email_key(participant.email),
-            "registered": participant.registered}
+    item = {
+        **asdict(participant),
+        "lender_id": participant.lender_id or email_key(participant.email),
+        "registered": participant.registered,
+    }
     return {key: value for key, value in item.items() if value is not None}
 
 
@@ -44,14 +46,14 @@ class ParticipantRecords:
     @store_errors
     def of_loan(self, loan_id: str) -> list[Participant]:
         """Every participant of the loan, in the order of their keys (lender ids)."""
-        query = self._db.query_all(self._name, KeyConditionExpression=Key("loan_id").eq(loan_id),
-                                   ConsistentRead=True)
+        query = self._db.query_all(self._name, KeyConditionExpression=Key("loan_id").eq(loan_id), ConsistentRead=True)
         return [to_participant(item) for item in query]
 
     @store_errors
     def all_of_lender(self, lender_id: str) -> list[Participant]:
-        query = self._db.query_all(self._name, IndexName="lender-status-index",
-                                   KeyConditionExpression=Key("lender_id").eq(lender_id))
+        query = self._db.query_all(
+            self._name, IndexName="lender-status-index", KeyConditionExpression=Key("lender_id").eq(lender_id)
+        )
         return [to_participant(item) for item in query]
 
     @store_errors
@@ -61,38 +63,42 @@ class ParticipantRecords:
         response = self._db.table(self._name).query(
             IndexName="lender-status-index",
             KeyConditionExpression=Key("lender_id").eq(lender_id) & Key("status").eq(ParticipantStatus.PENDING),
-            Limit=limit, **self._cursors.start(cursor, scope),
+            Limit=limit,
+            **self._cursors.start(cursor, scope),
         )
-        return ([to_participant(item) for item in response["Items"]],
-                self._cursors.encode(response.get("LastEvaluatedKey"), scope))
+        return (
+            [to_participant(item) for item in response["Items"]],
+            self._cursors.encode(response.get("LastEvaluatedKey"), scope),
+        )
 
     # -- writes -------------------------------------------------------------------------
 
     def add(self, participant: Participant) -> None:
-        self._writes.append(Write({"Put": {"TableName": self._name, "Item": participant_item(participant)}}))
+        self._writes.append(Write.put(self._name, participant_item(participant)))
 
     def record_acceptance(self, participant: Participant) -> None:
         """The participation accepted, if it was pending: what it funds must be more than
         nothing (a pending one has funded nothing) and at most its invited contribution,
         whatever `participant` says."""
-        self._writes.append(Write({"Update": {
-            "TableName": self._name, "Key": participant_key(participant.loan_id, str(participant.lender_id)),
-            "UpdateExpression": "SET #status = :accepted, funded_amount = :funded, responded_at = :now",
-            "ConditionExpression": "#status = :pending AND funded_amount < :funded AND contribution_amount >= :funded",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":accepted": ParticipantStatus.ACCEPTED, ":funded": participant.funded_amount,
-                ":now": participant.responded_at, ":pending": ParticipantStatus.PENDING,
-            },
-        }}, lambda _item: LostRace()))
+        values = {
+            ":accepted": ParticipantStatus.ACCEPTED,
+            ":funded": participant.funded_amount,
+            ":now": participant.responded_at,
+            ":pending": ParticipantStatus.PENDING,
+        }
+        self._writes.append(
+            Write.update(
+                self._name,
+                participant_key(participant.loan_id, str(participant.lender_id)),
+                "SET #status = :accepted, funded_amount = :funded, responded_at = :now",
+                "#status = :pending AND funded_amount < :funded AND contribution_amount >= :funded",
+                values,
+            )
+        )
 
     def take_over_placeholder(self, participant: Participant) -> None:
         """Replace the participant stored under its email's key by the same participation under
         its (now verified) lender's id."""
-        self._writes.append(Write({"Delete": {
-            "TableName": self._name, "Key": participant_key(participant.loan_id, email_key(participant.email)),
-        }}))
-        self._writes.append(Write({"Put": {
-            "TableName": self._name, "Item": participant_item(participant),
-            "ConditionExpression": "attribute_not_exists(lender_id)",
-        }}))
+        placeholder = participant_key(participant.loan_id, email_key(participant.email))
+        self._writes.append(Write.delete(self._name, placeholder))
+        self._writes.append(Write.put(self._name, participant_item(participant), "attribute_not_exists(lender_id)"))

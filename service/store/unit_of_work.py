@@ -45,11 +45,13 @@ class DynamoUnitOfWork:
     def membership(self, loan_id: str, user_id: str) -> Membership:
         """The user, the loan and the user's participation in it, in one consistent read."""
         names = self._db.names
-        found = self._db.batch_get({
-            names.users: [{"user_id": user_id}],
-            names.loans: [loan_key(loan_id)],
-            names.participants: [participant_key(loan_id, user_id)],
-        })
+        found = self._db.batch_get(
+            {
+                names.users: [{"user_id": user_id}],
+                names.loans: [loan_key(loan_id)],
+                names.participants: [participant_key(loan_id, user_id)],
+            }
+        )
         user, loan, participant = found[names.users], found[names.loans], found[names.participants]
         return Membership(
             user=to_user(user[0]) if user else None,
@@ -65,8 +67,11 @@ class DynamoUnitOfWork:
         found = self._db.batch_get({users: keys})[users]
         borrower = next((to_user(i) for i in found if i["user_id"] == user_id), None)
         # Only owners who proved the address get its invitations (see `domain.verification`).
-        owners = {i["user_id"].removeprefix(EMAIL_KEY_PREFIX): i["owner_id"]
-                  for i in found if "owner_id" in i and i.get("verified")}
+        owners = {
+            i["user_id"].removeprefix(EMAIL_KEY_PREFIX): i["owner_id"]
+            for i in found
+            if "owner_id" in i and i.get("verified")
+        }
         return borrower, owners
 
     @store_errors
@@ -75,13 +80,18 @@ class DynamoUnitOfWork:
         whose loan is no longer PENDING are left out of the page."""
         participations, next_cursor = self.participants.pending_page(lender_id, limit, cursor)
         names = self._db.names
-        found = self._db.batch_get({
-            names.users: [{"user_id": lender_id}],
-            names.loans: [loan_key(p.loan_id) for p in participations],
-        })
+        found = self._db.batch_get(
+            {
+                names.users: [{"user_id": lender_id}],
+                names.loans: [loan_key(p.loan_id) for p in participations],
+            }
+        )
         loans = {item["loan_id"]: to_loan(item) for item in found[names.loans]}
-        open_ = [(p, loans[p.loan_id]) for p in participations
-                 if p.loan_id in loans and loans[p.loan_id].status == LoanStatus.PENDING]
+        open_ = [
+            (p, loans[p.loan_id])
+            for p in participations
+            if p.loan_id in loans and loans[p.loan_id].status == LoanStatus.PENDING
+        ]
         user = found[names.users]
         return (to_user(user[0]) if user else None), Page(open_, next_cursor)
 
@@ -94,12 +104,13 @@ class DynamoUnitOfWork:
             return
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise TransactionTooLarge(
-                f"One unit of work may write at most {MAX_TRANSACTION_ITEMS} items; this one has {len(writes)}.")
+                f"One unit of work may write at most {MAX_TRANSACTION_ITEMS} items; this one has {len(writes)}."
+            )
         try:
             self._db.transact([write.request for write in writes])
         except self._db.client.exceptions.TransactionCanceledException as exc:
             reasons = cancellation_reasons(exc)
-            for write, reason in zip(writes, reasons):
+            for write, reason in zip(writes, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
                     raise write.conflict(plain(reason.get("Item"))) from None
             if {reason.get("Code", "None") for reason in reasons} <= {"TransactionConflict", "None"}:

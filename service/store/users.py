@@ -16,6 +16,7 @@ from ..domain.verification import InvalidVerificationToken, VerificationToken, r
 from .aws import Database, Write, epoch, store_errors
 
 EMAIL_KEY_PREFIX = "email#"
+NEW, EXISTS = "attribute_not_exists(user_id)", "attribute_exists(user_id)"
 # The `lender-search-index` partition value of a lender, and of everyone else.
 ACTIVE_LENDER, BORROWER_ONLY = "ACTIVE_LENDER", "BORROWER_ONLY"
 
@@ -62,8 +63,9 @@ class UserRecords:
     @store_errors
     def find_login(self, email: str) -> tuple[User, str] | None:
         """The user with this email and their password hash, via `email-index`."""
-        found = self._table.query(IndexName="email-index", KeyConditionExpression=Key("email").eq(email),
-                                  Limit=1)["Items"]
+        found = self._table.query(IndexName="email-index", KeyConditionExpression=Key("email").eq(email), Limit=1)[
+            "Items"
+        ]
         return (to_user(found[0]), found[0]["password_hash"]) if found else None
 
     @store_errors
@@ -78,62 +80,95 @@ class UserRecords:
         """The user, its email marker and (unless verified already) its verification token,
         or `USER_EXISTS` if the email is taken."""
         user_item = {**asdict(user), "user_type": BORROWER_ONLY, "password_hash": password_hash}
-        taken = (lambda _item: UserExists("An account with this email already exists."))
-        self._put({"user_id": email_key(user.email), "owner_id": user.user_id, "verified": user.email_verified},
-                  conflict=taken)
+        marker = {"user_id": email_key(user.email), "owner_id": user.user_id, "verified": user.email_verified}
+        self._writes.append(Write.put(self._name, marker, NEW, conflict=_email_taken))
         if verification is not None:
             user_item.update(verification_hash=verification.hash, verification_sent_at=epoch(verification.issued_at))
-            self._put({"user_id": verification_key(verification.hash), "owner_id": user.user_id,
-                       "expires_at": verification.expires_at})
-        self._put(user_item, conflict=taken)
+            self._writes.append(Write.put(self._name, _token_item(user.user_id, verification), NEW))
+        self._writes.append(Write.put(self._name, user_item, NEW, conflict=_email_taken))
 
     def confirm_email(self, user: User, token_hash: str) -> None:
         """Spend the token and mark the user and their email verified; the token must be the
         user's newest."""
-        spent = (lambda _item: InvalidVerificationToken(
-            "This verification link is not valid: it may have been used, or replaced by a newer one."))
-        self._writes.append(Write({"Delete": {
-            "TableName": self._name, "Key": {"user_id": verification_key(token_hash)},
-            "ConditionExpression": "owner_id = :user", "ExpressionAttributeValues": {":user": user.user_id},
-        }}, spent))
-        self._update(user.user_id, "SET email_verified = :true REMOVE verification_hash",
-                     "verification_hash = :hash", {":true": True, ":hash": token_hash}, spent)
-        self._update(email_key(user.email), "SET verified = :true", "owner_id = :user",
-                     {":true": True, ":user": user.user_id}, spent)
+        owner = {":user": user.user_id}
+        self._writes += [
+            Write.delete(
+                self._name, {"user_id": verification_key(token_hash)}, "owner_id = :user", owner, conflict=_token_spent
+            ),
+            Write.update(
+                self._name,
+                {"user_id": user.user_id},
+                "SET email_verified = :true REMOVE verification_hash",
+                "verification_hash = :hash",
+                {":true": True, ":hash": token_hash},
+                conflict=_token_spent,
+            ),
+            Write.update(
+                self._name,
+                {"user_id": email_key(user.email)},
+                "SET verified = :true",
+                "owner_id = :user",
+                {":true": True, **owner},
+                conflict=_token_spent,
+            ),
+        ]
 
     def renew_verification(self, user_id: str, verification: VerificationToken, sent_before: float) -> None:
         """Make `verification` the user's only valid token, if they are not verified and their
         last one was sent before `sent_before`."""
-        self._writes.append(Write({"Update": {
-            "TableName": self._name, "Key": {"user_id": user_id},
-            "UpdateExpression": "SET verification_hash = :hash, verification_sent_at = :now",
-            "ConditionExpression": "email_verified = :false AND (attribute_not_exists(verification_sent_at)"
-                                   " OR verification_sent_at < :before)",
-            "ExpressionAttributeValues": {":hash": verification.hash, ":now": epoch(verification.issued_at),
-                                          ":false": False, ":before": epoch(sent_before)},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }}, lambda found: resend_refusal(bool(found.get("email_verified", True)),
-                                         float(found.get("verification_sent_at", 0)), verification.issued_at)))
-        self._put({"user_id": verification_key(verification.hash), "owner_id": user_id,
-                   "expires_at": verification.expires_at}, condition=None)
+
+        def refusal(found: dict[str, Any]) -> Exception:
+            verified = bool(found.get("email_verified", True))
+            return resend_refusal(verified, float(found.get("verification_sent_at", 0)), verification.issued_at)
+
+        values = {
+            ":hash": verification.hash,
+            ":now": epoch(verification.issued_at),
+            ":false": False,
+            ":before": epoch(sent_before),
+        }
+        condition = (
+            "email_verified = :false AND (attribute_not_exists(verification_sent_at) OR verification_sent_at < :before)"
+        )
+        self._writes += [
+            Write.update(
+                self._name,
+                {"user_id": user_id},
+                "SET verification_hash = :hash, verification_sent_at = :now",
+                condition,
+                values,
+                conflict=refusal,
+                report=True,
+            ),
+            Write.put(self._name, _token_item(user_id, verification)),
+        ]
 
     def make_borrower(self, user_id: str) -> None:
-        self._update(user_id, "SET is_borrower = :true", "attribute_exists(user_id)", {":true": True})
+        self._writes.append(
+            Write.update(self._name, {"user_id": user_id}, "SET is_borrower = :true", EXISTS, {":true": True})
+        )
 
     def make_lender(self, user_id: str) -> None:
-        self._update(user_id, "SET is_lender = :true, user_type = :lender", "attribute_exists(user_id)",
-                     {":true": True, ":lender": ACTIVE_LENDER})
+        self._writes.append(
+            Write.update(
+                self._name,
+                {"user_id": user_id},
+                "SET is_lender = :true, user_type = :lender",
+                EXISTS,
+                {":true": True, ":lender": ACTIVE_LENDER},
+            )
+        )
 
-    def _put(self, item: dict[str, Any], condition: str | None = "attribute_not_exists(user_id)",
-             conflict: Any = None) -> None:
-        put: dict[str, Any] = {"TableName": self._name, "Item": item}
-        if condition:
-            put["ConditionExpression"] = condition
-        self._writes.append(Write({"Put": put}, conflict) if conflict else Write({"Put": put}))
 
-    def _update(self, user_id: str, update: str, condition: str, values: dict[str, Any], conflict: Any = None) -> None:
-        request = {"Update": {
-            "TableName": self._name, "Key": {"user_id": user_id}, "UpdateExpression": update,
-            "ConditionExpression": condition, "ExpressionAttributeValues": values,
-        }}
-        self._writes.append(Write(request, conflict) if conflict else Write(request))
+def _token_item(user_id: str, verification: VerificationToken) -> dict[str, Any]:
+    return {"user_id": verification_key(verification.hash), "owner_id": user_id, "expires_at": verification.expires_at}
+
+
+def _email_taken(_item: dict[str, Any]) -> Exception:
+    return UserExists("An account with this email already exists.")
+
+
+def _token_spent(_item: dict[str, Any]) -> Exception:
+    return InvalidVerificationToken(
+        "This verification link is not valid: it may have been used, or replaced by a newer one."
+    )

@@ -19,8 +19,15 @@ class Session:
 
 
 class AccountService:
-    def __init__(self, store: Storage, passwords: Passwords, tokens: TokenIssuer, mailer: Mailer,
-                 clock: Clock, settings: Settings):
+    def __init__(
+        self,
+        store: Storage,
+        passwords: Passwords,
+        tokens: TokenIssuer,
+        mailer: Mailer,
+        clock: Clock,
+        settings: Settings,
+    ):
         self.store = store
         self.passwords = passwords
         self.tokens = tokens
@@ -34,8 +41,13 @@ class AccountService:
         now = self.clock.now()
         address = normalize_email(email)
         verified = self.settings.verified_on_registration(address)
-        user = User(user_id=new_id(), email=address, name=clean_name(name), created_at=self.clock.timestamp(),
-                    email_verified=verified)
+        user = User(
+            user_id=new_id(),
+            email=address,
+            name=clean_name(name),
+            created_at=self.clock.timestamp(),
+            email_verified=verified,
+        )
         verification = None if verified else VerificationToken.issue(now)
         uow = self.store.unit_of_work()
         uow.users.add(user, self.passwords.hash(check_password(password)), verification)
@@ -54,7 +66,8 @@ class AccountService:
             address = trim(email, "email").lower()  # answered exactly like an unknown address
         uow = self.store.unit_of_work()
         attempt, window_ends = uow.logins.reserve_login_attempt(
-            address, now, throttle.max_failures, throttle.window_seconds, throttle.forget_after(now))
+            address, now, throttle.max_failures, throttle.window_seconds, throttle.forget_after(now)
+        )
         if attempt is None:
             raise throttle.refuse(window_ends, now)
         user, password_hash = uow.users.find_login(address) or (None, None)

@@ -1,6 +1,7 @@
 """Creating loans and reading them: the borrower's and the invited lenders' views."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import Settings
 from ..domain import applications
@@ -44,7 +45,7 @@ class LoanService:
         self.clock = clock
         self.settings = settings
 
-    def create(self, user_id: str, body: dict) -> LoanView:
+    def create(self, user_id: str, body: dict[str, Any]) -> LoanView:
         """A PENDING loan. Invitees with a verified account take part at once; every other
         email gets an invitation, and an email saying so, and takes part once its owner has a
         verified account. One read, one transaction."""
@@ -67,8 +68,11 @@ class LoanService:
             uow.invitations.add(invitation)
         uow.commit()
         for invitation in invitations:
-            self.mailer.send(invitation_email(invitation.email, borrower.name, invitation.contribution_amount,
-                                              self.settings.app_base_url))
+            self.mailer.send(
+                invitation_email(
+                    invitation.email, borrower.name, invitation.contribution_amount, self.settings.app_base_url
+                )
+            )
         return LoanView(loan, participants)
 
     def get(self, user_id: str, loan_id: str) -> LoanView:

@@ -9,15 +9,18 @@ from types import SimpleNamespace
 import jwt
 import pytest
 
-from conftest import current_services, ACH, PASSWORD, assert_error, table_counts, unique_email, verify
 from service.http.routing import load_spec, spec_operations
+
+from conftest import ACH, PASSWORD, assert_error, current_services, unique_email, verify, write_count
 
 SPEC = load_spec()
 
 
 def ach_record(store, user_id: str, loan_id: str) -> dict | None:
     return store.db.client.get_item(
-        TableName=store.db.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id}, ConsistentRead=True,
+        TableName=store.db.names.ach_details,
+        Key={"user_id": user_id, "loan_id": loan_id},
+        ConsistentRead=True,
     ).get("Item")
 
 
@@ -32,8 +35,9 @@ def loan(register):
     borrower, first, second = register("borrower"), register("first"), register("second")
     newcomer = unique_email("newcomer")
     created = borrower.create_loan([(first.email, 600), (second.email, 700), (newcomer, 100)], amount=1000)
-    return SimpleNamespace(borrower=borrower, first=first, second=second, newcomer=newcomer,
-                           loan_id=created["loan_id"], created=created)
+    return SimpleNamespace(
+        borrower=borrower, first=first, second=second, newcomer=newcomer, loan_id=created["loan_id"], created=created
+    )
 
 
 # -- who may read and accept a loan --------------------------------------------------------
@@ -41,12 +45,12 @@ def loan(register):
 
 def test_stranger_cannot_read_or_accept(register, store, loan):
     stranger = register("stranger")
-    before = table_counts(store)
+    before = write_count(store)
 
     assert_error(stranger.get(f"/loans/{loan.loan_id}"), 403, "ACCESS_DENIED")
     assert_error(stranger.accept(loan.loan_id), 403, "ACCESS_DENIED")
 
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert ach_record(store, stranger.user_id, loan.loan_id) is None
     assert loan.borrower.get(f"/loans/{loan.loan_id}").json()["total_funded"] == 0
     assert stranger.get("/user/profile").json()["is_lender"] is False
@@ -56,29 +60,29 @@ def test_lender_of_another_loan_cannot_accept_this_one(register, store, loan):
     other_borrower, lender = register("other"), register("lender")
     other_borrower.create_loan([(lender.email, 100)], amount=100)
     assert lender.get("/user/profile").json()["is_lender"] is True
-    before = table_counts(store)
+    before = write_count(store)
 
     assert_error(lender.accept(loan.loan_id), 403, "ACCESS_DENIED")
     assert_error(lender.get(f"/loans/{loan.loan_id}"), 403, "ACCESS_DENIED")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert ach_record(store, lender.user_id, loan.loan_id) is None
 
 
 def test_borrower_cannot_accept_own_loan(store, loan):
-    before = table_counts(store)
+    before = write_count(store)
     assert_error(loan.borrower.accept(loan.loan_id), 403, "ACCESS_DENIED")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert ach_record(store, loan.borrower.user_id, loan.loan_id) is None
     assert loan.borrower.get(f"/loans/{loan.loan_id}").json()["total_funded"] == 0
 
 
 def test_unknown_loan_is_404_for_read_and_accept(store, loan):
     missing = str(uuid.uuid4())
-    before = table_counts(store)
+    before = write_count(store)
     for account in (loan.borrower, loan.first):
         assert_error(account.get(f"/loans/{missing}"), 404, "LOAN_NOT_FOUND")
         assert_error(account.accept(missing), 404, "LOAN_NOT_FOUND")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert ach_record(store, loan.first.user_id, missing) is None
 
 
@@ -98,8 +102,9 @@ def test_invited_lender_sees_only_their_own_participation(loan):
 def test_borrower_sees_every_participant(loan):
     response = loan.borrower.get(f"/loans/{loan.loan_id}")
     assert response.status_code == 200, response.text
-    assert {p["email"]: (p["lender_id"], p["contribution_amount"], p["registered"])
-            for p in response.json()["participants"]} == {
+    assert {
+        p["email"]: (p["lender_id"], p["contribution_amount"], p["registered"]) for p in response.json()["participants"]
+    } == {
         loan.first.email: (loan.first.user_id, 600, True),
         loan.second.email: (loan.second.user_id, 700, True),
         loan.newcomer: (None, 100, False),
@@ -138,8 +143,14 @@ def test_the_spec_protects_every_operation_but_register_login_verify_and_health(
 def _token(**overrides) -> str:
     config = current_services().settings
     now = int(time.time())
-    claims = {"sub": str(uuid.uuid4()), "iss": config.jwt_issuer, "aud": config.jwt_audience,
-              "iat": now, "nbf": now, "exp": now + 600}
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "iss": config.jwt_issuer,
+        "aud": config.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     headers = {"kid": config.jwt_key_id, "typ": "JWT"}
     secret = config.jwt_secret
     algorithm = "HS256"
@@ -161,9 +172,12 @@ def _unsigned(sub: str) -> str:
     """An `alg: none` token with otherwise perfect claims."""
     config = current_services().settings
     now = int(time.time())
-    return jwt.encode({"sub": sub, "iss": config.jwt_issuer, "aud": config.jwt_audience,
-                       "iat": now, "nbf": now, "exp": now + 600}, None, algorithm="none",
-                      headers={"kid": config.jwt_key_id})
+    return jwt.encode(
+        {"sub": sub, "iss": config.jwt_issuer, "aud": config.jwt_audience, "iat": now, "nbf": now, "exp": now + 600},
+        None,
+        algorithm="none",
+        headers={"kid": config.jwt_key_id},
+    )
 
 
 def _tampered(sub: str) -> str:
@@ -185,8 +199,10 @@ BAD_CREDENTIALS = {
     "bearer-not-a-jwt": lambda sub: "Bearer not.a.jwt",
     "token-without-scheme": lambda sub: _token(sub=sub),
     "other-secret": lambda sub: "Bearer " + _token(sub=sub, secret="another-secret-that-is-long-enough-for-hs256!"),
-    "expired": lambda sub: "Bearer " + _token(sub=sub, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200,
-                                              exp=int(time.time()) - 3600),
+    "expired": lambda sub: (
+        "Bearer "
+        + _token(sub=sub, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200, exp=int(time.time()) - 3600)
+    ),
     "unknown-user": lambda sub: "Bearer " + _token(),
     "wrong-audience": lambda sub: "Bearer " + _token(sub=sub, aud="someone-else"),
     "wrong-issuer": lambda sub: "Bearer " + _token(sub=sub, iss="someone-else"),
@@ -198,8 +214,13 @@ BAD_CREDENTIALS = {
 
 
 def _loan_request(lender_email: str) -> dict:
-    return {"amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "Auth",
-            "lenders": [{"email": lender_email, "contribution_amount": 100}]}
+    return {
+        "amount": 100,
+        "interest_rate": 5,
+        "term": "12 months",
+        "purpose": "Auth",
+        "lenders": [{"email": lender_email, "contribution_amount": 100}],
+    }
 
 
 @pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS), ids=str)
@@ -216,12 +237,12 @@ def test_bad_credentials_are_401_on_every_protected_operation(api, store, regist
     body = None
     if operation["has_body"]:
         body = dict(ACH) if operation["operation_id"] == "acceptLoan" else _loan_request(lender.email)
-    before = table_counts(store)
+    before = write_count(store)
 
     response = api.request(operation["method"].upper(), path, headers=headers, json=body)
 
     assert_error(response, 401, "INVALID_TOKEN")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     # The same request with the owner's real token succeeds: only the credentials were wrong
     # (the verified owner's resend is refused for a reason only a known caller can be given).
     good = api.request(operation["method"].upper(), path, headers=owner.headers, json=body)
@@ -246,12 +267,12 @@ def test_second_acceptance_is_409_and_changes_nothing(store, loan):
     assert first.status_code == 200, first.text
     assert first.json()["loan"]["total_funded"] == 600
     stored_ach = ach_record(store, loan.first.user_id, loan.loan_id)
-    before = table_counts(store)
+    before = write_count(store)
 
     again = loan.first.accept(loan.loan_id, bank_name="Second Bank", account_number="99998888")
 
     assert_error(again, 409, "ALREADY_ACCEPTED")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     seen = loan.borrower.get(f"/loans/{loan.loan_id}").json()
     assert (seen["total_funded"], seen["status"]) == (600, "PENDING")
     assert participants_seen_by(loan.borrower, loan.loan_id)[loan.first.email] == ("ACCEPTED", 600)
@@ -266,12 +287,12 @@ def test_accepting_a_fully_funded_loan_is_409_and_changes_nothing(register, stor
     assert funded.status_code == 200, funded.text
     assert funded.json()["loan"]["status"] == "ACTIVE"
     before_loan = borrower.get(f"/loans/{loan_id}").json()
-    before = table_counts(store)
+    before = write_count(store)
 
     refused = late.accept(loan_id)
 
     assert_error(refused, 409, "LOAN_FULLY_FUNDED")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     after_loan = borrower.get(f"/loans/{loan_id}").json()
     assert after_loan == before_loan
     assert (after_loan["total_funded"], after_loan["status"]) == (500, "ACTIVE")
@@ -308,8 +329,9 @@ def test_responses_never_contain_password_hashes_or_bank_numbers(api, register):
     keep(api.get(f"/loans/{loan['loan_id']}", headers=as_lender), 200)
     keep(api.get("/lender/pending", headers=as_lender), 200)
     # A refused acceptance that carries the real account number must not echo it either.
-    refused = api.put(f"/lender/accept/{loan['loan_id']}", headers=as_lender,
-                      json={**ACH, "routing_number": "011000016"})
+    refused = api.put(
+        f"/lender/accept/{loan['loan_id']}", headers=as_lender, json={**ACH, "routing_number": "011000016"}
+    )
     assert_error(refused, 400, "INVALID_INPUT")
     responses.append(refused)
     accepted = keep(api.put(f"/lender/accept/{loan['loan_id']}", headers=as_lender, json=ACH), 200)

@@ -7,15 +7,17 @@ or changed are absent or unchanged.
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from conftest import ACH, PASSWORD, assert_error, table_counts, unique_email
 from service.http.routing import load_spec
+
+from conftest import ACH, PASSWORD, assert_error, unique_email, write_count
 
 SPEC = load_spec()
 MAX_LENDERS = SPEC["components"]["schemas"]["CreateLoanRequest"]["properties"]["lenders"]["maxItems"]
@@ -27,14 +29,17 @@ MAX_BODY_BYTES = 64 * 1024
 
 def users_with_email(store, email: str) -> list[dict]:
     return store.db.client.query(
-        TableName=store.db.names.users, IndexName="email-index",
+        TableName=store.db.names.users,
+        IndexName="email-index",
         KeyConditionExpression=Key("email").eq(email.lower()),
     )["Items"]
 
 
 def ach_record(store, user_id: str, loan_id: str) -> dict | None:
     return store.db.client.get_item(
-        TableName=store.db.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id}, ConsistentRead=True,
+        TableName=store.db.names.ach_details,
+        Key={"user_id": user_id, "loan_id": loan_id},
+        ConsistentRead=True,
     ).get("Item")
 
 
@@ -113,8 +118,13 @@ def body_cases() -> list[Case]:
         Case("nested-objects-under-size-limit", lambda g, c: b'{"a":' * 10_000 + b"1" + b"}" * 10_000),
         Case("nested-100k-over-size-limit", lambda g, c: b"[" * 100_000, 413, "PAYLOAD_TOO_LARGE"),
         Case("text-plain-json-body", lambda g, c: g, 415, "UNSUPPORTED_MEDIA_TYPE", content_type="text/plain"),
-        Case("form-encoded", lambda g, c: b"a=1", 415, "UNSUPPORTED_MEDIA_TYPE",
-             content_type="application/x-www-form-urlencoded"),
+        Case(
+            "form-encoded",
+            lambda g, c: b"a=1",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            content_type="application/x-www-form-urlencoded",
+        ),
         Case("missing-content-type", lambda g, c: g, 415, "UNSUPPORTED_MEDIA_TYPE", content_type=None),
     ]
 
@@ -177,13 +187,13 @@ REGISTER_CASES = body_cases() + [
 @pytest.mark.parametrize("case", [c.param() for c in REGISTER_CASES])
 def test_register_rejects_bad_input_and_writes_nothing(api, store, case):
     email = unique_email("reject")
-    before = table_counts(store)
+    before = write_count(store)
 
     response = send(api, "POST", "/auth/register", case, register_body(email), None)
 
     assert_error(response, case.status, case.code)
     assert users_with_email(store, email) == []
-    assert table_counts(store) == before
+    assert write_count(store) == before
     login = api.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert_error(login, 401, "INVALID_CREDENTIALS")
 
@@ -192,20 +202,24 @@ def test_register_body_at_the_size_limit_is_read_and_one_byte_more_is_refused(ap
     email = unique_email("limit")
     base = register_body(email) | {"name": ""}
     padding = MAX_BODY_BYTES - len(json.dumps(base).encode())
-    before = table_counts(store)
+    before = write_count(store)
 
     at_limit = json.dumps(base | {"name": "n" * padding}).encode()
     over_limit = json.dumps(base | {"name": "n" * (padding + 1)}).encode()
     assert (len(at_limit), len(over_limit)) == (MAX_BODY_BYTES, MAX_BODY_BYTES + 1)
 
     # At the limit the body is parsed (and refused for its content, not its size).
-    body = assert_error(api.post("/auth/register", content=at_limit, headers={"Content-Type": "application/json"}),
-                        400, "INVALID_INPUT")
+    body = assert_error(
+        api.post("/auth/register", content=at_limit, headers={"Content-Type": "application/json"}), 400, "INVALID_INPUT"
+    )
     assert "name" in json.dumps(body)
-    assert_error(api.post("/auth/register", content=over_limit, headers={"Content-Type": "application/json"}),
-                 413, "PAYLOAD_TOO_LARGE")
+    assert_error(
+        api.post("/auth/register", content=over_limit, headers={"Content-Type": "application/json"}),
+        413,
+        "PAYLOAD_TOO_LARGE",
+    )
     assert users_with_email(store, email) == []
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_oversized_chunked_body_without_content_length_is_refused(api, store):
@@ -214,14 +228,14 @@ def test_oversized_chunked_body_without_content_length_is_refused(api, store):
 
     def chunks():
         for start in range(0, len(body), 4096):
-            yield body[start:start + 4096]
+            yield body[start : start + 4096]
 
-    before = table_counts(store)
+    before = write_count(store)
     response = api.post("/auth/register", content=chunks(), headers={"Content-Type": "application/json"})
     assert "content-length" not in response.request.headers
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert users_with_email(store, email) == []
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 # -- POST /loans -------------------------------------------------------------------------
@@ -242,80 +256,121 @@ def lenders(count: int, amount: float = 100) -> list[dict]:
     return [{"email": unique_email(f"l{i}"), "contribution_amount": amount} for i in range(count)]
 
 
-LOAN_CASES = body_cases() + amount_cases("amount", "amount") + amount_cases(
-    "contribution", "lenders", 0, "contribution_amount"
-) + [
-    # wrong types
-    Case("interest_rate-as-string", lambda g, c: setting(g, "6.5", "interest_rate")),
-    Case("term-as-number", lambda g, c: setting(g, 12, "term")),
-    Case("purpose-as-number", lambda g, c: setting(g, 5, "purpose")),
-    Case("description-as-number", lambda g, c: setting(g, 5, "description")),
-    Case("description-null", lambda g, c: setting(g, None, "description")),
-    Case("lenders-as-object", lambda g, c: setting(g, {"email": c.lender, "contribution_amount": 1000}, "lenders")),
-    Case("lenders-as-string", lambda g, c: setting(g, c.lender, "lenders")),
-    Case("lender-entry-as-string", lambda g, c: setting(g, [c.lender], "lenders")),
-    Case("lender-email-as-number", lambda g, c: setting(g, 5, "lenders", 0, "email")),
-    # missing fields
-    *[Case(f"missing-{field}", lambda g, c, f=field: without(g, f))
-      for field in ("amount", "interest_rate", "term", "purpose", "lenders")],
-    Case("missing-lender-email", lambda g, c: without(g, "lenders", 0, "email")),
-    Case("missing-lender-contribution", lambda g, c: without(g, "lenders", 0, "contribution_amount")),
-    # unknown fields
-    Case("unknown-field", lambda g, c: {**g, "status": "ACTIVE"}),
-    Case("unknown-field-total_funded", lambda g, c: {**g, "total_funded": 1000}),
-    Case("unknown-field-in-lender", lambda g, c: setting(g, "x", "lenders", 0, "lender_id")),
-    # business ranges
-    Case("contributions-below-amount",
-         lambda g, c: {**g, "lenders": [{"email": c.lender, "contribution_amount": 600},
-                                        {"email": unique_email("other"), "contribution_amount": 399.99}]},
-         code="INVALID_AMOUNT"),
-    Case("interest_rate-negative", lambda g, c: setting(g, -1, "interest_rate")),
-    Case("interest_rate-over-100", lambda g, c: setting(g, 100.01, "interest_rate")),
-    Case("interest_rate-three-decimals", lambda g, c: with_literal(g, "6.555", "interest_rate")),
-    Case("interest_rate-NaN", lambda g, c: with_literal(g, "NaN", "interest_rate")),
-    Case("term-0-months", lambda g, c: setting(g, "0 months", "term")),
-    Case("term-1-months", lambda g, c: setting(g, "1 months", "term")),
-    Case("term-361-months", lambda g, c: setting(g, "361 months", "term")),
-    Case("term-in-weeks", lambda g, c: setting(g, "12 weeks", "term")),
-    Case("purpose-empty", lambda g, c: setting(g, "", "purpose")),
-    Case("purpose-blank", lambda g, c: setting(g, "   ", "purpose")),
-    Case("purpose-201-chars", lambda g, c: setting(g, "p" * 201, "purpose")),
-    Case("description-2001-chars", lambda g, c: setting(g, "d" * 2001, "description")),
-    Case("description-100000-chars", lambda g, c: setting(g, "d" * 100_000, "description"), 413, "PAYLOAD_TOO_LARGE"),
-    # lender emails
-    Case("lender-email-not-an-email", lambda g, c: setting(g, "not-an-email", "lenders", 0, "email"), code="INVALID_EMAIL"),
-    Case("lender-email-no-dot-in-domain", lambda g, c: setting(g, "a@b", "lenders", 0, "email"), code="INVALID_EMAIL"),
-    Case("duplicate-lender-emails",
-         lambda g, c: setting(g, [{"email": c.lender, "contribution_amount": 500}] * 2, "lenders")),
-    Case("duplicate-lender-emails-differing-in-case",
-         lambda g, c: setting(g, [{"email": c.lender, "contribution_amount": 500},
-                                  {"email": c.lender.upper(), "contribution_amount": 500}], "lenders")),
-    Case("borrower-invites-themself", lambda g, c: setting(g, c.borrower, "lenders", 0, "email")),
-    Case("borrower-invites-themself-upper-case", lambda g, c: setting(g, c.borrower.upper(), "lenders", 0, "email")),
-    Case("borrower-among-other-lenders",
-         lambda g, c: setting(g, [{"email": c.lender, "contribution_amount": 1000},
-                                  {"email": c.borrower.title(), "contribution_amount": 10}], "lenders")),
-    Case("empty-lenders", lambda g, c: setting(g, [], "lenders")),
-    Case(f"{MAX_LENDERS + 1}-lenders", lambda g, c: setting(g, lenders(MAX_LENDERS + 1), "lenders")),
-]
+LOAN_CASES = (
+    body_cases()
+    + amount_cases("amount", "amount")
+    + amount_cases("contribution", "lenders", 0, "contribution_amount")
+    + [
+        # wrong types
+        Case("interest_rate-as-string", lambda g, c: setting(g, "6.5", "interest_rate")),
+        Case("term-as-number", lambda g, c: setting(g, 12, "term")),
+        Case("purpose-as-number", lambda g, c: setting(g, 5, "purpose")),
+        Case("description-as-number", lambda g, c: setting(g, 5, "description")),
+        Case("description-null", lambda g, c: setting(g, None, "description")),
+        Case("lenders-as-object", lambda g, c: setting(g, {"email": c.lender, "contribution_amount": 1000}, "lenders")),
+        Case("lenders-as-string", lambda g, c: setting(g, c.lender, "lenders")),
+        Case("lender-entry-as-string", lambda g, c: setting(g, [c.lender], "lenders")),
+        Case("lender-email-as-number", lambda g, c: setting(g, 5, "lenders", 0, "email")),
+        # missing fields
+        *[
+            Case(f"missing-{field}", lambda g, c, f=field: without(g, f))
+            for field in ("amount", "interest_rate", "term", "purpose", "lenders")
+        ],
+        Case("missing-lender-email", lambda g, c: without(g, "lenders", 0, "email")),
+        Case("missing-lender-contribution", lambda g, c: without(g, "lenders", 0, "contribution_amount")),
+        # unknown fields
+        Case("unknown-field", lambda g, c: {**g, "status": "ACTIVE"}),
+        Case("unknown-field-total_funded", lambda g, c: {**g, "total_funded": 1000}),
+        Case("unknown-field-in-lender", lambda g, c: setting(g, "x", "lenders", 0, "lender_id")),
+        # business ranges
+        Case(
+            "contributions-below-amount",
+            lambda g, c: {
+                **g,
+                "lenders": [
+                    {"email": c.lender, "contribution_amount": 600},
+                    {"email": unique_email("other"), "contribution_amount": 399.99},
+                ],
+            },
+            code="INVALID_AMOUNT",
+        ),
+        Case("interest_rate-negative", lambda g, c: setting(g, -1, "interest_rate")),
+        Case("interest_rate-over-100", lambda g, c: setting(g, 100.01, "interest_rate")),
+        Case("interest_rate-three-decimals", lambda g, c: with_literal(g, "6.555", "interest_rate")),
+        Case("interest_rate-NaN", lambda g, c: with_literal(g, "NaN", "interest_rate")),
+        Case("term-0-months", lambda g, c: setting(g, "0 months", "term")),
+        Case("term-1-months", lambda g, c: setting(g, "1 months", "term")),
+        Case("term-361-months", lambda g, c: setting(g, "361 months", "term")),
+        Case("term-in-weeks", lambda g, c: setting(g, "12 weeks", "term")),
+        Case("purpose-empty", lambda g, c: setting(g, "", "purpose")),
+        Case("purpose-blank", lambda g, c: setting(g, "   ", "purpose")),
+        Case("purpose-201-chars", lambda g, c: setting(g, "p" * 201, "purpose")),
+        Case("description-2001-chars", lambda g, c: setting(g, "d" * 2001, "description")),
+        Case(
+            "description-100000-chars", lambda g, c: setting(g, "d" * 100_000, "description"), 413, "PAYLOAD_TOO_LARGE"
+        ),
+        # lender emails
+        Case(
+            "lender-email-not-an-email",
+            lambda g, c: setting(g, "not-an-email", "lenders", 0, "email"),
+            code="INVALID_EMAIL",
+        ),
+        Case(
+            "lender-email-no-dot-in-domain", lambda g, c: setting(g, "a@b", "lenders", 0, "email"), code="INVALID_EMAIL"
+        ),
+        Case(
+            "duplicate-lender-emails",
+            lambda g, c: setting(g, [{"email": c.lender, "contribution_amount": 500}] * 2, "lenders"),
+        ),
+        Case(
+            "duplicate-lender-emails-differing-in-case",
+            lambda g, c: setting(
+                g,
+                [
+                    {"email": c.lender, "contribution_amount": 500},
+                    {"email": c.lender.upper(), "contribution_amount": 500},
+                ],
+                "lenders",
+            ),
+        ),
+        Case("borrower-invites-themself", lambda g, c: setting(g, c.borrower, "lenders", 0, "email")),
+        Case(
+            "borrower-invites-themself-upper-case", lambda g, c: setting(g, c.borrower.upper(), "lenders", 0, "email")
+        ),
+        Case(
+            "borrower-among-other-lenders",
+            lambda g, c: setting(
+                g,
+                [
+                    {"email": c.lender, "contribution_amount": 1000},
+                    {"email": c.borrower.title(), "contribution_amount": 10},
+                ],
+                "lenders",
+            ),
+        ),
+        Case("empty-lenders", lambda g, c: setting(g, [], "lenders")),
+        Case(f"{MAX_LENDERS + 1}-lenders", lambda g, c: setting(g, lenders(MAX_LENDERS + 1), "lenders")),
+    ]
+)
 
 
 @pytest.fixture
 def parties(register):
     borrower, lender = register("borrower"), register("lender")
-    return SimpleNamespace(borrower_account=borrower, lender_account=lender,
-                           borrower=borrower.email, lender=lender.email)
+    return SimpleNamespace(
+        borrower_account=borrower, lender_account=lender, borrower=borrower.email, lender=lender.email
+    )
 
 
 @pytest.mark.parametrize("case", [c.param() for c in LOAN_CASES])
 def test_create_loan_rejects_bad_input_and_writes_nothing(api, store, parties, case):
     borrower, lender = parties.borrower_account, parties.lender_account
-    before = table_counts(store)
+    before = write_count(store)
 
     response = send(api, "POST", "/loans", case, loan_body(lender.email), parties, headers=borrower.headers)
 
     assert_error(response, case.status, case.code)
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert borrower.get("/loans/my-loans").json() == {"items": [], "next_cursor": None}
     assert borrower.get("/user/profile").json()["is_borrower"] is False
     assert lender.get("/lender/pending").json() == {"items": [], "next_cursor": None}
@@ -332,8 +387,10 @@ ACCEPT_CASES = body_cases() + [
     Case("account_type-as-number", lambda g, c: setting(g, 1, "account_type")),
     Case("bank_name-null", lambda g, c: setting(g, None, "bank_name")),
     # missing fields
-    *[Case(f"missing-{field}", lambda g, c, f=field: without(g, f))
-      for field in ("bank_name", "account_type", "routing_number", "account_number")],
+    *[
+        Case(f"missing-{field}", lambda g, c, f=field: without(g, f))
+        for field in ("bank_name", "account_type", "routing_number", "account_number")
+    ],
     # unknown fields
     Case("unknown-field-funded_amount", lambda g, c: {**g, "funded_amount": 1000}),
     Case("unknown-field-status", lambda g, c: {**g, "status": "ACCEPTED"}),
@@ -353,8 +410,12 @@ ACCEPT_CASES = body_cases() + [
     Case("bank_name-blank", lambda g, c: setting(g, "   ", "bank_name")),
     Case("bank_name-101-chars", lambda g, c: setting(g, "b" * 101, "bank_name")),
     Case("special_instructions-501-chars", lambda g, c: {**g, "special_instructions": "s" * 501}),
-    Case("special_instructions-100000-chars", lambda g, c: {**g, "special_instructions": "s" * 100_000},
-         413, "PAYLOAD_TOO_LARGE"),
+    Case(
+        "special_instructions-100000-chars",
+        lambda g, c: {**g, "special_instructions": "s" * 100_000},
+        413,
+        "PAYLOAD_TOO_LARGE",
+    ),
 ]
 
 
@@ -378,29 +439,33 @@ def assert_not_accepted(store, invitation) -> None:
 
 @pytest.mark.parametrize("case", [c.param() for c in ACCEPT_CASES])
 def test_accept_rejects_bad_input_and_writes_nothing(api, store, invitation, case):
-    before = table_counts(store)
+    before = write_count(store)
 
-    response = send(api, "PUT", f"/lender/accept/{invitation.loan_id}", case, dict(ACH), None,
-                    headers=invitation.lender.headers)
+    response = send(
+        api, "PUT", f"/lender/accept/{invitation.loan_id}", case, dict(ACH), None, headers=invitation.lender.headers
+    )
 
     assert_error(response, case.status, case.code)
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert_not_accepted(store, invitation)
 
 
-@pytest.mark.parametrize("loan_id", [
-    pytest.param("not-a-uuid", id="word"),
-    pytest.param("12345", id="number"),
-    pytest.param(str(uuid.uuid4()).upper(), id="upper-case-uuid"),
-    pytest.param(uuid.uuid4().hex, id="uuid-without-dashes"),
-    pytest.param(str(uuid.uuid4()) + "0", id="uuid-one-char-too-long"),
-    pytest.param("%00", id="nul"),
-])
+@pytest.mark.parametrize(
+    "loan_id",
+    [
+        pytest.param("not-a-uuid", id="word"),
+        pytest.param("12345", id="number"),
+        pytest.param(str(uuid.uuid4()).upper(), id="upper-case-uuid"),
+        pytest.param(uuid.uuid4().hex, id="uuid-without-dashes"),
+        pytest.param(str(uuid.uuid4()) + "0", id="uuid-one-char-too-long"),
+        pytest.param("%00", id="nul"),
+    ],
+)
 def test_invalid_loan_id_in_path_is_400(api, store, invitation, loan_id):
-    before = table_counts(store)
+    before = write_count(store)
     assert_error(invitation.lender.get(f"/loans/{loan_id}"), 400, "INVALID_INPUT")
     assert_error(invitation.lender.accept(loan_id), 400, "INVALID_INPUT")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert_not_accepted(store, invitation)
 
 
@@ -410,20 +475,23 @@ LIST_PATHS = [pytest.param("/loans/my-loans", id="my-loans"), pytest.param("/len
 
 
 @pytest.mark.parametrize("path", LIST_PATHS)
-@pytest.mark.parametrize("params", [
-    pytest.param({"limit": 0}, id="limit-0"),
-    pytest.param({"limit": 101}, id="limit-101"),
-    pytest.param({"limit": -1}, id="limit-negative"),
-    pytest.param({"limit": "abc"}, id="limit-abc"),
-    pytest.param({"limit": "1.5"}, id="limit-fraction"),
-    pytest.param({"limit": ""}, id="limit-empty"),
-    pytest.param({"cursor": ""}, id="cursor-empty"),
-    pytest.param({"cursor": "!!!"}, id="cursor-not-base64url"),
-    pytest.param({"cursor": "a" * 2049}, id="cursor-too-long"),
-    pytest.param({"cursor": "abc"}, id="cursor-forged-short"),
-    pytest.param({"cursor": "A" * 64}, id="cursor-forged-long"),
-    pytest.param({"cursor": "eyJsb2FuX2lkIjogIngifQ"}, id="cursor-unsigned-json"),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"limit": 0}, id="limit-0"),
+        pytest.param({"limit": 101}, id="limit-101"),
+        pytest.param({"limit": -1}, id="limit-negative"),
+        pytest.param({"limit": "abc"}, id="limit-abc"),
+        pytest.param({"limit": "1.5"}, id="limit-fraction"),
+        pytest.param({"limit": ""}, id="limit-empty"),
+        pytest.param({"cursor": ""}, id="cursor-empty"),
+        pytest.param({"cursor": "!!!"}, id="cursor-not-base64url"),
+        pytest.param({"cursor": "a" * 2049}, id="cursor-too-long"),
+        pytest.param({"cursor": "abc"}, id="cursor-forged-short"),
+        pytest.param({"cursor": "A" * 64}, id="cursor-forged-long"),
+        pytest.param({"cursor": "eyJsb2FuX2lkIjogIngifQ"}, id="cursor-unsigned-json"),
+    ],
+)
 def test_bad_list_parameters_are_400(register, path, params):
     user = register("lister")
     assert_error(user.get(path, params=params), 400, "INVALID_INPUT")
@@ -450,18 +518,26 @@ def test_cursor_of_another_list_or_user_is_refused(register):
 # -- valid edge values are accepted ------------------------------------------------------
 
 
-@pytest.mark.parametrize("amount, contribution", [
-    pytest.param(0.01, 0.01, id="minimum-amount-0.01"),
-    pytest.param(0.07, 0.07, id="amount-0.07"),
-    pytest.param(1000, 0.01, id="contribution-0.01"),
-    pytest.param(100000000, 100000000, id="maximum-amount-100000000"),
-    pytest.param(99999999.99, 99999999.99, id="amount-99999999.99"),
-    pytest.param(10.1, 10.1, id="amount-10.1"),
-])
+@pytest.mark.parametrize(
+    "amount, contribution",
+    [
+        pytest.param(0.01, 0.01, id="minimum-amount-0.01"),
+        pytest.param(0.07, 0.07, id="amount-0.07"),
+        pytest.param(1000, 0.01, id="contribution-0.01"),
+        pytest.param(100000000, 100000000, id="maximum-amount-100000000"),
+        pytest.param(99999999.99, 99999999.99, id="amount-99999999.99"),
+        pytest.param(10.1, 10.1, id="amount-10.1"),
+    ],
+)
 def test_edge_amounts_are_accepted_exactly(register, amount, contribution):
     borrower, lender = register("borrower"), register("lender")
-    body = {"amount": amount, "interest_rate": 6.5, "term": "12 months", "purpose": "Edge",
-            "lenders": [{"email": lender.email, "contribution_amount": contribution}]}
+    body = {
+        "amount": amount,
+        "interest_rate": 6.5,
+        "term": "12 months",
+        "purpose": "Edge",
+        "lenders": [{"email": lender.email, "contribution_amount": contribution}],
+    }
     if contribution < amount:
         body["lenders"].append({"email": unique_email("rest"), "contribution_amount": amount})
 
@@ -482,8 +558,10 @@ def test_many_lenders_up_to_the_maximum_are_accepted(register, count):
     borrower = register("borrower")
     known = register("known")
     invited = [{"email": known.email, "contribution_amount": 100}] + lenders(count - 1)
-    response = borrower.post("/loans", json={"amount": 100 * count, "interest_rate": 5, "term": "1 month",
-                                             "purpose": "Many", "lenders": invited})
+    response = borrower.post(
+        "/loans",
+        json={"amount": 100 * count, "interest_rate": 5, "term": "1 month", "purpose": "Many", "lenders": invited},
+    )
     assert response.status_code == 201, response.text
     assert len(response.json()["participants"]) == count
     assert [i["loan_id"] for i in known.get("/lender/pending").json()["items"]] == [response.json()["loan_id"]]
@@ -507,7 +585,8 @@ def test_long_unicode_password_registers_logs_in_and_every_character_counts(api)
 def test_register_body_sent_chunked_without_content_length_is_read(api, store):
     email = unique_email("chunked")
     body = json.dumps(register_body(email)).encode()
-    response = api.post("/auth/register", content=iter([body[:10], body[10:]]),
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/auth/register", content=iter([body[:10], body[10:]]), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 201, response.text
     assert [item["user_id"] for item in users_with_email(store, email)] == [response.json()["user"]["user_id"]]

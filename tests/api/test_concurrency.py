@@ -37,12 +37,9 @@ def test_thirty_lenders_race_for_an_oversubscribed_loan(base_url, register, stor
 
     responses = _race(base_url, [("PUT", path, lender.headers, ACH) for lender in lenders])
 
-    outcomes = Counter(
-        r.status_code if r.status_code == 200 else (r.status_code, r.json()["error"]) for r in responses
-    )
+    outcomes = Counter(r.status_code if r.status_code == 200 else (r.status_code, r.json()["error"]) for r in responses)
     assert outcomes == {200: 15, (409, "LOAN_FULLY_FUNDED"): 15}, outcomes
-    funded = sorted(Decimal(str(r.json()["participation"]["funded_amount"]))
-                    for r in responses if r.status_code == 200)
+    funded = sorted(Decimal(str(r.json()["participation"]["funded_amount"])) for r in responses if r.status_code == 200)
     assert funded == [Decimal(20)] + [Decimal(70)] * 14
 
     final = borrower.get(f"/loans/{loan['loan_id']}").json()
@@ -104,7 +101,7 @@ def test_the_borrower_never_sees_a_torn_loan_during_a_race(base_url, register):
     accepts = [("PUT", f"/lender/accept/{loan['loan_id']}", lender.headers, ACH) for lender in lenders]
     reads = [("GET", path, borrower.headers, None)] * 12
 
-    responses = _race(base_url, [request for pair in zip(accepts, reads) for request in pair])
+    responses = _race(base_url, [request for pair in zip(accepts, reads, strict=False) for request in pair])
 
     views = [r.json() for r in responses if r.request.method == "GET"]
     assert len(views) == 12 and all(r.status_code == 200 for r in responses if r.request.method == "GET")

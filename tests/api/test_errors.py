@@ -7,8 +7,9 @@ import pytest
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from conftest import PASSWORD, assert_error, unique_email
 from service.logs import json_formatter
+
+from conftest import PASSWORD, assert_error, unique_email
 
 ALLOWED_ORIGIN = "http://localhost:3000"
 
@@ -16,29 +17,35 @@ ALLOWED_ORIGIN = "http://localhost:3000"
 # -- routing ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, path", [
-    pytest.param("GET", "/nope", id="GET-unknown"),
-    pytest.param("POST", "/nope", id="POST-unknown"),
-    pytest.param("GET", "/", id="GET-root"),
-    pytest.param("GET", "/loans/my-loans/extra", id="GET-below-a-list"),
-    pytest.param("GET", "/lender/accept", id="GET-accept-without-id"),
-    pytest.param("GET", "/user", id="GET-user"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        pytest.param("GET", "/nope", id="GET-unknown"),
+        pytest.param("POST", "/nope", id="POST-unknown"),
+        pytest.param("GET", "/", id="GET-root"),
+        pytest.param("GET", "/loans/my-loans/extra", id="GET-below-a-list"),
+        pytest.param("GET", "/lender/accept", id="GET-accept-without-id"),
+        pytest.param("GET", "/user", id="GET-user"),
+    ],
+)
 def test_unknown_path_is_404_not_found(api, register, method, path):
     user = register("walker")
     for headers in ({}, user.headers):
         assert_error(api.request(method, path, headers=headers), 404, "NOT_FOUND")
 
 
-@pytest.mark.parametrize("method, path", [
-    pytest.param("DELETE", "/loans/my-loans", id="DELETE-my-loans"),
-    pytest.param("GET", "/auth/login", id="GET-login"),
-    pytest.param("GET", "/auth/register", id="GET-register"),
-    pytest.param("PUT", "/loans", id="PUT-loans"),
-    pytest.param("PATCH", "/user/profile", id="PATCH-profile"),
-    pytest.param("POST", "/health", id="POST-health"),
-    pytest.param("DELETE", "/lender/accept/3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11", id="DELETE-accept"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        pytest.param("DELETE", "/loans/my-loans", id="DELETE-my-loans"),
+        pytest.param("GET", "/auth/login", id="GET-login"),
+        pytest.param("GET", "/auth/register", id="GET-register"),
+        pytest.param("PUT", "/loans", id="PUT-loans"),
+        pytest.param("PATCH", "/user/profile", id="PATCH-profile"),
+        pytest.param("POST", "/health", id="POST-health"),
+        pytest.param("DELETE", "/lender/accept/3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11", id="DELETE-accept"),
+    ],
+)
 def test_wrong_method_is_405_method_not_allowed(api, register, method, path):
     user = register("walker")
     for headers in ({}, user.headers):
@@ -62,10 +69,10 @@ def test_every_response_carries_a_distinct_request_id(api, register):
         "409": api.post("/auth/register", json={"name": "X", "email": user.email, "password": PASSWORD}),
         "413": api.post("/auth/register", content=b"[" * 70_000, headers={"Content-Type": "application/json"}),
         "415": api.post("/auth/register", content=b"{}", headers={"Content-Type": "text/plain"}),
-        "preflight": api.options("/loans", headers={"Origin": ALLOWED_ORIGIN,
-                                                    "Access-Control-Request-Method": "POST"}),
-        "preflight-refused": api.options("/loans", headers={"Origin": "http://evil.example",
-                                                            "Access-Control-Request-Method": "POST"}),
+        "preflight": api.options("/loans", headers={"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"}),
+        "preflight-refused": api.options(
+            "/loans", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+        ),
     }
     assert responses["success"].status_code == 200
     assert responses["preflight"].status_code == 200
@@ -91,10 +98,14 @@ def test_client_cannot_choose_its_request_id(api):
 
 
 def test_preflight_allows_the_configured_origin(api):
-    response = api.options("/loans", headers={
-        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type",
-    })
+    response = api.options(
+        "/loans",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     allowed_methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
@@ -157,26 +168,32 @@ def test_unknown_email_and_wrong_password_get_identical_answers(api, register):
     answers = {
         "unknown-email": api.post("/auth/login", json={"email": unique_email("nobody"), "password": PASSWORD}),
         "wrong-password": api.post("/auth/login", json={"email": user.email, "password": PASSWORD + "!"}),
-        "wrong-password-upper-case-email": api.post("/auth/login", json={"email": user.email.upper(),
-                                                                          "password": "wrong password"}),
+        "wrong-password-upper-case-email": api.post(
+            "/auth/login", json={"email": user.email.upper(), "password": "wrong password"}
+        ),
         "malformed-email": api.post("/auth/login", json={"email": "not-an-email", "password": PASSWORD}),
     }
-    for name, response in answers.items():
+    for _name, response in answers.items():
         assert_error(response, 401, "INVALID_CREDENTIALS")
     bodies = {name: _without_request_id(response) for name, response in answers.items()}
     assert len(set(bodies.values())) == 1, bodies
-    header_sets = {name: sorted(k for k in response.headers.keys() if k not in ("date", "x-request-id"))
-                   for name, response in answers.items()}
+    header_sets = {
+        name: sorted(k for k in response.headers if k not in ("date", "x-request-id"))
+        for name, response in answers.items()
+    }
     assert len({tuple(v) for v in header_sets.values()}) == 1, header_sets
     # The user can still log in.
     assert api.post("/auth/login", json={"email": user.email, "password": PASSWORD}).status_code == 200
 
 
-@pytest.mark.parametrize("variant", [
-    pytest.param(lambda email: email, id="same-email"),
-    pytest.param(str.upper, id="upper-case"),
-    pytest.param(lambda email: email[0].upper() + email[1:], id="capitalised"),
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(lambda email: email, id="same-email"),
+        pytest.param(str.upper, id="upper-case"),
+        pytest.param(lambda email: email[0].upper() + email[1:], id="capitalised"),
+    ],
+)
 def test_duplicate_registration_is_409_user_exists_and_changes_nothing(api, store, register, variant):
     original = register("original")
     email = variant(original.email)
@@ -184,14 +201,17 @@ def test_duplicate_registration_is_409_user_exists_and_changes_nothing(api, stor
     response = api.post("/auth/register", json={"name": "Impostor", "email": email, "password": "another password"})
 
     assert_error(response, 409, "USER_EXISTS")
-    owners = store.db.client.query(TableName=store.db.names.users, IndexName="email-index",
-                                KeyConditionExpression=Key("email").eq(original.email.lower()))["Items"]
+    owners = store.db.client.query(
+        TableName=store.db.names.users,
+        IndexName="email-index",
+        KeyConditionExpression=Key("email").eq(original.email.lower()),
+    )["Items"]
     assert [item["user_id"] for item in owners] == [original.user_id]
     assert original.get("/user/profile").json()["name"] == "Original"
     assert api.post("/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    assert_error(api.post("/auth/login", json={"email": email, "password": "another password"}),
-                 401, "INVALID_CREDENTIALS")
-
+    assert_error(
+        api.post("/auth/login", json={"email": email, "password": "another password"}), 401, "INVALID_CREDENTIALS"
+    )
 
 
 # -- logs and failures --------------------------------------------------------------------

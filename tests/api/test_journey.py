@@ -3,7 +3,6 @@ activation at full funding, and everyone's dashboards."""
 
 from decimal import Decimal
 
-from conftest import PASSWORD, unique_email
 from service.clock import SystemClock
 from service.domain.invitations import Invitation
 from service.domain.loans import Participant
@@ -11,14 +10,15 @@ from service.store.invitations import invitation_item
 from service.store.participants import participant_item
 from service.usecases import new_id
 
+from conftest import PASSWORD, unique_email
+
 
 def test_full_journey(api, register):
     borrower = register("borrower")
     known = register("lender")
     unknown_email = unique_email("newcomer")
 
-    loan = borrower.create_loan([(known.email, 600), (unknown_email, 700)], amount=1000,
-                                description="Inventory")
+    loan = borrower.create_loan([(known.email, 600), (unknown_email, 700)], amount=1000, description="Inventory")
     assert loan["status"] == "PENDING"
     assert loan["total_funded"] == 0 and loan["remaining_amount"] == 1000
     by_email = {p["email"]: p for p in loan["participants"]}
@@ -61,15 +61,24 @@ def test_full_journey(api, register):
 
     assert borrower.get("/user/dashboard").json() == {
         "borrower": {
-            "loan_count": 1, "pending_count": 0, "active_count": 1,
-            "total_requested": 1000, "total_funded": 1000, "pending_requested": 0,
-            "active_principal": 1000, "expected_interest": 65,  # 1000 × 6.5% × 12/12
+            "loan_count": 1,
+            "pending_count": 0,
+            "active_count": 1,
+            "total_requested": 1000,
+            "total_funded": 1000,
+            "pending_requested": 0,
+            "active_principal": 1000,
+            "expected_interest": 65,  # 1000 × 6.5% × 12/12
         },
         "lender": None,
     }
     assert newcomer.get("/user/dashboard").json()["lender"] == {
-        "invitation_count": 1, "pending_invitations": 0, "accepted_count": 1,
-        "pending_commitment": 0, "total_funded": 400, "expected_interest": 26,
+        "invitation_count": 1,
+        "pending_invitations": 0,
+        "accepted_count": 1,
+        "pending_commitment": 0,
+        "total_funded": 400,
+        "expected_interest": 26,
     }
 
 
@@ -84,13 +93,22 @@ def test_dual_role_dashboard_and_my_loans(api, register):
 
     dashboard = alice.get("/user/dashboard").json()
     assert dashboard["borrower"] == {
-        "loan_count": 2, "pending_count": 2, "active_count": 0,
-        "total_requested": 500, "total_funded": 300, "pending_requested": 500,
-        "active_principal": 0, "expected_interest": 0,
+        "loan_count": 2,
+        "pending_count": 2,
+        "active_count": 0,
+        "total_requested": 500,
+        "total_funded": 300,
+        "pending_requested": 500,
+        "active_principal": 0,
+        "expected_interest": 0,
     }
     assert dashboard["lender"] == {
-        "invitation_count": 1, "pending_invitations": 0, "accepted_count": 1,
-        "pending_commitment": 0, "total_funded": 500, "expected_interest": 25,  # 500 × 10% × 6/12
+        "invitation_count": 1,
+        "pending_invitations": 0,
+        "accepted_count": 1,
+        "pending_commitment": 0,
+        "total_funded": 500,
+        "expected_interest": 25,  # 500 × 10% × 6/12
     }
     bob_dashboard = bob.get("/user/dashboard").json()
     assert bob_dashboard["lender"]["pending_invitations"] == 1
@@ -110,10 +128,24 @@ def test_login_activates_invitations_sent_after_registration(api, register, stor
     # An invitation can be filed for a registered email (the borrower's lookup raced the
     # registration); the lender's next login must turn it into a participation.
     loan = borrower.create_loan([(unique_email("other"), 100)], amount=100)
-    participant = Participant(loan_id=loan["loan_id"], email=lender.email, contribution_amount=Decimal(50),
-                              interest_rate=Decimal("6.5"), term="12 months", invited_at=SystemClock().timestamp())
-    invitation = Invitation(new_id(), loan["loan_id"], borrower.user_id, lender.email, Decimal(50), Decimal("6.5"),
-                            "12 months", SystemClock().timestamp())
+    participant = Participant(
+        loan_id=loan["loan_id"],
+        email=lender.email,
+        contribution_amount=Decimal(50),
+        interest_rate=Decimal("6.5"),
+        term="12 months",
+        invited_at=SystemClock().timestamp(),
+    )
+    invitation = Invitation(
+        new_id(),
+        loan["loan_id"],
+        borrower.user_id,
+        lender.email,
+        Decimal(50),
+        Decimal("6.5"),
+        "12 months",
+        SystemClock().timestamp(),
+    )
     store.db.client.put_item(TableName=store.db.names.invitations, Item=invitation_item(invitation))
     store.db.client.put_item(TableName=store.db.names.participants, Item=participant_item(participant))
     assert lender.get("/lender/pending").json()["items"] == []

@@ -37,8 +37,8 @@ def test_round_trips_per_operation_and_no_scan(api, register, calls):
     everything: Counter = Counter()
 
     with calls() as created:
-        loan = borrower.create_loan([(l.email, 10) for l in lenders] + [(e, 10) for e in strangers],
-                                    amount=30)
+        invited = [(lender.email, 10) for lender in lenders] + [(e, 10) for e in strangers]
+        loan = borrower.create_loan(invited, amount=30)
     assert created == {"BatchGetItem": 1, "TransactWriteItems": 1}
     everything += created
 
@@ -64,7 +64,10 @@ def test_round_trips_per_operation_and_no_scan(api, register, calls):
         assert borrower.get("/user/dashboard").status_code == 200
         assert lenders[1].get("/user/profile").status_code == 200
         assert api.post("/auth/login", json={"email": lenders[2].email, "password": PASSWORD}).status_code == 200
-        assert api.post("/auth/register", json={"name": "S", "email": strangers[0], "password": PASSWORD}).status_code == 201
+        assert (
+            api.post("/auth/register", json={"name": "S", "email": strangers[0], "password": PASSWORD}).status_code
+            == 201
+        )
         assert api.get("/health").status_code == 200
     everything += rest
 

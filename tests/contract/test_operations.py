@@ -38,8 +38,10 @@ def test_every_handler_serves_an_operation():
     served = {handler_name(op["tag"], op["operation_id"]) for op in OPERATIONS}
     handlers = {
         f"service.api.{module.stem}.{name}"
-        for module in API_DIR.glob("*.py") if module.stem not in NOT_HANDLER_MODULES
-        for name in stub_handlers.defined_functions(module) if not name.startswith("_")
+        for module in API_DIR.glob("*.py")
+        if module.stem not in NOT_HANDLER_MODULES
+        for name in stub_handlers.defined_functions(module)
+        if not name.startswith("_")
     }
     assert handlers == served
 
@@ -48,10 +50,17 @@ def test_operation_ids_are_unique_and_paths_are_fixed():
     """Paths are part of the contract frontends build against: these, and no others."""
     assert len({op["operation_id"] for op in OPERATIONS}) == len(OPERATIONS)
     assert {(op["method"], op["path"]) for op in OPERATIONS} == {
-        ("post", "/auth/register"), ("post", "/auth/login"), ("post", "/loans"),
-        ("post", "/auth/verify-email"), ("post", "/auth/resend-verification"),
-        ("get", "/loans/my-loans"), ("get", "/loans/{loan_id}"), ("get", "/lender/pending"),
-        ("put", "/lender/accept/{loan_id}"), ("get", "/user/profile"), ("get", "/user/dashboard"),
+        ("post", "/auth/register"),
+        ("post", "/auth/login"),
+        ("post", "/loans"),
+        ("post", "/auth/verify-email"),
+        ("post", "/auth/resend-verification"),
+        ("get", "/loans/my-loans"),
+        ("get", "/loans/{loan_id}"),
+        ("get", "/lender/pending"),
+        ("put", "/lender/accept/{loan_id}"),
+        ("get", "/user/profile"),
+        ("get", "/user/dashboard"),
         ("get", "/health"),
     }
 
@@ -60,13 +69,21 @@ def test_stub_generator_writes_importable_stubs_for_new_operations(tmp_path, mon
     spec = load_spec()
     spec["paths"]["/loans/{loan_id}/decline"] = {
         "parameters": [{"$ref": "#/components/parameters/LoanId"}],
-        "put": {"tags": ["lender"], "operationId": "declineLoan", "responses": {"204": {"description": "ok"}},
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+        "put": {
+            "tags": ["lender"],
+            "operationId": "declineLoan",
+            "responses": {"204": {"description": "ok"}},
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+        },
     }
     spec["paths"]["/reports"] = {
-        "get": {"tags": ["reports"], "operationId": "listReports", "security": [],
-                "parameters": [{"$ref": "#/components/parameters/Limit"}],
-                "responses": {"200": {"description": "ok"}}},
+        "get": {
+            "tags": ["reports"],
+            "operationId": "listReports",
+            "security": [],
+            "parameters": [{"$ref": "#/components/parameters/Limit"}],
+            "responses": {"200": {"description": "ok"}},
+        },
     }
     (tmp_path / "lender.py").write_text((API_DIR / "lender.py").read_text())
     for name in ("auth", "loans", "user", "health"):

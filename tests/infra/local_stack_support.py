@@ -21,29 +21,39 @@ from devstack.aws import REGION, client
 # A hash-key table with two GSIs, and a hash + range table with one.
 HASHED = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-    "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t}
-                             for n, t in (("pk", "S"), ("grp", "S"), ("rank", "N"), ("state", "S"))],
+    "AttributeDefinitions": [
+        {"AttributeName": n, "AttributeType": t} for n, t in (("pk", "S"), ("grp", "S"), ("rank", "N"), ("state", "S"))
+    ],
     "GlobalSecondaryIndexes": [
-        {"IndexName": "grp-index", "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"},
-                                                 {"AttributeName": "rank", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "ALL"}},
-        {"IndexName": "state-index", "KeySchema": [{"AttributeName": "state", "KeyType": "HASH"}],
-         "Projection": {"ProjectionType": "KEYS_ONLY"}},
+        {
+            "IndexName": "grp-index",
+            "KeySchema": [{"AttributeName": "grp", "KeyType": "HASH"}, {"AttributeName": "rank", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        {
+            "IndexName": "state-index",
+            "KeySchema": [{"AttributeName": "state", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
     ],
 }
 RANGED = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "owner")],
     "GlobalSecondaryIndexes": [
-        {"IndexName": "owner-index", "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"},
-                                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "ALL"}},
+        {
+            "IndexName": "owner-index",
+            "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        },
     ],
 }
 # Every GSI hash value the tests write: querying each of them shows every index entry.
-INDEX_VALUES = {"grp-index": ("grp", [f"g{i}" for i in range(4)]),
-                "state-index": ("state", ["open", "closed"]),
-                "owner-index": ("owner", [f"o{i}" for i in range(10)])}
+INDEX_VALUES = {
+    "grp-index": ("grp", [f"g{i}" for i in range(4)]),
+    "state-index": ("state", ["open", "closed"]),
+    "owner-index": ("owner", [f"o{i}" for i in range(10)]),
+}
 NAMES = {"#g": "grp", "#r": "rank", "#s": "state", "#o": "owner"}  # for expressions
 
 
@@ -81,14 +91,22 @@ def condition(table: str, pk: str, holds: bool) -> dict[str, Any]:
 
 def update(table: str, key: dict[str, Any], expression: str, values: dict[str, Any]) -> dict[str, Any]:
     names = {k: v for k, v in NAMES.items() if k in expression}
-    return {"Update": {"TableName": table, "Key": key, "UpdateExpression": expression,
-                       "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
 def fill(ddb: Any, name: str, items: list[dict[str, Any]]) -> None:
     for start in range(0, len(items), 25):
-        ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": item}}
-                                                  for item in items[start:start + 25]]})
+        ddb.batch_write_item(
+            RequestItems={name: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+        )
 
 
 def state(ddb: Any, *names: str) -> dict[str, Any]:
@@ -100,9 +118,12 @@ def state(ddb: Any, *names: str) -> dict[str, Any]:
             attribute, values = INDEX_VALUES[index["IndexName"]]
             for value in values:
                 view[f"{name}/{index['IndexName']}/{value}"] = ddb.query(
-                    TableName=name, IndexName=index["IndexName"],
-                    KeyConditionExpression="#a = :v", ExpressionAttributeNames={"#a": attribute},
-                    ExpressionAttributeValues={":v": {"S": value}})["Items"]
+                    TableName=name,
+                    IndexName=index["IndexName"],
+                    KeyConditionExpression="#a = :v",
+                    ExpressionAttributeNames={"#a": attribute},
+                    ExpressionAttributeValues={":v": {"S": value}},
+                )["Items"]
     return view
 
 

@@ -41,12 +41,17 @@ SENDER = mailbox.LOCAL_SENDER
 APP_URL = "https://app.example.com"
 TAGS = ["auth", "loans", "lender", "user", "health"]
 PASSWORD = "correct horse battery staple"
-ACH = {"bank_name": "First Example Bank", "account_type": "checking",
-       "routing_number": "011000015", "account_number": "000123456789"}
+ACH = {
+    "bank_name": "First Example Bank",
+    "account_type": "checking",
+    "routing_number": "011000015",
+    "account_number": "000123456789",
+}
 # What moto's CloudFormation does not implement; cfn-lint and the static tests cover them.
 NOT_IN_MOTO = {"AWS::ApiGateway::Stage", "AWS::ApiGateway::GatewayResponse", "AWS::CloudWatch::Alarm"}
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..(ApiGateway..Stage|ApiGateway..GatewayResponse|CloudWatch..Alarm) but:UserWarning")
+    "ignore:Tried to parse AWS..(ApiGateway..Stage|ApiGateway..GatewayResponse|CloudWatch..Alarm) but:UserWarning"
+)
 
 
 def source_artifact() -> bytes:
@@ -78,8 +83,10 @@ class Stack:
     def role_policies(self, tag: str) -> dict[str, dict]:
         iam = self.client("iam")
         role = self.function(tag)["Role"].rsplit("/", 1)[1]
-        return {name: policy_document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-                for name in iam.list_role_policies(RoleName=role)["PolicyNames"]}
+        return {
+            name: policy_document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        }
 
 
 def policy_document(raw: Any) -> dict:
@@ -100,9 +107,13 @@ def template() -> dict:
 def stack(local_aws) -> Stack:
     database = deploy_database_stack(local_aws.endpoint_url, stage=STAGE, project=PROJECT)
     client("ssm", local_aws.endpoint_url).put_parameter(
-        Name=SECRET_PARAMETER, Type="SecureString", Value="stack-test-secret-" + "q" * 32, Overwrite=True)
+        Name=SECRET_PARAMETER, Type="SecureString", Value="stack-test-secret-" + "q" * 32, Overwrite=True
+    )
     outputs = deploy_application_stack(
-        local_aws.endpoint_url, stage=STAGE, project=PROJECT, jwt_secret_parameter=SECRET_PARAMETER,
+        local_aws.endpoint_url,
+        stage=STAGE,
+        project=PROJECT,
+        jwt_secret_parameter=SECRET_PARAMETER,
         artifact=source_artifact(),
         parameters={"CorsAllowedOrigins": ORIGINS, "SenderEmailAddress": SENDER, "AppBaseUrl": APP_URL},
     )
@@ -113,9 +124,13 @@ def stack(local_aws) -> Stack:
 def deployed_routes(stack) -> dict[tuple[str, str], dict]:
     """{(METHOD, path): method} as the REST API moto created has them."""
     items = stack.client("apigateway").get_resources(
-        restApiId=stack.outputs["RestApiId"], embed=["methods"], limit=500)["items"]
-    return {(method, item["path"]): detail
-            for item in items for method, detail in (item.get("resourceMethods") or {}).items()}
+        restApiId=stack.outputs["RestApiId"], embed=["methods"], limit=500
+    )["items"]
+    return {
+        (method, item["path"]): detail
+        for item in items
+        for method, detail in (item.get("resourceMethods") or {}).items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +144,9 @@ def function_environment(stack) -> dict[str, str]:
 def handler_module(stack, function_environment):
     """The handler, built afresh with the deployed functions' environment (bcrypt's cost
     lowered for speed; it changes no code path)."""
-    with lambda_handler_module({**function_environment, "JWT_SECRET": None, "BCRYPT_ROUNDS": "4",
-                                "VALIDATE_RESPONSES": "true"}) as module:
+    with lambda_handler_module(
+        {**function_environment, "JWT_SECRET": None, "BCRYPT_ROUNDS": "4", "VALIDATE_RESPONSES": "true"}
+    ) as module:
         assert module.init_error is None, module.init_error
         yield module
 
@@ -155,7 +171,10 @@ def test_routes_block_is_generated_from_the_spec() -> None:
 
 def test_route_check_is_live() -> None:
     spec = load_spec()
-    spec["paths"]["/loans/{loan_id}"]["delete"] = {**spec["paths"]["/loans/{loan_id}"]["get"], "operationId": "deleteLoan"}
+    spec["paths"]["/loans/{loan_id}"]["delete"] = {
+        **spec["paths"]["/loans/{loan_id}"]["get"],
+        "operationId": "deleteLoan",
+    }
     assert not gateway_routes.is_current(spec=spec)
 
 
@@ -179,9 +198,11 @@ def test_gateway_routes_are_exactly_the_spec_operations(stack, deployed_routes) 
         integration = detail["methodIntegration"]
         assert detail["authorizationType"] == "NONE"  # the function authenticates, from the spec
         assert integration["type"] == "AWS_PROXY" and integration["httpMethod"] == "POST"
-        function = re.fullmatch(r"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
-                                r"arn:aws:lambda:us-east-1:123456789012:function:([\w-]+)/invocations",
-                                integration["uri"]).group(1)
+        function = re.fullmatch(
+            r"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+            r"arn:aws:lambda:us-east-1:123456789012:function:([\w-]+)/invocations",
+            integration["uri"],
+        ).group(1)
         assert function == stack.outputs[f"{tag.title()}FunctionName"] == f"{PROJECT}-{STAGE}-{tag}", (method, path)
 
 
@@ -191,10 +212,15 @@ def test_outputs(stack) -> None:
     for tag in TAGS:
         assert outputs[f"{tag.title()}FunctionName"] == f"{PROJECT}-{STAGE}-{tag}"
     tables = TableNames.with_prefix(outputs["TablePrefix"])
-    logical = {"users": "Users", "loans": "Loans", "participants": "LoanParticipants",
-               "invitations": "Invitations", "ach_details": "AchDetails"}
-    for field, name in vars(tables).items():
-        key = f"{logical[field]}TableName"
+    logical = {
+        "users": "Users",
+        "loans": "Loans",
+        "participants": "LoanParticipants",
+        "invitations": "Invitations",
+        "ach_details": "AchDetails",
+    }
+    for attribute, name in vars(tables).items():
+        key = f"{logical[attribute]}TableName"
         assert outputs[key] == stack.database[key] == name
     assert outputs["AlarmTopicArn"].endswith(f":{PROJECT}-{STAGE}-alarms")
 
@@ -215,17 +241,25 @@ def test_functions(stack, function_environment) -> None:
     for tag in TAGS:
         function = stack.function(tag)
         assert (function["Runtime"], function["Handler"], function["MemorySize"], function["Timeout"]) == (
-            "python3.11", "service.lambdas.http.handler", 512, 30)
+            "python3.11",
+            "service.lambdas.http.handler",
+            512,
+            30,
+        )
         roles.add(function["Role"])
         group = f"/aws/lambda/{function['FunctionName']}"
-        assert [g["retentionInDays"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
-                if g["logGroupName"] == group] == [30]
+        assert [
+            g["retentionInDays"]
+            for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+            if g["logGroupName"] == group
+        ] == [30]
         policy = json.loads(stack.client("lambda").get_policy(FunctionName=function["FunctionName"])["Policy"])
         [statement] = policy["Statement"]
         assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
         assert statement["Action"] == "lambda:InvokeFunction"
         assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
-            f"arn:aws:execute-api:us-east-1:123456789012:{stack.outputs['RestApiId']}/*/*/*")
+            f"arn:aws:execute-api:us-east-1:123456789012:{stack.outputs['RestApiId']}/*/*/*"
+        )
     assert len(roles) == len(TAGS)  # one role per function
 
 
@@ -235,13 +269,20 @@ def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None
         # No grant for the secret's key without a customer managed key; the ACH key for
         # the function that seals ACH numbers only.
         assert set(policies) == {"logs-and-secret", "dynamodb"} | ({"ach-key"} if tag == "lender" else set()) | (
-            {"email"} if tag in ("auth", "loans") else set())
+            {"email"} if tag in ("auth", "loans") else set()
+        )
         statements = policies["logs-and-secret"]["Statement"]
         assert statements == [
-            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{PROJECT}-{STAGE}-{tag}"},
-            {"Effect": "Allow", "Action": "ssm:GetParameter",
-             "Resource": f"arn:aws:ssm:us-east-1:123456789012:parameter{SECRET_PARAMETER}"},
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/{PROJECT}-{STAGE}-{tag}",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": f"arn:aws:ssm:us-east-1:123456789012:parameter{SECRET_PARAMETER}",
+            },
         ]
 
 
@@ -264,7 +305,11 @@ def test_parameters(template) -> None:
     assert re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], SECRET_PARAMETER)
     assert not re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], "jwt-secret")
     assert "Default" not in params["SenderEmailAddress"] and "Default" not in params["AppBaseUrl"]
-    for ok, bad in [(SENDER, "no-reply"), (APP_URL, "https://app.example.com/"), ("http://localhost:3000", "app.example.com")]:
+    for ok, bad in [
+        (SENDER, "no-reply"),
+        (APP_URL, "https://app.example.com/"),
+        ("http://localhost:3000", "app.example.com"),
+    ]:
         key = "SenderEmailAddress" if "@" in ok else "AppBaseUrl"
         assert re.fullmatch(params[key]["AllowedPattern"], ok) and not re.fullmatch(params[key]["AllowedPattern"], bad)
     domain = re.compile(params["AutoVerifyEmailDomain"]["AllowedPattern"])
@@ -298,12 +343,18 @@ def test_functions_match_the_artifact(template) -> None:
 def test_kms_decrypt_only_for_a_customer_managed_key(template) -> None:
     policy = template["Resources"]["JwtSecretKeyPolicy"]
     assert policy["Condition"] == "HasJwtSecretKmsKey"
-    assert template["Conditions"]["HasJwtSecretKmsKey"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "JwtSecretKmsKeyArn"}, ""]}]}
+    assert template["Conditions"]["HasJwtSecretKmsKey"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "JwtSecretKmsKeyArn"}, ""]}]
+    }
     assert sorted(r["Ref"] for r in policy["Properties"]["Roles"]) == sorted(f"{t.title()}Role" for t in TAGS)
-    assert policy["Properties"]["PolicyDocument"]["Statement"] == [{
-        "Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Ref": "JwtSecretKmsKeyArn"},
-        "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}}},
-    }]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": {"Ref": "JwtSecretKmsKeyArn"},
+            "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}}},
+        }
+    ]
 
 
 def test_log_retention_and_stage_throttling(template) -> None:
@@ -313,11 +364,16 @@ def test_log_retention_and_stage_throttling(template) -> None:
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
     [stage] = resources(template, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
-    assert stage["Properties"]["MethodSettings"] == [{
-        "ResourcePath": "/*", "HttpMethod": "*",
-        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"}, "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
-        "MetricsEnabled": True, "DataTraceEnabled": False,
-    }]
+    assert stage["Properties"]["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+            "MetricsEnabled": True,
+            "DataTraceEnabled": False,
+        }
+    ]
     [deployment_id] = resources(template, "AWS::ApiGateway::Deployment")
     assert stage["Properties"]["DeploymentId"] == {"Ref": deployment_id}
 
@@ -350,24 +406,46 @@ def test_register_loan_accept_on_the_stack_tables(stack, handler_module) -> None
 
     def register(label: str) -> dict:
         email = f"{label}-{re.sub('[^a-z0-9]', '', str(id(object())))}@example.com"
-        response = invoke(handler, rest_event("POST", "/auth/register",
-                                              body={"name": label.title(), "email": email, "password": PASSWORD}))
+        response = invoke(
+            handler,
+            rest_event("POST", "/auth/register", body={"name": label.title(), "email": email, "password": PASSWORD}),
+        )
         assert response.status == 201, response.text
-        response = invoke(handler, rest_event("POST", "/auth/verify-email",
-                                              body={"token": mailbox.verification_token(email)}))
+        response = invoke(
+            handler, rest_event("POST", "/auth/verify-email", body={"token": mailbox.verification_token(email)})
+        )
         assert response.status == 200, response.text
         return response.json()
 
     borrower, lender = register("stack-borrower"), register("stack-lender")
-    response = invoke(handler, rest_event("POST", "/loans", headers={"Authorization": f"Bearer {borrower['token']}"},
-                                          body={"amount": 750, "interest_rate": 4, "term": "24 months",
-                                                "purpose": "Van", "lenders": [{"email": lender["user"]["email"],
-                                                                               "contribution_amount": 750}]}))
+    response = invoke(
+        handler,
+        rest_event(
+            "POST",
+            "/loans",
+            headers={"Authorization": f"Bearer {borrower['token']}"},
+            body={
+                "amount": 750,
+                "interest_rate": 4,
+                "term": "24 months",
+                "purpose": "Van",
+                "lenders": [{"email": lender["user"]["email"], "contribution_amount": 750}],
+            },
+        ),
+    )
     assert response.status == 201, response.text
     loan_id = response.json()["loan_id"]
-    response = invoke(handler, rest_event("PUT", f"/lender/accept/{loan_id}", resource="/lender/accept/{loan_id}",
-                                          path_parameters={"loan_id": loan_id},
-                                          headers={"Authorization": f"Bearer {lender['token']}"}, body=ACH))
+    response = invoke(
+        handler,
+        rest_event(
+            "PUT",
+            f"/lender/accept/{loan_id}",
+            resource="/lender/accept/{loan_id}",
+            path_parameters={"loan_id": loan_id},
+            headers={"Authorization": f"Bearer {lender['token']}"},
+            body=ACH,
+        ),
+    )
     assert response.status == 200, response.text
     assert response.json()["loan"]["status"] == "ACTIVE"
 
@@ -375,12 +453,19 @@ def test_register_loan_accept_on_the_stack_tables(stack, handler_module) -> None
     dynamodb = stack.client("dynamodb")
     item = dynamodb.get_item(TableName=stack.outputs["LoansTableName"], Key={"loan_id": {"S": loan_id}})["Item"]
     assert item["status"] == {"S": "ACTIVE"}
-    assert dynamodb.get_item(TableName=stack.outputs["AchDetailsTableName"],
-                             Key={"user_id": {"S": lender["user"]["user_id"]}, "loan_id": {"S": loan_id}}).get("Item")
+    assert dynamodb.get_item(
+        TableName=stack.outputs["AchDetailsTableName"],
+        Key={"user_id": {"S": lender["user"]["user_id"]}, "loan_id": {"S": loan_id}},
+    ).get("Item")
 
 
-TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                       "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 
 
 @dataclass(frozen=True)
@@ -398,8 +483,12 @@ def dynamodb_calls(operation: str, params: dict, table_arn: dict[str, str]) -> s
     if operation in ("BatchGetItem", "BatchWriteItem"):
         return {Call(f"dynamodb:{operation}", table_arn[t]) for t in params["RequestItems"]}
     if operation in ("TransactWriteItems", "TransactGetItems"):
-        return {Call(f"dynamodb:{TRANSACTION_ACTIONS[kind]}", table_arn[spec["TableName"]])
-                for item in params["TransactItems"] for kind, spec in item.items() if kind in TRANSACTION_ACTIONS}
+        return {
+            Call(f"dynamodb:{TRANSACTION_ACTIONS[kind]}", table_arn[spec["TableName"]])
+            for item in params["TransactItems"]
+            for kind, spec in item.items()
+            if kind in TRANSACTION_ACTIONS
+        }
     resource = table_arn[params["TableName"]]
     if "IndexName" in params:
         resource += f"/index/{params['IndexName']}"
@@ -428,8 +517,9 @@ def allows(statement: dict, call: Call) -> bool:
     assert set(conditions) <= {"StringEquals"}, f"this test cannot evaluate {conditions}"
     context = dict(call.context)
     for key, value in conditions.get("StringEquals", {}).items():
-        assert key.startswith("kms:EncryptionContext:") or key == "ses:FromAddress", \
+        assert key.startswith("kms:EncryptionContext:") or key == "ses:FromAddress", (
             f"this test cannot evaluate condition key {key}"
+        )
         if context.get(key) != value:
             return False
     return True
@@ -441,8 +531,10 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     services = handler_module.services
     handler = handler_module.handler
     operations = {(op["method"].upper(), op["path"]): op["operation_id"] for op in spec_operations(load_spec())}
-    function_of = {key: re.search(r"function:([\w-]+)/", detail["methodIntegration"]["uri"]).group(1)
-                   for key, detail in deployed_routes.items()}
+    function_of = {
+        key: re.search(r"function:([\w-]+)/", detail["methodIntegration"]["uri"]).group(1)
+        for key, detail in deployed_routes.items()
+    }
     table_arn = {stack.database[f"{k[:-3]}Name"]: v for k, v in stack.database.items() if k.endswith("TableArn")}
     kms = stack.client("kms")
     required: dict[str, set[Call]] = {name: set() for name in set(function_of.values())}
@@ -463,20 +555,30 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         identity = f"arn:aws:ses:us-east-1:123456789012:identity/{sender}"
         required[current[0]].add(Call(f"ses:{model.name}", identity, (("ses:FromAddress", sender),)))
 
-    def call(method: str, path: str, route: str | None = None, token: str | None = None, status: int = 200,
-             **kwargs) -> dict:
+    def call(
+        method: str, path: str, route: str | None = None, token: str | None = None, status: int = 200, **kwargs
+    ) -> dict:
         exercised.add(operations[(method, route or path)])
         current[:] = [function_of[(method, route or path)]]
-        params = dict(zip(re.findall(r"{(\w+)}", route), path.split("/")[-1:])) if route else None
-        response = invoke(handler, rest_event(method, path, resource=route, path_parameters=params,
-                                              headers={"Authorization": f"Bearer {token}"} if token else None,
-                                              **kwargs))
+        params = dict(zip(re.findall(r"{(\w+)}", route), path.split("/")[-1:], strict=False)) if route else None
+        response = invoke(
+            handler,
+            rest_event(
+                method,
+                path,
+                resource=route,
+                path_parameters=params,
+                headers={"Authorization": f"Bearer {token}"} if token else None,
+                **kwargs,
+            ),
+        )
         assert response.status == status, (method, path, response.text)
         return response.json() if response.body else {}
 
     def register(email: str, verified: bool = True) -> dict:
-        session = call("POST", "/auth/register", status=201,
-                       body={"name": "Evidence", "email": email, "password": PASSWORD})
+        session = call(
+            "POST", "/auth/register", status=201, body={"name": "Evidence", "email": email, "password": PASSWORD}
+        )
         if not verified:
             return session
         return call("POST", "/auth/verify-email", body={"token": mailbox.verification_token(email)})
@@ -484,9 +586,11 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     def login(email: str, password: str = PASSWORD, status: int = 200) -> dict:
         return call("POST", "/auth/login", body={"email": email, "password": password}, status=status)
 
-    hooks = [(services.store.db.client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
-             (services.vault.client.meta.events, "provide-client-params.kms", record_kms),
-             (services.mailer.client.meta.events, "provide-client-params.sesv2", record_ses)]
+    hooks = [
+        (services.store.db.client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
+        (services.vault.client.meta.events, "provide-client-params.kms", record_kms),
+        (services.mailer.client.meta.events, "provide-client-params.sesv2", record_ses),
+    ]
     for events, name, hook in hooks:
         events.register(name, hook)
     try:
@@ -494,10 +598,22 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         borrower = register(f"evidence-b-{tag}@example.com")
         lender = register(f"evidence-l-{tag}@example.com")
         newcomer = f"evidence-n-{tag}@example.com"
-        loan = call("POST", "/loans", token=borrower["token"], status=201, body={
-            "amount": 300, "interest_rate": 5, "term": "12 months", "purpose": "Evidence",
-            "lenders": [{"email": lender["user"]["email"], "contribution_amount": 200},
-                        {"email": newcomer, "contribution_amount": 100}]})
+        loan = call(
+            "POST",
+            "/loans",
+            token=borrower["token"],
+            status=201,
+            body={
+                "amount": 300,
+                "interest_rate": 5,
+                "term": "12 months",
+                "purpose": "Evidence",
+                "lenders": [
+                    {"email": lender["user"]["email"], "contribution_amount": 200},
+                    {"email": newcomer, "contribution_amount": 100},
+                ],
+            },
+        )
         newcomer_account = register(newcomer)  # turns the invitation into a participation
         # An unverified account asks for a new link: too soon, then (a clock two minutes on) sent.
         unverified = register(f"evidence-u-{tag}@example.com", verified=False)
@@ -533,5 +649,6 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         denied = {c for c in required[name] if not any(allows(s, c) for s in granted)}
         assert denied == set(), f"{name} makes calls its role does not allow"
         unused = {(a, r) for s in granted for a in s["Action"] for r in s["Resource"]} - {
-            (c.action, c.resource) for c in required[name]}
+            (c.action, c.resource) for c in required[name]
+        }
         assert unused == set(), f"{name}'s role allows calls nothing makes"

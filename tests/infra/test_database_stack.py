@@ -143,9 +143,7 @@ def test_stack_outputs_name_and_arn_of_every_table(aws: LocalAws, local_outputs:
     assert kms.describe_key(KeyId="alias/marketplace-local-ach")["KeyMetadata"]["Arn"] == key_arn
 
     exports = client("cloudformation", aws.endpoint_url).list_exports()["Exports"]
-    stack_exports = {
-        e["Name"]: e["Value"] for e in exports if e["Name"].startswith("marketplace-local-database-")
-    }
+    stack_exports = {e["Name"]: e["Value"] for e in exports if e["Name"].startswith("marketplace-local-database-")}
     assert stack_exports == {f"marketplace-local-database-{k}": v for k, v in expected.items()}
 
 
@@ -365,13 +363,22 @@ def test_serve_aws_command_deploys_and_stops_on_sigterm() -> None:
             proc.wait()
 
 
-def test_a_retried_transaction_with_the_same_token_replays_its_success(aws: LocalAws, local_outputs: dict[str, str]) -> None:
+def test_a_retried_transaction_with_the_same_token_replays_its_success(
+    aws: LocalAws, local_outputs: dict[str, str]
+) -> None:
     """As DynamoDB does: a client retry after a lost response must not fail on its own write."""
     dynamodb = client("dynamodb", aws.endpoint_url)
     key = {"user_id": {"S": f"token-test-{uuid.uuid4()}"}}
     request = {
-        "TransactItems": [{"Put": {"TableName": local_outputs["UsersTableName"], "Item": key,
-                                   "ConditionExpression": "attribute_not_exists(user_id)"}}],
+        "TransactItems": [
+            {
+                "Put": {
+                    "TableName": local_outputs["UsersTableName"],
+                    "Item": key,
+                    "ConditionExpression": "attribute_not_exists(user_id)",
+                }
+            }
+        ],
         "ClientRequestToken": str(uuid.uuid4()),
     }
     dynamodb.transact_write_items(**request)

@@ -12,6 +12,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
 from devstack import moto_patches
+
 from local_stack_support import HASHED, condition, ddb, fill, hashed_item, s, scratch_table, update  # noqa: F401
 
 
@@ -37,6 +38,7 @@ def copies_made(ddb: Any, name: str, run: int) -> Counter:
         def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
             counts[label] += 1
             return new(cls, *args, **kwargs)
+
         return staticmethod(__new__)
 
     def counting_snapshot(*key: Any) -> Any:

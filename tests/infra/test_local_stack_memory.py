@@ -9,6 +9,7 @@ from moto.core.model_instances import reset_model_data
 from moto.dynamodb.models.dynamo_type import Item
 
 from devstack.moto_patches import WeakInstances
+
 from local_stack_support import HASHED, ddb, fill, scratch_table, tracked_instances  # noqa: F401 (fixture)
 
 
@@ -16,16 +17,38 @@ def traffic(ddb, name: str, rounds: int) -> None:
     """Committed and cancelled transactions, and reads, all of which make moto copy items."""
     for i in range(rounds):
         key = {"pk": {"S": f"k{1 + i % 49}"}}
-        ddb.transact_write_items(TransactItems=[{"Update": {
-            "TableName": name, "Key": key, "UpdateExpression": "SET #r = #r + :one",
-            "ExpressionAttributeNames": {"#r": "rank"}, "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": key,
+                        "UpdateExpression": "SET #r = #r + :one",
+                        "ExpressionAttributeNames": {"#r": "rank"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+            ]
+        )
         with pytest.raises(ddb.exceptions.TransactionCanceledException):
-            ddb.transact_write_items(TransactItems=[
-                {"Delete": {"TableName": name, "Key": key}},
-                {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "k0"}},
-                                    "ConditionExpression": "attribute_not_exists(pk)"}}])
-        ddb.query(TableName=name, IndexName="grp-index", KeyConditionExpression="grp = :g",
-                  ExpressionAttributeValues={":g": {"S": "g1"}})
+            ddb.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": name, "Key": key}},
+                    {
+                        "ConditionCheck": {
+                            "TableName": name,
+                            "Key": {"pk": {"S": "k0"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        ddb.query(
+            TableName=name,
+            IndexName="grp-index",
+            KeyConditionExpression="grp = :g",
+            ExpressionAttributeValues={":g": {"S": "g1"}},
+        )
 
 
 def items(count: int) -> list[dict]:

@@ -10,18 +10,40 @@ from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
 
 from devstack import moto_patches
+
 from local_stack_support import (  # noqa: F401 (ddb is a fixture)
-    HASHED, RANGED, backend, condition, ddb, fill, hashed_item, ranged_item, s, scratch_table, state, update)
+    HASHED,
+    RANGED,
+    backend,
+    condition,
+    ddb,
+    fill,
+    hashed_item,
+    ranged_item,
+    s,
+    scratch_table,
+    state,
+    update,
+)
 
 
 def two_tables(h: str, r: str, last_holds: bool) -> list[dict[str, Any]]:
     """Puts (new and overwriting), updates and deletes on both tables, GSI keys changing."""
     return [
-        {"Put": {"TableName": h, "Item": hashed_item("new", "g0", 99),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Put": {
+                "TableName": h,
+                "Item": hashed_item("new", "g0", 99),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
         {"Put": {"TableName": h, "Item": hashed_item(1, "g3", 1, "closed")}},
-        update(h, {"pk": s("h2")}, "SET #s = :c, #g = :g, #r = #r + :one",
-               {":c": s("closed"), ":g": s("g3"), ":one": {"N": "1"}}),
+        update(
+            h,
+            {"pk": s("h2")},
+            "SET #s = :c, #g = :g, #r = #r + :one",
+            {":c": s("closed"), ":g": s("g3"), ":one": {"N": "1"}},
+        ),
         {"Delete": {"TableName": h, "Key": {"pk": s("h3")}, "ConditionExpression": "attribute_exists(pk)"}},
         {"Put": {"TableName": r, "Item": ranged_item("new", 0, "o9")}},
         update(r, {"pk": s("p0"), "sk": s("s1")}, "SET #o = :o", {":o": s("o9")}),
@@ -31,9 +53,11 @@ def two_tables(h: str, r: str, last_holds: bool) -> list[dict[str, Any]]:
 
 
 def one_table(h: str, r: str, last_holds: bool) -> list[dict[str, Any]]:
-    return [update(h, {"pk": s("h5")}, "SET #g = :g", {":g": s("g3")}),
-            {"Delete": {"TableName": h, "Key": {"pk": s("h6")}}},
-            condition(h, "h7", last_holds)]
+    return [
+        update(h, {"pk": s("h5")}, "SET #g = :g", {":g": s("g3")}),
+        {"Delete": {"TableName": h, "Key": {"pk": s("h6")}}},
+        condition(h, "h7", last_holds),
+    ]
 
 
 @pytest.fixture
@@ -65,8 +89,9 @@ def test_a_transaction_whose_last_condition_fails_changes_nothing(ddb, tables, o
 
 def test_on_a_table_with_a_stream_a_cancelled_transaction_leaves_no_records(ddb) -> None:
     """Stream records are table state too; there the patch leaves moto's whole-table copy."""
-    with scratch_table(ddb, {**HASHED, "StreamSpecification": {
-            "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}) as name:
+    with scratch_table(
+        ddb, {**HASHED, "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+    ) as name:
         fill(ddb, name, [hashed_item(i, "g0", i) for i in range(10)])
         before, records = state(ddb, name), len(backend().get_table(name).stream_shard.items)
         with pytest.raises(ddb.exceptions.TransactionCanceledException):
@@ -84,7 +109,7 @@ def test_a_transaction_whose_conditions_hold_applies_everything(ddb, tables) -> 
     ddb.transact_write_items(TransactItems=two_tables(h, r, last_holds=True))
 
     after = state(ddb, h, r)
-    by_key = {key: item for key, item in zip(keys(after[h]), after[h])}
+    by_key = {key: item for key, item in zip(keys(after[h]), after[h], strict=False)}
     assert by_key["hnew/"] == hashed_item("new", "g0", 99)
     assert by_key["h1/"] == hashed_item(1, "g3", 1, "closed")
     assert by_key["h2/"] == hashed_item(2, "g3", 3, "closed")
@@ -93,8 +118,16 @@ def test_a_transaction_whose_conditions_hold_applies_everything(ddb, tables) -> 
     assert sorted(keys(after[f"{h}/state-index/closed"])) == ["h1/", "h2/"]
     assert keys(after[f"{h}/grp-index/g0"]) == ["h0/", "h6/", "h9/", "hnew/"]
     assert {item["pk"]["S"] + item["sk"]["S"]: item["owner"]["S"] for item in after[r]} == {
-        "p0s0": "o0", "p0s1": "o9", "p0s2": "o2", "p1s0": "o3", "p1s1": "o4",
-        "p2s0": "o6", "p2s1": "o7", "p2s2": "o8", "pnews0": "o9"}
+        "p0s0": "o0",
+        "p0s1": "o9",
+        "p0s2": "o2",
+        "p1s0": "o3",
+        "p1s1": "o4",
+        "p2s0": "o6",
+        "p2s1": "o7",
+        "p2s2": "o8",
+        "pnews0": "o9",
+    }
     assert sorted(keys(after[f"{r}/owner-index/o9"])) == ["p0/s1", "pnew/s0"]
 
 
@@ -102,13 +135,23 @@ def refused(h: str, r: str) -> dict[str, list[dict[str, Any]]]:
     """Transactions moto refuses, each after applying what comes before the refused part."""
     first = update(h, {"pk": s("h5")}, "SET #g = :g", {":g": s("g3")})
     return {
-        "condition, returning the item": [first, {"ConditionCheck": {
-            "TableName": h, "Key": {"pk": s("h4")}, "ConditionExpression": "attribute_not_exists(pk)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}],
+        "condition, returning the item": [
+            first,
+            {
+                "ConditionCheck": {
+                    "TableName": h,
+                    "Key": {"pk": s("h4")},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ],
         "same item twice": [first, {"Delete": {"TableName": h, "Key": {"pk": s("h5")}}}],
         "no such table": [first, condition("no-such-table", "h4", True)],
-        "key attribute updated": [first, update(r, {"pk": s("p0"), "sk": s("s0")}, "SET #o = :o, sk = :o",
-                                                {":o": s("o1")})],
+        "key attribute updated": [
+            first,
+            update(r, {"pk": s("p0"), "sk": s("s0")}, "SET #o = :o, sk = :o", {":o": s("o1")}),
+        ],
         "range key missing": [first, {"Delete": {"TableName": r, "Key": {"pk": s("p0")}}}],
         "put without its key": [first, {"Put": {"TableName": r, "Item": {"pk": s("p9")}}}],
     }

@@ -46,8 +46,12 @@ def test_transact_write_items_backs_up_each_named_table_by_one_deep_copy() -> No
     assert "key={table.hash_key_attr:attrs[table.hash_key_attr]}" in source
     assert "key[table.range_key_attr]=attrs[table.range_key_attr]" in source
     assert 'key=op["Key"]' in source
-    for write in ("self.put_item(table_name,attrs,", "self.delete_item(table_name,key,",
-                  "self.update_item(table_name,key,", "current=self.get_item(table_name,key)"):
+    for write in (
+        "self.put_item(table_name,attrs,",
+        "self.delete_item(table_name,key,",
+        "self.update_item(table_name,key,",
+        "current=self.get_item(table_name,key)",
+    ):
         assert write in source, write
 
 
@@ -64,12 +68,29 @@ def test_keys_resolve_through_the_backend_as_the_patch_resolves_them() -> None:
 
 def tables() -> tuple[Table, Table]:
     attr = [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "g")]
-    gsi = [{"IndexName": "g-index", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"}}]
-    hashed = Table("hashed", account_id=DEFAULT_ACCOUNT_ID, region=REGION, attr=attr, global_indexes=gsi,
-                   schema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-    ranged = Table("ranged", account_id=DEFAULT_ACCOUNT_ID, region=REGION, attr=attr, global_indexes=gsi,
-                   schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    gsi = [
+        {
+            "IndexName": "g-index",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    hashed = Table(
+        "hashed",
+        account_id=DEFAULT_ACCOUNT_ID,
+        region=REGION,
+        attr=attr,
+        global_indexes=gsi,
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    ranged = Table(
+        "ranged",
+        account_id=DEFAULT_ACCOUNT_ID,
+        region=REGION,
+        attr=attr,
+        global_indexes=gsi,
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
     return hashed, ranged
 
 
@@ -130,5 +151,6 @@ def test_moto_only_appends_to_iterates_over_and_replaces_its_registries() -> Non
         text = path.read_text(encoding="utf-8")
         if "instances_tracked" in text:
             uses[path.relative_to(root).as_posix()] = [
-                line.split("#")[0].strip() for line in text.splitlines() if "instances_tracked" in line]
+                line.split("#")[0].strip() for line in text.splitlines() if "instances_tracked" in line
+            ]
     assert uses == KNOWN_USES

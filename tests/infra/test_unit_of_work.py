@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import unique_email
 from service.domain.errors import UserExists
 from service.domain.funding import Funding
 from service.domain.lifecycle import LoanStatus
@@ -17,18 +16,29 @@ from service.store.unit_of_work import MAX_TRANSACTION_ITEMS, TransactionTooLarg
 from service.usecases import new_id
 from service.usecases.ports import LostRace
 
+from conftest import unique_email
+
 NOW = "2026-12-01T00:00:00.000000Z"
 
 
 def a_user(email: str | None = None) -> User:
-    return User(user_id=new_id(), email=email or unique_email("uow"), name="Uow", created_at=NOW,
-                email_verified=True)
+    return User(user_id=new_id(), email=email or unique_email("uow"), name="Uow", created_at=NOW, email_verified=True)
 
 
 def a_loan(borrower: User) -> Loan:
-    return Loan(loan_id=new_id(), borrower_id=borrower.user_id, borrower_name=borrower.name,
-                amount=Decimal(100), interest_rate=Decimal(5), term="12 months", purpose="p", description="",
-                status=LoanStatus.PENDING, total_funded=Decimal(0), created_at=NOW)
+    return Loan(
+        loan_id=new_id(),
+        borrower_id=borrower.user_id,
+        borrower_name=borrower.name,
+        amount=Decimal(100),
+        interest_rate=Decimal(5),
+        term="12 months",
+        purpose="p",
+        description="",
+        status=LoanStatus.PENDING,
+        total_funded=Decimal(0),
+        created_at=NOW,
+    )
 
 
 def stored(store, table: str, key: dict) -> dict | None:
@@ -74,8 +84,10 @@ def test_a_lost_race_carries_the_item_as_dynamodb_found_it(store, register):
     # A funding decided on a stale read, as if the loan had not been funded.
     stale = replace(found.loan, total_funded=Decimal("0.00"), status=LoanStatus.PENDING, activated_at=None)
     accepted = replace(found.participant, status="PENDING", funded_amount=Decimal(0), responded_at=None)
-    funding = Funding(loan=replace(stale, total_funded=Decimal(100), status=LoanStatus.ACTIVE, activated_at=NOW),
-                      participant=replace(accepted, status="ACCEPTED", funded_amount=Decimal(100), responded_at=NOW))
+    funding = Funding(
+        loan=replace(stale, total_funded=Decimal(100), status=LoanStatus.ACTIVE, activated_at=NOW),
+        participant=replace(accepted, status="ACCEPTED", funded_amount=Decimal(100), responded_at=NOW),
+    )
     uow.loans.record_funding(funding)
     with pytest.raises(LostRace) as lost:
         uow.commit()
@@ -104,3 +116,23 @@ def test_an_empty_unit_of_work_commits_nothing(store):
     finally:
         store.db.client.meta.events.unregister("before-call.dynamodb", record)
     assert calls == []
+
+
+def test_the_suites_write_counter_sees_writes_and_only_writes(store, register, api):
+    """`write_count` is how the suites check that a refused request wrote nothing: it must
+    move on a write and stay put on a refusal that reached DynamoDB."""
+    from conftest import write_count
+
+    before = write_count(store)
+    borrower, lender = register("borrower"), register("lender")
+    assert write_count(store) > before
+    loan_id = borrower.create_loan([(lender.email, 100)], amount=100)["loan_id"]
+    assert lender.accept(loan_id).status_code == 200
+    before = write_count(store)
+    uow = store.unit_of_work()
+    uow.users.add(a_user(lender.email), "hash", None)  # the email is taken: refused by DynamoDB
+    with pytest.raises(UserExists):
+        uow.commit()
+    assert lender.accept(loan_id).status_code == 409
+    assert api.get("/health").status_code == 200
+    assert write_count(store) == before

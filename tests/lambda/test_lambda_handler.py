@@ -44,7 +44,10 @@ ENV = {
 @pytest.fixture(scope="module")
 def lambda_module(local_aws):
     client("ssm", local_aws.endpoint_url).put_parameter(
-        Name=SECRET_PARAMETER, Type="SecureString", Value="lambda-test-secret-" + "x" * 32, Overwrite=True,
+        Name=SECRET_PARAMETER,
+        Type="SecureString",
+        Value="lambda-test-secret-" + "x" * 32,
+        Overwrite=True,
     )
     with lambda_handler_module(ENV) as module:
         yield module
@@ -90,16 +93,16 @@ def assert_json(response, status: int, request_id: str) -> dict:
 def register(handler, event, label: str, **kwargs) -> dict:
     """A registered account, verified through the link emailed to it."""
     address = email(label)
-    response = invoke(handler, event("POST", "/auth/register",
-                                     body={"name": label.title(), "email": address, "password": PASSWORD},
-                                     **kwargs))
+    response = invoke(
+        handler,
+        event("POST", "/auth/register", body={"name": label.title(), "email": address, "password": PASSWORD}, **kwargs),
+    )
     assert response.status == 201, response.text
     return verify(handler, event, address)
 
 
 def verify(handler, event, address: str) -> dict:
-    response = invoke(handler, event("POST", "/auth/verify-email",
-                                     body={"token": mailbox.verification_token(address)}))
+    response = invoke(handler, event("POST", "/auth/verify-email", body={"token": mailbox.verification_token(address)}))
     assert response.status == 200, response.text
     assert response.json()["user"]["email_verified"] is True
     return response.json()
@@ -129,40 +132,78 @@ def test_the_secret_came_from_ssm(lambda_module):
 def test_register_login_create_accept(handler, event):
     request_id = str(uuid.uuid4())
     borrower_email = email("borrower")
-    response = invoke(handler, event("POST", "/auth/register", request_id=request_id,
-                                     body={"name": "Bo", "email": borrower_email, "password": PASSWORD}))
+    response = invoke(
+        handler,
+        event(
+            "POST",
+            "/auth/register",
+            request_id=request_id,
+            body={"name": "Bo", "email": borrower_email, "password": PASSWORD},
+        ),
+    )
     session = assert_json(response, 201, request_id)
     assert session["token_type"] == "Bearer" and session["user"]["email"] == borrower_email
     assert session["user"]["email_verified"] is False
     verify(handler, event, borrower_email)
 
     request_id = str(uuid.uuid4())
-    response = invoke(handler, event("POST", "/auth/login", request_id=request_id,
-                                     body={"email": borrower_email, "password": PASSWORD}))
+    response = invoke(
+        handler,
+        event("POST", "/auth/login", request_id=request_id, body={"email": borrower_email, "password": PASSWORD}),
+    )
     borrower = assert_json(response, 200, request_id)
     lender = register(handler, event, "lender")
 
     request_id = str(uuid.uuid4())
-    response = invoke(handler, event("POST", "/loans", request_id=request_id, headers=bearer(borrower["token"]),
-                                     body={"amount": 500, "interest_rate": 7.5, "term": "12 months",
-                                           "purpose": "Tools", "lenders": [
-                                               {"email": lender["user"]["email"], "contribution_amount": 500}]}))
+    response = invoke(
+        handler,
+        event(
+            "POST",
+            "/loans",
+            request_id=request_id,
+            headers=bearer(borrower["token"]),
+            body={
+                "amount": 500,
+                "interest_rate": 7.5,
+                "term": "12 months",
+                "purpose": "Tools",
+                "lenders": [{"email": lender["user"]["email"], "contribution_amount": 500}],
+            },
+        ),
+    )
     loan = assert_json(response, 201, request_id)
     assert response.headers["location"] == f"/loans/{loan['loan_id']}"
     assert loan["status"] == "PENDING" and loan["total_funded"] == 0
 
     request_id = str(uuid.uuid4())
-    response = invoke(handler, event("PUT", f"/lender/accept/{loan['loan_id']}", "/lender/accept/{loan_id}",
-                                     {"loan_id": loan["loan_id"]}, request_id=request_id,
-                                     headers=bearer(lender["token"]), body=ACH))
+    response = invoke(
+        handler,
+        event(
+            "PUT",
+            f"/lender/accept/{loan['loan_id']}",
+            "/lender/accept/{loan_id}",
+            {"loan_id": loan["loan_id"]},
+            request_id=request_id,
+            headers=bearer(lender["token"]),
+            body=ACH,
+        ),
+    )
     accepted = assert_json(response, 200, request_id)
     assert accepted["loan"]["status"] == "ACTIVE" and accepted["loan"]["total_funded"] == 500
     assert accepted["participation"]["funded_amount"] == 500
     assert accepted["ach"]["account_number_masked"].endswith("6789")
     assert "000123456789" not in response.text
 
-    response = invoke(handler, event("GET", f"/loans/{loan['loan_id']}", "/loans/{loan_id}",
-                                     {"loan_id": loan["loan_id"]}, headers=bearer(borrower["token"])))
+    response = invoke(
+        handler,
+        event(
+            "GET",
+            f"/loans/{loan['loan_id']}",
+            "/loans/{loan_id}",
+            {"loan_id": loan["loan_id"]},
+            headers=bearer(borrower["token"]),
+        ),
+    )
     assert response.status == 200 and response.json()["status"] == "ACTIVE"
 
 
@@ -185,8 +226,16 @@ def test_bodies_with_or_without_content_length_and_base64(handler, event, conten
 
 def test_invalid_body_is_refused_in_the_error_shape(handler, event):
     request_id = str(uuid.uuid4())
-    response = invoke(handler, event("POST", "/auth/register", request_id=request_id, base64_body=True,
-                                     body={"name": "X", "email": "not-an-email", "password": PASSWORD}))
+    response = invoke(
+        handler,
+        event(
+            "POST",
+            "/auth/register",
+            request_id=request_id,
+            base64_body=True,
+            body={"name": "X", "email": "not-an-email", "password": PASSWORD},
+        ),
+    )
     body = assert_json(response, 400, request_id)
     assert body["error"] in {"INVALID_INPUT", "INVALID_EMAIL"} and body["request_id"] == request_id
 
@@ -194,9 +243,21 @@ def test_invalid_body_is_refused_in_the_error_shape(handler, event):
 def test_query_string_limit_pages_my_loans(handler, event):
     borrower = register(handler, event, "pager")
     for amount in (100, 200, 300):
-        response = invoke(handler, event("POST", "/loans", headers=bearer(borrower["token"]), body={
-            "amount": amount, "interest_rate": 5, "term": "6 months", "purpose": "Stock",
-            "lenders": [{"email": email("invitee"), "contribution_amount": amount}]}))
+        response = invoke(
+            handler,
+            event(
+                "POST",
+                "/loans",
+                headers=bearer(borrower["token"]),
+                body={
+                    "amount": amount,
+                    "interest_rate": 5,
+                    "term": "6 months",
+                    "purpose": "Stock",
+                    "lenders": [{"email": email("invitee"), "contribution_amount": amount}],
+                },
+            ),
+        )
         assert response.status == 201, response.text
 
     first = invoke(handler, event("GET", "/loans/my-loans", headers=bearer(borrower["token"]), query={"limit": "2"}))
@@ -205,8 +266,15 @@ def test_query_string_limit_pages_my_loans(handler, event):
     assert [loan["amount"] for loan in page["items"]] == [300, 200]  # newest first
     assert page["next_cursor"]
 
-    second = invoke(handler, event("GET", "/loans/my-loans", headers=bearer(borrower["token"]),
-                                   query={"limit": "2", "cursor": page["next_cursor"]}))
+    second = invoke(
+        handler,
+        event(
+            "GET",
+            "/loans/my-loans",
+            headers=bearer(borrower["token"]),
+            query={"limit": "2", "cursor": page["next_cursor"]},
+        ),
+    )
     assert second.status == 200, second.text
     assert [loan["amount"] for loan in second.json()["items"]] == [100]
     assert second.json()["next_cursor"] is None
@@ -217,17 +285,34 @@ def test_query_string_limit_pages_my_loans(handler, event):
 
 def test_cors_preflight(handler, event):
     request_id = str(uuid.uuid4())
-    response = invoke(handler, event("OPTIONS", "/loans", request_id=request_id, headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"}))
+    response = invoke(
+        handler,
+        event(
+            "OPTIONS",
+            "/loans",
+            request_id=request_id,
+            headers={
+                "Origin": ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        ),
+    )
     assert response.status == 200, response.text
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert "POST" in response.headers["access-control-allow-methods"]
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
     assert "x-request-id" in response.headers  # even on a preflight
 
-    refused = invoke(handler, event("OPTIONS", "/loans", request_id=request_id, headers={
-        "Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"}))
+    refused = invoke(
+        handler,
+        event(
+            "OPTIONS",
+            "/loans",
+            request_id=request_id,
+            headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"},
+        ),
+    )
     body = assert_json(refused, 403, request_id)
     assert body["error"] == "ACCESS_DENIED"
     assert "access-control-allow-origin" not in refused.headers
@@ -243,8 +328,7 @@ def test_cors_headers_on_an_actual_request(handler, event):
 def test_request_id_is_api_gateways(handler, event):
     """X-Request-Id is requestContext.requestId, for successes and errors alike, so the
     gateway's and the service's logs share one id."""
-    for method, path, status in [("GET", "/health", 200), ("GET", "/user/profile", 401),
-                                 ("GET", "/no/such/path", 404)]:
+    for method, path, status in [("GET", "/health", 200), ("GET", "/user/profile", 401), ("GET", "/no/such/path", 404)]:
         request_id = str(uuid.uuid4())
         response = invoke(handler, event(method, path, request_id=request_id))
         assert response.status == status, response.text
@@ -284,10 +368,19 @@ print("RESPONSE " + json.dumps({"status": response.status, "headers": response.h
 def run_cold(env: dict[str, str]) -> tuple[list[dict], dict, str]:
     """A fresh process importing the handler (Lambda init) and invoking it once: its JSON
     log lines, the response, and everything it printed."""
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAMETER", "LOG_LEVEL"}}
-    result = subprocess.run([sys.executable, "-c", INIT_PROBE], cwd=REPO_ROOT, capture_output=True, text=True,
-                            env={**clean, "PYTHONPATH": str(REPO_ROOT), **env}, timeout=120)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAMETER", "LOG_LEVEL"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", INIT_PROBE],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**clean, "PYTHONPATH": str(REPO_ROOT), **env},
+        timeout=120,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     logs = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
@@ -313,25 +406,36 @@ def init_cases(endpoint_url: str) -> dict[str, tuple[dict, str]]:
 
 def test_misconfiguration_fails_init_with_a_clear_message(local_aws):
     client("ssm", local_aws.endpoint_url).put_parameter(
-        Name="/marketplace/local/short", Type="SecureString", Value="too-short", Overwrite=True)
+        Name="/marketplace/local/short", Type="SecureString", Value="too-short", Overwrite=True
+    )
     cases = init_cases(local_aws.endpoint_url)
     with ThreadPoolExecutor(max_workers=len(cases)) as pool:
-        results = dict(zip(cases, pool.map(lambda case: run_cold(case[0]), cases.values())))
+        results = dict(zip(cases, pool.map(lambda case: run_cold(case[0]), cases.values()), strict=False))
     for name, (logs, response, output) in results.items():
         expected = cases[name][1]
         # Once at import (Lambda's init), once more when the invocation retries it.
-        failures = [{k: v for k, v in line.items() if k != "time"} for line in logs
-                    if line["message"].startswith("Lambda init failed")]
+        failures = [
+            {k: v for k, v in line.items() if k != "time"}
+            for line in logs
+            if line["message"].startswith("Lambda init failed")
+        ]
         assert failures == [
-            {"level": "CRITICAL", "logger": "service.lambda", "message": f"Lambda init failed: {expected}",
-             "request_id": request_id, "error_type": "ConfigError"}
+            {
+                "level": "CRITICAL",
+                "logger": "service.lambda",
+                "message": f"Lambda init failed: {expected}",
+                "request_id": request_id,
+                "error_type": "ConfigError",
+            }
             for request_id in (None, "gw-request-1")
         ], (name, output)
         # Nothing but the clean error reaches the caller, and no traceback is printed.
         assert response["status"] == 500, name
         assert json.loads(response["body"]) == {
-            "error": "INTERNAL_ERROR", "message": "The service is unavailable; please retry later.",
-            "request_id": "gw-request-1"}, name
+            "error": "INTERNAL_ERROR",
+            "message": "The service is unavailable; please retry later.",
+            "request_id": "gw-request-1",
+        }, name
         assert response["headers"]["x-request-id"] == "gw-request-1"
         assert "Traceback" not in output, (name, output)
 

@@ -27,8 +27,13 @@ def test_installs_the_runtime_dependencies_only():
 def test_pip_installs_for_the_lambda_platform(tmp_path):
     command = package_lambda.pip_command(tmp_path, ["connexion>=3.3,<4"])
     joined = " ".join(command)
-    for flag in ("--platform manylinux2014_x86_64", "--implementation cp", "--python-version 3.11",
-                 "--only-binary=:all:", f"--target {tmp_path}"):
+    for flag in (
+        "--platform manylinux2014_x86_64",
+        "--implementation cp",
+        "--python-version 3.11",
+        "--only-binary=:all:",
+        f"--target {tmp_path}",
+    ):
         assert flag in joined
     assert command[-1] == "connexion>=3.3,<4"
 
@@ -42,12 +47,21 @@ def test_template_code_is_the_artifact_and_its_platform():
             assert props["Architectures"] == ["x86_64"] and package_lambda.PLATFORM.endswith("_x86_64")
 
 
-@pytest.mark.parametrize("path,excluded", [
-    ("tests/test_x.py", True), ("devstack/aws.py", True), ("tools/x.py", True), ("bin/jp.py", True),
-    ("boto3/__pycache__/x.cpython-311.pyc", True), ("service/app.pyc", True),
-    ("service/app.py", False), ("openapi.yaml", False), ("botocore/data/dynamodb/2012-08-10/service-2.json.gz", False),
-    ("connexion-3.3.0.dist-info/METADATA", False),
-])
+@pytest.mark.parametrize(
+    "path,excluded",
+    [
+        ("tests/test_x.py", True),
+        ("devstack/aws.py", True),
+        ("tools/x.py", True),
+        ("bin/jp.py", True),
+        ("boto3/__pycache__/x.cpython-311.pyc", True),
+        ("service/app.pyc", True),
+        ("service/app.py", False),
+        ("openapi.yaml", False),
+        ("botocore/data/dynamodb/2012-08-10/service-2.json.gz", False),
+        ("connexion-3.3.0.dist-info/METADATA", False),
+    ],
+)
 def test_exclusions(path, excluded):
     assert package_lambda.is_excluded(Path(path)) is excluded
 

@@ -28,8 +28,14 @@ def parameter(ssm, value: str = SECRET, kind: str = "SecureString") -> str:
 
 
 def settings(**env) -> Settings:
-    return Settings.from_env({"TABLE_PREFIX": "marketplace-dev", "EMAIL_SENDER": "no-reply@example.com",
-                              "APP_BASE_URL": "https://app.example.com", **env})
+    return Settings.from_env(
+        {
+            "TABLE_PREFIX": "marketplace-dev",
+            "EMAIL_SENDER": "no-reply@example.com",
+            "APP_BASE_URL": "https://app.example.com",
+            **env,
+        }
+    )
 
 
 def test_secret_read_from_a_secure_string(ssm):
@@ -75,8 +81,11 @@ def test_access_denied_names_the_parameter(monkeypatch):
     """What a role without ssm:GetParameter (or kms:Decrypt on a customer managed key) sees."""
     stubbed = boto3.session.Session(region_name="us-east-1").client("ssm")
     stubber = Stubber(stubbed)
-    stubber.add_client_error("get_parameter", service_error_code="AccessDeniedException",
-                             service_message="not authorized to perform: ssm:GetParameter")
+    stubber.add_client_error(
+        "get_parameter",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform: ssm:GetParameter",
+    )
     stubber.activate()
     monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: stubbed)
     with pytest.raises(ConfigError) as caught:
@@ -90,8 +99,15 @@ def test_access_denied_names_the_parameter(monkeypatch):
 def test_config_does_not_import_boto3():
     """boto3 is imported only where the secret is read from SSM."""
     result = subprocess.run(
-        [sys.executable, "-c", "import sys, service.config; print(sorted(m for m in sys.modules"
-                               " if m.split('.')[0] in ('boto3', 'botocore')))"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, service.config; print(sorted(m for m in sys.modules"
+            " if m.split('.')[0] in ('boto3', 'botocore')))",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.strip() == "[]"

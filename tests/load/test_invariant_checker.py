@@ -20,14 +20,34 @@ SOUND = {
     "total_funded": Decimal("650.00"),
     "remaining_amount": Decimal("350.00"),
     "participants": [
-        {"lender_id": "l-1", "email": "one@example.com", "contribution_amount": Decimal("400.00"),
-         "funded_amount": Decimal("400.00"), "status": "ACCEPTED"},
-        {"lender_id": "l-2", "email": "two@example.com", "contribution_amount": Decimal("250.00"),
-         "funded_amount": Decimal("250.00"), "status": "ACCEPTED"},
-        {"lender_id": "l-3", "email": "three@example.com", "contribution_amount": Decimal("900.00"),
-         "funded_amount": Decimal("0"), "status": "PENDING"},
-        {"lender_id": None, "email": "nobody-yet@example.com", "contribution_amount": Decimal("100.00"),
-         "funded_amount": Decimal("0"), "status": "PENDING"},
+        {
+            "lender_id": "l-1",
+            "email": "one@example.com",
+            "contribution_amount": Decimal("400.00"),
+            "funded_amount": Decimal("400.00"),
+            "status": "ACCEPTED",
+        },
+        {
+            "lender_id": "l-2",
+            "email": "two@example.com",
+            "contribution_amount": Decimal("250.00"),
+            "funded_amount": Decimal("250.00"),
+            "status": "ACCEPTED",
+        },
+        {
+            "lender_id": "l-3",
+            "email": "three@example.com",
+            "contribution_amount": Decimal("900.00"),
+            "funded_amount": Decimal("0"),
+            "status": "PENDING",
+        },
+        {
+            "lender_id": None,
+            "email": "nobody-yet@example.com",
+            "contribution_amount": Decimal("100.00"),
+            "funded_amount": Decimal("0"),
+            "status": "PENDING",
+        },
     ],
 }
 CREATED = {"amount": "1000.00", "lenders": [p["email"] for p in SOUND["participants"]]}
@@ -89,8 +109,11 @@ CORRUPTIONS = {
     "REMAINING_WRONG": _set("remaining_amount", Decimal("300.00")),
     "DUPLICATE_LENDER": _duplicate_participant(2),
     "PENDING_FUNDED": _set("participants.2.funded_amount", Decimal("0.01")),
-    "ACCEPTED_AMOUNT": _both(_set("participants.1.funded_amount", Decimal("260.00")),
-                             _set("total_funded", Decimal("660.00")), _set("remaining_amount", Decimal("340.00"))),
+    "ACCEPTED_AMOUNT": _both(
+        _set("participants.1.funded_amount", Decimal("260.00")),
+        _set("total_funded", Decimal("660.00")),
+        _set("remaining_amount", Decimal("340.00")),
+    ),
     "UNKNOWN_STATUS": _set("participants.2.status", "DECLINED"),
     "MALFORMED": _set("total_funded", "lots"),
     "AMOUNT_CHANGED": _both(_set("amount", Decimal("1100.00")), _set("remaining_amount", Decimal("450.00"))),
@@ -136,8 +159,9 @@ def test_money_is_compared_exactly_whatever_the_json_number_type():
 
 
 def test_reads_taken_during_the_race_allow_newer_participants_but_never_older():
-    newer = corrupt(_both(_set("participants.2.status", "ACCEPTED"),
-                          _set("participants.2.funded_amount", Decimal("350"))))
+    newer = corrupt(
+        _both(_set("participants.2.status", "ACCEPTED"), _set("participants.2.funded_amount", Decimal("350")))
+    )
     assert accepted_sum(newer) > newer["total_funded"]
     assert check_loan(newer, settled=False) == []
     assert {v.rule for v in check_loan(newer)} == {"TOTAL_NOT_SUM"}
@@ -159,8 +183,9 @@ def test_the_report_counts_loans_and_every_violation():
 def test_a_loan_read_mid_request_is_read_again_and_only_lasting_violations_count(monkeypatch):
     """After the run, a request a stopped user left behind may still land between the two
     reads of a borrower's view; a re-read tells that from what is stored."""
-    torn = corrupt(_both(_set("participants.2.status", "ACCEPTED"),
-                         _set("participants.2.funded_amount", Decimal("350"))))
+    torn = corrupt(
+        _both(_set("participants.2.status", "ACCEPTED"), _set("participants.2.funded_amount", Decimal("350")))
+    )
     settled = _funded_in_full()
     broken = {**corrupt(CORRUPTIONS["OVER_FUNDED"]), "loan_id": "loan-2"}
     reads = iter([[torn, broken], [settled, broken], [broken]])
@@ -179,8 +204,13 @@ def test_a_loan_read_mid_request_is_read_again_and_only_lasting_violations_count
 def _record(borrower, loan: dict, invited: list[str]) -> dict:
     from conftest import PASSWORD
 
-    return {"loan_id": loan["loan_id"], "amount": str(loan["amount"]), "lenders": invited,
-            "borrower_email": borrower.email, "borrower_password": PASSWORD}
+    return {
+        "loan_id": loan["loan_id"],
+        "amount": str(loan["amount"]),
+        "lenders": invited,
+        "borrower_email": borrower.email,
+        "borrower_password": PASSWORD,
+    }
 
 
 def test_the_checker_reads_real_loans_through_the_api(base_url, register, tmp_path, capsys):

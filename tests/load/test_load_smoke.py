@@ -15,9 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_a_short_load_run_passes_and_checks_real_loans(tmp_path):
     started = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "loadtests", "--users", "12", "--spawn-rate", "12", "--duration", "6s",
-         "--quiet", "--results", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=150,
+        [
+            sys.executable,
+            "-m",
+            "loadtests",
+            "--users",
+            "12",
+            "--spawn-rate",
+            "12",
+            "--duration",
+            "6s",
+            "--quiet",
+            "--results",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
@@ -44,9 +59,28 @@ def test_a_run_over_its_thresholds_fails(base_url, tmp_path):
     """Against a running API (`--host`), so no stack is started: a p95 limit no request can
     meet must make the run fail, and say why."""
     run = subprocess.run(
-        [sys.executable, "-m", "loadtests", "--host", base_url, "--users", "4", "--spawn-rate", "4",
-         "--duration", "3s", "--max-p95-ms", "0.001", "--quiet", "--results", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=90,
+        [
+            sys.executable,
+            "-m",
+            "loadtests",
+            "--host",
+            base_url,
+            "--users",
+            "4",
+            "--spawn-rate",
+            "4",
+            "--duration",
+            "3s",
+            "--max-p95-ms",
+            "0.001",
+            "--quiet",
+            "--results",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "LOAD TEST FAILED" in run.stderr and "p95" in run.stderr, run.stderr

@@ -48,8 +48,14 @@ def good_claims(subject: str, /, **changes) -> dict:
     (a value of None removes the claim)."""
     config = current_services().settings
     now = int(time.time())
-    claims = {"sub": subject, "iss": config.jwt_issuer, "aud": config.jwt_audience,
-              "iat": now, "nbf": now, "exp": now + 600}
+    claims = {
+        "sub": subject,
+        "iss": config.jwt_issuer,
+        "aud": config.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     for key, value in changes.items():
         if value is None:
             claims.pop(key, None)

@@ -5,15 +5,17 @@ import logging
 
 import pytest
 
-from conftest import ACH
 from service.domain.errors import StoreUnavailable
+
+from conftest import ACH
 
 ROUTING, ACCOUNT = ACH["routing_number"], ACH["account_number"]
 
 
 def _raw_record(store, user_id: str, loan_id: str) -> dict:
     return store.db.client.get_item(
-        TableName=store.db.names.ach_details, Key={"user_id": user_id, "loan_id": loan_id},
+        TableName=store.db.names.ach_details,
+        Key={"user_id": user_id, "loan_id": loan_id},
         ConsistentRead=True,
     )["Item"]
 
@@ -53,8 +55,7 @@ def test_only_kms_opens_the_record_and_only_on_its_own_row(accepted, store, serv
     assert vault.open(item) == {"routing_number": ROUTING, "account_number": ACCOUNT}
 
     # Sealed values copied onto another lender's or loan's record do not open.
-    for moved in ({**item, "loan_id": "3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"},
-                  {**item, "user_id": "someone-else"}):
+    for moved in ({**item, "loan_id": "3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"}, {**item, "user_id": "someone-else"}):
         with pytest.raises(StoreUnavailable):
             vault.open(moved)
 
@@ -62,8 +63,10 @@ def test_only_kms_opens_the_record_and_only_on_its_own_row(accepted, store, serv
 def test_responses_show_only_masked_numbers(accepted):
     _, _, response = accepted
     assert response.json()["ach"] == {
-        "bank_name": ACH["bank_name"], "account_type": "checking",
-        "routing_number_masked": "*****0015", "account_number_masked": "********6789",
+        "bank_name": ACH["bank_name"],
+        "account_type": "checking",
+        "routing_number_masked": "*****0015",
+        "account_number_masked": "********6789",
     }
     assert ROUTING not in response.text and ACCOUNT not in response.text
 

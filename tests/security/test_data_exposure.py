@@ -18,8 +18,12 @@ USER_KEYS = {"user_id", "name", "email", "is_borrower", "is_lender", "email_veri
 
 FIRST_ACH = {**ACH, "account_number": "48151623421", "special_instructions": "Wire ref 7781"}
 SECOND_ACH = {**ACH, "routing_number": "021000021", "account_number": "99887766554433"}
-FULL_NUMBERS = (FIRST_ACH["account_number"], FIRST_ACH["routing_number"],
-                SECOND_ACH["account_number"], SECOND_ACH["routing_number"])
+FULL_NUMBERS = (
+    FIRST_ACH["account_number"],
+    FIRST_ACH["routing_number"],
+    SECOND_ACH["account_number"],
+    SECOND_ACH["routing_number"],
+)
 
 
 @dataclass
@@ -61,10 +65,22 @@ def journey(client):
 
     keep("borrower", client.post("/auth/login", json={"email": borrower.email, "password": PASSWORD}), 200)
     keep("first", client.post("/auth/login", json={"email": first.email, "password": PASSWORD}), 200)
-    created = keep("borrower", borrower.post("/loans", json={
-        "amount": 1000, "interest_rate": 6.5, "term": "12 months", "purpose": "Exposure",
-        "lenders": [{"email": e, "contribution_amount": 400} for e in (first.email, second.email, newcomer_email)],
-    }), 201).json()
+    created = keep(
+        "borrower",
+        borrower.post(
+            "/loans",
+            json={
+                "amount": 1000,
+                "interest_rate": 6.5,
+                "term": "12 months",
+                "purpose": "Exposure",
+                "lenders": [
+                    {"email": e, "contribution_amount": 400} for e in (first.email, second.email, newcomer_email)
+                ],
+            },
+        ),
+        201,
+    ).json()
     loan_id = created["loan_id"]
     # The contract grants the borrower every invitee; lenders learn the borrower's id and name.
     parties["borrower"].emails_allowed |= {first.email, second.email, newcomer_email}
@@ -76,10 +92,18 @@ def journey(client):
         keep(who, account.get(f"/loans/{loan_id}"), 200)
         keep(who, account.get("/lender/pending"), 200)
     # A refused acceptance that carries real numbers must not echo them.
-    keep("first", first.put(f"/lender/accept/{loan_id}", json={**FIRST_ACH, "routing_number": "011000016"}),
-         400, "INVALID_INPUT")
-    keep("first", first.put(f"/lender/accept/{loan_id}", json={**FIRST_ACH, "account_type": "brokerage"}),
-         400, "INVALID_INPUT")
+    keep(
+        "first",
+        first.put(f"/lender/accept/{loan_id}", json={**FIRST_ACH, "routing_number": "011000016"}),
+        400,
+        "INVALID_INPUT",
+    )
+    keep(
+        "first",
+        first.put(f"/lender/accept/{loan_id}", json={**FIRST_ACH, "account_type": "brokerage"}),
+        400,
+        "INVALID_INPUT",
+    )
     keep("first", first.put(f"/lender/accept/{loan_id}", json=FIRST_ACH), 200)
     keep("first", first.put(f"/lender/accept/{loan_id}", json=FIRST_ACH), 409, "ALREADY_ACCEPTED")
     keep("second", second.put(f"/lender/accept/{loan_id}", json=SECOND_ACH), 200)
@@ -92,21 +116,46 @@ def journey(client):
 
     keep("stranger", stranger.get(f"/loans/{loan_id}"), 403, "ACCESS_DENIED")
     keep("stranger", stranger.put(f"/lender/accept/{loan_id}", json=FIRST_ACH), 403, "ACCESS_DENIED")
-    keep("stranger", stranger.post("/loans", json={
-        "amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "Self",
-        "lenders": [{"email": stranger.email, "contribution_amount": 100}]}), 400, "INVALID_INPUT")
+    keep(
+        "stranger",
+        stranger.post(
+            "/loans",
+            json={
+                "amount": 100,
+                "interest_rate": 5,
+                "term": "12 months",
+                "purpose": "Self",
+                "lenders": [{"email": stranger.email, "contribution_amount": 100}],
+            },
+        ),
+        400,
+        "INVALID_INPUT",
+    )
 
-    for who, account in (("borrower", borrower), ("first", first), ("second", second),
-                         ("newcomer", newcomer), ("stranger", stranger)):
+    for who, account in (
+        ("borrower", borrower),
+        ("first", first),
+        ("second", second),
+        ("newcomer", newcomer),
+        ("stranger", stranger),
+    ):
         for path in (f"/loans/{loan_id}", "/loans/my-loans", "/lender/pending", "/user/profile", "/user/dashboard"):
             response = account.get(path)
             expected = 403 if (who == "stranger" and path.startswith("/loans/") and loan_id in path) else 200
             keep(who, response, expected)
 
-    keep("anonymous", client.post("/auth/login", json={"email": first.email, "password": "wrong password"}),
-         401, "INVALID_CREDENTIALS")
-    keep("anonymous", client.post("/auth/register", json={"name": "Again", "email": first.email, "password": PASSWORD}),
-         409, "USER_EXISTS")
+    keep(
+        "anonymous",
+        client.post("/auth/login", json={"email": first.email, "password": "wrong password"}),
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    keep(
+        "anonymous",
+        client.post("/auth/register", json={"name": "Again", "email": first.email, "password": PASSWORD}),
+        409,
+        "USER_EXISTS",
+    )
     keep("anonymous", client.get("/user/profile"), 401, "INVALID_TOKEN")
     keep("anonymous", client.get("/health"), 200)
 
@@ -114,8 +163,11 @@ def journey(client):
         "emails": {borrower.email, first.email, second.email, stranger.email, newcomer_email},
         "ids": {borrower.user_id, first.user_id, second.user_id, stranger.user_id, newcomer.user_id},
     }
-    return parties, everyone, {"borrower": borrower, "first": first, "second": second,
-                               "newcomer": newcomer, "stranger": stranger}
+    return (
+        parties,
+        everyone,
+        {"borrower": borrower, "first": first, "second": second, "newcomer": newcomer, "stranger": stranger},
+    )
 
 
 def all_responses(parties):
@@ -124,12 +176,20 @@ def all_responses(parties):
 
 def test_the_journey_covers_every_operation(journey):
     parties, _, _ = journey
-    operations = {(r.request.method, re.sub(r"[0-9a-f-]{36}", "{id}", r.request.url.path))
-                  for _, r in all_responses(parties)}
+    operations = {
+        (r.request.method, re.sub(r"[0-9a-f-]{36}", "{id}", r.request.url.path)) for _, r in all_responses(parties)
+    }
     assert operations >= {
-        ("POST", "/auth/register"), ("POST", "/auth/login"), ("POST", "/loans"), ("GET", "/loans/{id}"),
-        ("GET", "/loans/my-loans"), ("GET", "/lender/pending"), ("PUT", "/lender/accept/{id}"),
-        ("GET", "/user/profile"), ("GET", "/user/dashboard"), ("GET", "/health"),
+        ("POST", "/auth/register"),
+        ("POST", "/auth/login"),
+        ("POST", "/loans"),
+        ("GET", "/loans/{id}"),
+        ("GET", "/loans/my-loans"),
+        ("GET", "/lender/pending"),
+        ("PUT", "/lender/accept/{id}"),
+        ("GET", "/user/profile"),
+        ("GET", "/user/dashboard"),
+        ("GET", "/health"),
     }
     assert len(all_responses(parties)) >= 40
 
@@ -172,7 +232,7 @@ def test_each_party_sees_only_the_emails_and_ids_the_contract_grants(journey):
 
 def test_refusals_to_anonymous_callers_name_no_account(journey):
     """A failed login and a duplicate registration do not say whose account it is."""
-    parties, everyone, accounts = journey
+    parties, everyone, _accounts = journey
     for response in parties["anonymous"].responses:
         for user_id in everyone["ids"]:
             assert user_id not in response.text
@@ -181,12 +241,15 @@ def test_refusals_to_anonymous_callers_name_no_account(journey):
 
 def test_masked_numbers_show_at_most_four_digits_and_half_the_number(journey):
     parties, _, _ = journey
-    accepted = [r for r in parties["first"].responses
-                if r.request.method == "PUT" and r.status_code == 200]
+    accepted = [r for r in parties["first"].responses if r.request.method == "PUT" and r.status_code == 200]
     assert len(accepted) == 1
     ach = accepted[0].json()["ach"]
-    assert ach == {"bank_name": FIRST_ACH["bank_name"], "account_type": "checking",
-                   "routing_number_masked": "*****0015", "account_number_masked": "*******3421"}
+    assert ach == {
+        "bank_name": FIRST_ACH["bank_name"],
+        "account_type": "checking",
+        "routing_number_masked": "*****0015",
+        "account_number_masked": "*******3421",
+    }
 
 
 def test_the_profile_never_carries_bank_details(journey):
@@ -202,11 +265,11 @@ def test_the_profile_never_carries_bank_details(journey):
 
 
 def test_the_dashboard_carries_figures_only(journey):
-    parties, everyone, _ = journey
+    parties, _everyone, _ = journey
     for who, seen in parties.items():
         for response in seen.responses:
             if response.request.url.path != "/user/dashboard":
                 continue
-            for path, key, value in walk(response.json()):
+            for path, _key, value in walk(response.json()):
                 if isinstance(value, str):
                     raise AssertionError(f"{who}: a string in the dashboard at {path}: {value!r}")

@@ -8,10 +8,11 @@ import hashlib
 
 import pytest
 
-from conftest import ACH, PASSWORD, Account, assert_error, bearer, table_counts, unique_email, verify
 from devstack import mailbox
-from security_support import client  # noqa: F401 (fixture)
 from service.domain.verification import TOKEN_TTL_SECONDS, InvalidVerificationToken, ResendTooSoon
+
+from conftest import ACH, PASSWORD, Account, assert_error, bearer, unique_email, verify, write_count
+from security_support import client  # noqa: F401 (fixture)
 
 
 def register_only(client, label: str, email: str | None = None) -> Account:
@@ -28,10 +29,10 @@ def test_a_squatter_who_registers_an_invited_email_sees_and_funds_nothing(client
 
     assert squatter.user["email_verified"] is False and squatter.user["is_lender"] is False
     assert squatter.get("/lender/pending").json() == {"items": [], "next_cursor": None}
-    before = table_counts(store)
+    before = write_count(store)
     assert_error(squatter.accept(loan["loan_id"]), 403, "EMAIL_NOT_VERIFIED")
     assert_error(squatter.get(f"/loans/{loan['loan_id']}"), 403, "ACCESS_DENIED")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     # A login does not attach it either.
     login = client.post("/auth/login", json={"email": invitee, "password": PASSWORD})
     assert login.status_code == 200 and login.json()["user"]["is_lender"] is False
@@ -52,11 +53,19 @@ def test_an_address_registered_before_any_invitation_captures_none(client):
 
 def test_an_unverified_account_cannot_borrow(client, store):
     account = register_only(client, "unverified")
-    before = table_counts(store)
-    response = account.post("/loans", json={"amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "p",
-                                            "lenders": [{"email": unique_email("l"), "contribution_amount": 100}]})
+    before = write_count(store)
+    response = account.post(
+        "/loans",
+        json={
+            "amount": 100,
+            "interest_rate": 5,
+            "term": "12 months",
+            "purpose": "p",
+            "lenders": [{"email": unique_email("l"), "contribution_amount": 100}],
+        },
+    )
     assert_error(response, 403, "EMAIL_NOT_VERIFIED")
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_verifying_attaches_the_waiting_invitations_and_logs_in(client):
@@ -74,7 +83,9 @@ def test_verifying_attaches_the_waiting_invitations_and_logs_in(client):
     assert session["user"]["email_verified"] is True and session["user"]["is_lender"] is True
     pending = client.get("/lender/pending", headers=bearer(session["token"])).json()["items"]
     assert [item["loan_id"] for item in pending] == [loan["loan_id"]]
-    assert client.put(f"/lender/accept/{loan['loan_id']}", json=ACH, headers=bearer(session["token"])).status_code == 200
+    assert (
+        client.put(f"/lender/accept/{loan['loan_id']}", json=ACH, headers=bearer(session["token"])).status_code == 200
+    )
     # The token the account got at registration works too, now that the account is verified.
     assert owner.get("/user/profile").json()["email_verified"] is True
 
@@ -85,8 +96,7 @@ def test_a_token_works_once_and_only_its_hash_is_stored(client, store):
     assert len(token) == 43  # 32 random bytes, base64url
     raw = store.db.client.scan(TableName=store.db.names.users)["Items"]  # a test may scan
     assert token not in str(raw)
-    assert any(item["user_id"] == f"email-verification#{hashlib.sha256(token.encode()).hexdigest()}"
-               for item in raw)
+    assert any(item["user_id"] == f"email-verification#{hashlib.sha256(token.encode()).hexdigest()}" for item in raw)
     assert client.post("/auth/verify-email", json={"token": token}).status_code == 200
     assert_error(client.post("/auth/verify-email", json={"token": token}), 400, "INVALID_VERIFICATION_TOKEN")
 
@@ -96,8 +106,9 @@ def test_an_unknown_token_is_refused(client, token):
     assert_error(client.post("/auth/verify-email", json={"token": token}), 400, "INVALID_VERIFICATION_TOKEN")
 
 
-@pytest.mark.parametrize("body", [{}, {"token": ""}, {"token": "short"}, {"token": "!" * 43}, {"token": 5},
-                                  {"token": "A" * 43, "extra": 1}])
+@pytest.mark.parametrize(
+    "body", [{}, {"token": ""}, {"token": "short"}, {"token": "!" * 43}, {"token": 5}, {"token": "A" * 43, "extra": 1}]
+)
 def test_a_malformed_request_is_invalid_input(client, body):
     assert_error(client.post("/auth/verify-email", json=body), 400, "INVALID_INPUT")
 

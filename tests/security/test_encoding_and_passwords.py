@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import ACH, Account, assert_error, table_counts, unique_email
+from conftest import ACH, assert_error, unique_email, write_count
 from security_support import borrower, client, lender  # noqa: F401 (fixtures)
 
 JSON = {"Content-Type": "application/json"}
@@ -32,18 +32,36 @@ def test_a_body_that_is_not_utf8_is_400_on_every_json_operation(client, store, b
     loan_id = borrower.create_loan([(lender.email, 100)], amount=100)["loan_id"]
     raw = INVALID_UTF8[case]
     requests = [
-        ("POST", "/auth/register", {}, raw_json({"name": "n", "email": unique_email("enc"), "password": "p" * 10}, "name", raw)),
+        (
+            "POST",
+            "/auth/register",
+            {},
+            raw_json({"name": "n", "email": unique_email("enc"), "password": "p" * 10}, "name", raw),
+        ),
         ("POST", "/auth/login", {}, raw_json({"email": lender.email, "password": "p" * 10}, "password", raw)),
-        ("POST", "/loans", borrower.headers, raw_json({
-            "amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "p",
-            "lenders": [{"email": lender.email, "contribution_amount": 100}]}, "purpose", raw)),
+        (
+            "POST",
+            "/loans",
+            borrower.headers,
+            raw_json(
+                {
+                    "amount": 100,
+                    "interest_rate": 5,
+                    "term": "12 months",
+                    "purpose": "p",
+                    "lenders": [{"email": lender.email, "contribution_amount": 100}],
+                },
+                "purpose",
+                raw,
+            ),
+        ),
         ("PUT", f"/lender/accept/{loan_id}", lender.headers, raw_json(ACH, "bank_name", raw)),
     ]
-    before = table_counts(store)
+    before = write_count(store)
     for method, path, headers, body in requests:
         response = client.request(method, path, content=body, headers={**JSON, **headers})
         assert_error(response, 400, "INVALID_INPUT")
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 # Declared charsets other than UTF-8: tests/security/test_one_reading_of_the_body.py.
@@ -95,8 +113,12 @@ def test_a_password_that_differs_only_after_byte_72_is_refused(client, case):
 def test_a_password_that_differs_only_after_a_nul_is_refused(client):
     """bcrypt's C API reads up to the first NUL; the pre-hash keeps NULs from truncating."""
     email = unique_email("nul")
-    assert client.post("/auth/register", json={"name": "N", "email": email,
-                                               "password": "same\u0000first-part"}).status_code == 201
+    assert (
+        client.post(
+            "/auth/register", json={"name": "N", "email": email, "password": "same\u0000first-part"}
+        ).status_code
+        == 201
+    )
     for other in ("same\u0000second-part", "same\u0000", "same"):
         response = client.post("/auth/login", json={"email": email, "password": other})
         assert_error(response, 401, "INVALID_CREDENTIALS")

@@ -55,7 +55,7 @@ def raw_request(base_url: str, head: bytes) -> bytes:
     with socket.create_connection((address.hostname, address.port), timeout=30) as conn:
         try:
             for start in range(0, len(head), 64 * 1024):
-                conn.sendall(head[start:start + 64 * 1024])
+                conn.sendall(head[start : start + 64 * 1024])
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused before we finished sending
         try:
@@ -76,6 +76,10 @@ def test_the_local_server_bounds_request_heads(base_url, case):
 
 
 def test_an_ordinary_request_head_is_served(base_url):
-    answer = raw_request(base_url, b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                         + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(40)) + b"\r\n")
+    answer = raw_request(
+        base_url,
+        b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 100) for i in range(40))
+        + b"\r\n",
+    )
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]

@@ -47,8 +47,9 @@ def assert_json(response, status: int) -> dict:
 def send(client, method: str, path: str, body: dict, headers: dict | None = None):
     """The body serialised with ASCII escapes, so every payload, NUL included, reaches the
     server as JSON text the way most clients send it."""
-    return client.request(method, path, content=json.dumps(body).encode(),
-                          headers={"Content-Type": "application/json", **(headers or {})})
+    return client.request(
+        method, path, content=json.dumps(body).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 @pytest.mark.parametrize("name", list(PAYLOADS), ids=str)
@@ -59,59 +60,105 @@ def test_payload_round_trips_verbatim_in_every_text_field(client, store, borrowe
     author = Account(client, payload, unique_email("inject"))
     assert author.user["name"] == kept
     assert assert_json(author.get("/user/profile"), 200)["name"] == kept
-    stored_user = store.db.client.get_item(TableName=store.db.names.users, Key={"user_id": author.user_id},
-                                        ConsistentRead=True)["Item"]
+    stored_user = store.db.client.get_item(
+        TableName=store.db.names.users, Key={"user_id": author.user_id}, ConsistentRead=True
+    )["Item"]
     assert stored_user["name"] == kept
 
     # purpose and description: creation, reads by the borrower and by the lender, lists, storage.
-    created = assert_json(send(client, "POST", "/loans", {
-        "amount": 100, "interest_rate": 5, "term": "12 months", "purpose": payload, "description": payload,
-        "lenders": [{"email": lender.email, "contribution_amount": 100}]}, author.headers), 201)
+    created = assert_json(
+        send(
+            client,
+            "POST",
+            "/loans",
+            {
+                "amount": 100,
+                "interest_rate": 5,
+                "term": "12 months",
+                "purpose": payload,
+                "description": payload,
+                "lenders": [{"email": lender.email, "contribution_amount": 100}],
+            },
+            author.headers,
+        ),
+        201,
+    )
     loan_id = created["loan_id"]
-    for view in (created, assert_json(author.get(f"/loans/{loan_id}"), 200),
-                 assert_json(lender.get(f"/loans/{loan_id}"), 200)):
+    for view in (
+        created,
+        assert_json(author.get(f"/loans/{loan_id}"), 200),
+        assert_json(lender.get(f"/loans/{loan_id}"), 200),
+    ):
         assert (view["purpose"], view["description"], view["borrower_name"]) == (kept, kept, kept)
     listed = assert_json(author.get("/loans/my-loans"), 200)["items"]
     assert [(i["purpose"], i["description"]) for i in listed] == [(kept, kept)]
-    pending = {i["loan_id"]: i["loan"] for i in assert_json(lender.get("/lender/pending", params={"limit": 100}), 200)["items"]}
+    pending = {
+        i["loan_id"]: i["loan"] for i in assert_json(lender.get("/lender/pending", params={"limit": 100}), 200)["items"]
+    }
     assert (pending[loan_id]["purpose"], pending[loan_id]["description"]) == (kept, kept)
-    stored_loan = store.db.client.get_item(TableName=store.db.names.loans, Key={"loan_id": loan_id},
-                                        ConsistentRead=True)["Item"]
+    stored_loan = store.db.client.get_item(
+        TableName=store.db.names.loans, Key={"loan_id": loan_id}, ConsistentRead=True
+    )["Item"]
     assert (stored_loan["purpose"], stored_loan["description"]) == (kept, kept)
 
     # bank_name and special_instructions: accepted; bank_name comes back in the ACH summary
     # (special_instructions is never returned by the contract).
-    accepted = assert_json(send(client, "PUT", f"/lender/accept/{loan_id}",
-                                {**ACH, "bank_name": payload, "special_instructions": payload}, lender.headers), 200)
+    accepted = assert_json(
+        send(
+            client,
+            "PUT",
+            f"/lender/accept/{loan_id}",
+            {**ACH, "bank_name": payload, "special_instructions": payload},
+            lender.headers,
+        ),
+        200,
+    )
     assert accepted["ach"]["bank_name"] == kept
     assert assert_json(author.get(f"/loans/{loan_id}"), 200)["status"] == "ACTIVE"
 
 
 def test_payloads_in_credentials_are_just_wrong_credentials(client):
     for payload in PAYLOADS.values():
-        for body in ({"email": payload, "password": "whatever it is"},
-                     {"email": unique_email("x"), "password": payload}):
+        for body in (
+            {"email": payload, "password": "whatever it is"},
+            {"email": unique_email("x"), "password": payload},
+        ):
             response = send(client, "POST", "/auth/login", body)
             assert_error(response, 401, "INVALID_CREDENTIALS")
 
 
-@pytest.mark.parametrize("body", [
-    {"email": {"$gt": ""}, "password": {"$gt": ""}},
-    {"email": {"$ne": None}, "password": "x"},
-    {"email": ["a@example.com"], "password": "x"},
-    {"email": "a@example.com", "password": {"$regex": ".*"}},
-    {"email": "a@example.com", "password": True},
-    {"email": {"S": "a@example.com"}, "password": "x"},
-], ids=["gt-both", "ne", "list", "regex", "boolean", "dynamodb-attribute-value"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": {"$gt": ""}, "password": {"$gt": ""}},
+        {"email": {"$ne": None}, "password": "x"},
+        {"email": ["a@example.com"], "password": "x"},
+        {"email": "a@example.com", "password": {"$regex": ".*"}},
+        {"email": "a@example.com", "password": True},
+        {"email": {"S": "a@example.com"}, "password": "x"},
+    ],
+    ids=["gt-both", "ne", "list", "regex", "boolean", "dynamodb-attribute-value"],
+)
 def test_operator_objects_in_credentials_are_400(client, body):
     assert_error(send(client, "POST", "/auth/login", body), 400, "INVALID_INPUT")
 
 
 def test_operator_objects_in_loan_fields_are_400(borrower, lender):
-    base = {"amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "p",
-            "lenders": [{"email": lender.email, "contribution_amount": 100}]}
-    for field, value in (("purpose", {"$gt": ""}), ("description", ["a"]), ("amount", {"N": "100"}),
-                         ("amount", "100"), ("term", {"S": "12 months"}), ("lenders", {"$where": "1"})):
+    base = {
+        "amount": 100,
+        "interest_rate": 5,
+        "term": "12 months",
+        "purpose": "p",
+        "lenders": [{"email": lender.email, "contribution_amount": 100}],
+    }
+    for field, value in (
+        ("purpose", {"$gt": ""}),
+        ("description", ["a"]),
+        ("amount", {"N": "100"}),
+        ("amount", "100"),
+        ("term", {"S": "12 months"}),
+        ("lenders", {"$where": "1"}),
+    ):
         response = send(borrower.client, "POST", "/loans", {**base, field: value}, borrower.headers)
         assert_error(response, 400, "INVALID_INPUT")
 
@@ -142,10 +189,24 @@ def test_payloads_in_path_and_query_are_refused(borrower, raw):
 @pytest.mark.parametrize("field", ["name", "purpose"])
 def test_a_lone_surrogate_is_400(client, borrower, lender, field):
     if field == "name":
-        response = send(client, "POST", "/auth/register",
-                        {"name": "x\ud800y", "email": unique_email("surrogate"), "password": PASSWORD})
+        response = send(
+            client,
+            "POST",
+            "/auth/register",
+            {"name": "x\ud800y", "email": unique_email("surrogate"), "password": PASSWORD},
+        )
     else:
-        response = send(client, "POST", "/loans", {
-            "amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "x\ud800y",
-            "lenders": [{"email": lender.email, "contribution_amount": 100}]}, borrower.headers)
+        response = send(
+            client,
+            "POST",
+            "/loans",
+            {
+                "amount": 100,
+                "interest_rate": 5,
+                "term": "12 months",
+                "purpose": "x\ud800y",
+                "lenders": [{"email": lender.email, "contribution_amount": 100}],
+            },
+            borrower.headers,
+        )
     assert_error(response, 400, "INVALID_INPUT")

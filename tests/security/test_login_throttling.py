@@ -13,12 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from conftest import PASSWORD, ShiftedClock, assert_error, unique_email
-from security_support import bcrypt_calls  # noqa: F401 (fixture)
 from service.bootstrap import bootstrap
 from service.domain.errors import InvalidCredentials
 from service.domain.throttling import TooManyAttempts
 from service.store import DynamoStore
+
+from conftest import PASSWORD, ShiftedClock, assert_error, unique_email
+from security_support import bcrypt_calls  # noqa: F401 (fixture)
 
 LIMIT = 5
 BURST = 30
@@ -46,8 +47,9 @@ def checks(bcrypt_calls) -> int:
 
 
 @pytest.mark.parametrize("registered", [True, False], ids=["account", "no-account"])
-def test_a_burst_of_guesses_gets_at_most_the_limit_of_password_checks(base_url, api, register, bcrypt_calls,
-                                                                      registered):
+def test_a_burst_of_guesses_gets_at_most_the_limit_of_password_checks(
+    base_url, api, register, bcrypt_calls, registered
+):
     email = register("target").email if registered else unique_email("nobody")
     bcrypt_calls.clear()
     responses = burst(base_url, email, ["wrong password!"] * BURST)
@@ -109,8 +111,9 @@ def test_the_lock_is_in_the_store_not_in_the_process_and_expires(api, register, 
     elsewhere = DynamoStore(config.tables, b"another process")
     with pytest.raises(TooManyAttempts):
         bootstrap(config, store=elsewhere).accounts.login(user.email, PASSWORD)
-    guard = store.db.client.get_item(TableName=store.db.names.users,
-                                     Key={"user_id": f"login-guard#{user.email}"})["Item"]
+    guard = store.db.client.get_item(TableName=store.db.names.users, Key={"user_id": f"login-guard#{user.email}"})[
+        "Item"
+    ]
     assert int(guard["expires_at"]) > float(guard["window_ends"])  # TTL cleans it up later
     # Once the lockout has passed, the right password works again (an injected clock).
     later = bootstrap(config, store=elsewhere, clock=ShiftedClock(float(guard["window_ends"]) + 1 - time.time()))

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import Account, assert_error, table_counts, unique_email
+from conftest import Account, assert_error, unique_email, write_count
 from security_support import assert_only_error_keys, client  # noqa: F401
 
 
@@ -43,12 +43,18 @@ def funded(client):
     loan_id = borrower.create_loan([(first.email, 600), (second.email, 400), (late.email, 300)], amount=1000)["loan_id"]
     assert first.accept(loan_id).status_code == 200
     assert second.accept(loan_id).json()["loan"]["status"] == "ACTIVE"
-    return SimpleNamespace(borrower=borrower, first=first, second=second, late=late,
-                           outsider=new_account(client, "outsider"), loan_id=loan_id)
+    return SimpleNamespace(
+        borrower=borrower,
+        first=first,
+        second=second,
+        late=late,
+        outsider=new_account(client, "outsider"),
+        loan_id=loan_id,
+    )
 
 
 def test_an_active_loan_stays_closed_to_outsiders_and_learns_them_nothing(store, funded):
-    before = table_counts(store)
+    before = write_count(store)
     for account in (funded.outsider, funded.borrower):
         refused = account.accept(funded.loan_id)
         assert_error(refused, 403, "ACCESS_DENIED")
@@ -58,14 +64,14 @@ def test_an_active_loan_stays_closed_to_outsiders_and_learns_them_nothing(store,
     assert_only_error_keys(read)
     for secret in (funded.borrower.email, funded.first.email, funded.borrower.user_id, funded.loan_id):
         assert secret not in read.text
-    assert table_counts(store) == before
+    assert write_count(store) == before
     # The late lender is still invited: they may read the loan but cannot fund it any more.
     assert funded.late.get(f"/loans/{funded.loan_id}").status_code == 200
     assert_error(funded.late.accept(funded.loan_id), 409, "LOAN_FULLY_FUNDED")
 
 
 def test_guessed_loan_ids_give_404_or_403_and_never_data(client, store, funded):
-    before = table_counts(store)
+    before = write_count(store)
     for _ in range(25):
         guess = str(uuid.uuid4())
         for response in (funded.outsider.get(f"/loans/{guess}"), funded.outsider.accept(guess)):
@@ -75,12 +81,18 @@ def test_guessed_loan_ids_give_404_or_403_and_never_data(client, store, funded):
     for other_id in (funded.borrower.user_id, funded.first.user_id, funded.outsider.user_id):
         assert_error(funded.outsider.get(f"/loans/{other_id}"), 404, "LOAN_NOT_FOUND")
     # Spellings of the real id that a lax lookup might resolve are refused as malformed.
-    for spelling in (funded.loan_id.upper(), funded.loan_id.replace("-", ""), f"{funded.loan_id}%20",
-                     f"email%23{funded.first.email}", "%2A", funded.loan_id[:-1] + "%25"):
+    for spelling in (
+        funded.loan_id.upper(),
+        funded.loan_id.replace("-", ""),
+        f"{funded.loan_id}%20",
+        f"email%23{funded.first.email}",
+        "%2A",
+        funded.loan_id[:-1] + "%25",
+    ):
         for response in (funded.outsider.get(f"/loans/{spelling}"), funded.outsider.accept(spelling)):
             assert_error(response, 400, "INVALID_INPUT")
             assert funded.borrower.email not in response.text
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_user_identity_cannot_be_smuggled_in_as_a_parameter(funded):
@@ -99,8 +111,9 @@ def test_lenders_never_see_each_other_at_any_stage(client):
     view of the loan, their pending list and their dashboard show only themselves."""
     borrower, first, second = (new_account(client, n) for n in ("borrower", "first", "second"))
     newcomer_email = unique_email("newcomer")
-    loan_id = borrower.create_loan(
-        [(first.email, 500), (second.email, 500), (newcomer_email, 500)], amount=1500)["loan_id"]
+    loan_id = borrower.create_loan([(first.email, 500), (second.email, 500), (newcomer_email, 500)], amount=1500)[
+        "loan_id"
+    ]
 
     def views_of(lender: Account) -> list:
         return [lender.get(f"/loans/{loan_id}"), lender.get("/lender/pending"), lender.get("/user/dashboard")]
@@ -120,7 +133,8 @@ def test_lenders_never_see_each_other_at_any_stage(client):
             loan_view, pending, dashboard = views_of(lender)
             assert loan_view.status_code == pending.status_code == dashboard.status_code == 200
             assert [(p["email"], p["lender_id"]) for p in loan_view.json()["participants"]] == [
-                (lender.email, lender.user_id)], stage
+                (lender.email, lender.user_id)
+            ], stage
             for response in (loan_view, pending, dashboard):
                 text = response.text.lower()
                 others = [a for a in lenders if a is not lender]
@@ -196,11 +210,11 @@ def test_a_cursor_works_only_for_the_user_and_list_it_was_issued_for(two_pagers)
     assert two_pagers.lena.get("/lender/pending", params={"limit": 1, "cursor": lenas}).status_code == 200
 
     refusals = [
-        (two_pagers.bob, "/loans/my-loans", alices),     # another borrower
-        (two_pagers.lena, "/loans/my-loans", alices),    # a user with no loans of their own
-        (two_pagers.alice, "/lender/pending", alices),   # the owner, on another list
-        (two_pagers.leo, "/lender/pending", lenas),      # another lender
-        (two_pagers.lena, "/loans/my-loans", lenas),     # the owner, on another list
+        (two_pagers.bob, "/loans/my-loans", alices),  # another borrower
+        (two_pagers.lena, "/loans/my-loans", alices),  # a user with no loans of their own
+        (two_pagers.alice, "/lender/pending", alices),  # the owner, on another list
+        (two_pagers.leo, "/lender/pending", lenas),  # another lender
+        (two_pagers.lena, "/loans/my-loans", lenas),  # the owner, on another list
         (two_pagers.bob, "/lender/pending", lenas),
     ]
     for account, path, cursor in refusals:

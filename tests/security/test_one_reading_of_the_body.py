@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import ACH, Account, assert_error, table_counts, unique_email
+from conftest import ACH, Account, assert_error, unique_email, write_count
 from security_support import borrower, client, lender  # noqa: F401 (fixtures)
 
 
@@ -23,8 +23,13 @@ def duplicated(first: dict, second: dict) -> str:
 
 
 def loan_body(lender_email: str, amount: float, contribution: float) -> dict:
-    return {"amount": amount, "interest_rate": 5, "term": "12 months", "purpose": "p",
-            "lenders": [{"email": lender_email, "contribution_amount": contribution}]}
+    return {
+        "amount": amount,
+        "interest_rate": 5,
+        "term": "12 months",
+        "purpose": "p",
+        "lenders": [{"email": lender_email, "contribution_amount": contribution}],
+    }
 
 
 # -- the attack as it was run --------------------------------------------------------------
@@ -35,9 +40,11 @@ def smuggling_body(valid: list[dict], smuggled: list[dict]) -> bytes:
     charset that decodes `\\u0022` before JSON parsing (unicode_escape): then the
     `description` string closes early and a second `lenders` key (last one wins) follows."""
     hidden = json.dumps(valid).replace('"', "\\u0022")
-    return ('{"amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "p", '
-            f'"lenders": {json.dumps(smuggled)}, '
-            f'"description": "\\u0022, \\u0022lenders\\u0022: {hidden}, \\u0022description\\u0022: \\u0022"}}').encode()
+    return (
+        '{"amount": 100, "interest_rate": 5, "term": "12 months", "purpose": "p", '
+        f'"lenders": {json.dumps(smuggled)}, '
+        f'"description": "\\u0022, \\u0022lenders\\u0022: {hidden}, \\u0022description\\u0022: \\u0022"}}'
+    ).encode()
 
 
 @pytest.mark.parametrize("charset", ["unicode_escape", "raw_unicode_escape", "utf-7"])
@@ -46,26 +53,35 @@ def test_the_over_funding_attack_is_refused_and_writes_nothing(client, store, bo
     200.00 later filled (and activated) a loan of 100.00."""
     first, second = Account(client, "First", unique_email("l1")), Account(client, "Second", unique_email("l2"))
     valid = [{"email": first.email, "contribution_amount": 100}, {"email": second.email, "contribution_amount": 200}]
-    smuggled = [{"email": first.email, "contribution_amount": -100}, {"email": second.email, "contribution_amount": 200}]
-    before = table_counts(store)
-    response = client.post("/loans", content=smuggling_body(valid, smuggled),
-                           headers={**borrower.headers, "Content-Type": f"application/json;charset={charset}"})
+    smuggled = [
+        {"email": first.email, "contribution_amount": -100},
+        {"email": second.email, "contribution_amount": 200},
+    ]
+    before = write_count(store)
+    response = client.post(
+        "/loans",
+        content=smuggling_body(valid, smuggled),
+        headers={**borrower.headers, "Content-Type": f"application/json;charset={charset}"},
+    )
     assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/json;charset=unicode_escape",
-    "application/json; charset=utf-7",
-    "application/json;charset=latin-1",
-    "application/json; charset=ISO-8859-1",
-    "application/json;charset=cp500",
-    "application/json; charset=utf-16",
-    "application/json ; charset = \"latin-1\"",
-    "application/json; charset=utf8",
-    "application/json; charset=no-such-charset",
-    "application/json; charset=utf-8; charset=latin-1",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json;charset=unicode_escape",
+        "application/json; charset=utf-7",
+        "application/json;charset=latin-1",
+        "application/json; charset=ISO-8859-1",
+        "application/json;charset=cp500",
+        "application/json; charset=utf-16",
+        'application/json ; charset = "latin-1"',
+        "application/json; charset=utf8",
+        "application/json; charset=no-such-charset",
+        "application/json; charset=utf-8; charset=latin-1",
+    ],
+)
 def test_any_declared_charset_but_utf8_is_415_on_every_body_operation(client, store, borrower, lender, content_type):
     loan_id = borrower.create_loan([(lender.email, 100)], amount=100)["loan_id"]
     requests = [
@@ -74,22 +90,30 @@ def test_any_declared_charset_but_utf8_is_415_on_every_body_operation(client, st
         ("POST", "/loans", borrower.headers, loan_body(lender.email, 100, 100)),
         ("PUT", f"/lender/accept/{loan_id}", lender.headers, ACH),
     ]
-    before = table_counts(store)
+    before = write_count(store)
     for method, path, headers, body in requests:
-        response = client.request(method, path, content=json.dumps(body).encode(),
-                                  headers={**headers, "Content-Type": content_type})
+        response = client.request(
+            method, path, content=json.dumps(body).encode(), headers={**headers, "Content-Type": content_type}
+        )
         assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8",
-    'application/json; charset="utf-8"', "application/json; charset = Utf-8",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/json; charset = Utf-8",
+    ],
+)
 def test_utf8_in_any_spelling_is_accepted(client, content_type):
     body = {"name": "Zoë", "email": unique_email("utf8"), "password": "p" * 10}
-    response = client.post("/auth/register", content=json.dumps(body, ensure_ascii=False).encode(),
-                           headers={"Content-Type": content_type})
+    response = client.post(
+        "/auth/register", content=json.dumps(body, ensure_ascii=False).encode(), headers={"Content-Type": content_type}
+    )
     assert response.status_code == 201, response.text
     assert response.json()["user"]["name"] == "Zoë"
 
@@ -103,20 +127,31 @@ def test_duplicate_keys_are_refused_wherever_they_are(client, store, borrower, l
     cases = [
         ("POST", "/loans", borrower.headers, duplicated(good, {"amount": 5e11})),
         ("POST", "/loans", borrower.headers, duplicated(good, {"interest_rate": -5})),
-        ("POST", "/loans", borrower.headers, json.dumps(good).replace(
-            '"contribution_amount": 100', '"contribution_amount": 100, "contribution_amount": -100')),
-        ("POST", "/auth/register", {}, duplicated(
-            {"name": "n", "email": unique_email("dup"), "password": "p" * 10}, {"password": "pw"})),
+        (
+            "POST",
+            "/loans",
+            borrower.headers,
+            json.dumps(good).replace(
+                '"contribution_amount": 100', '"contribution_amount": 100, "contribution_amount": -100'
+            ),
+        ),
+        (
+            "POST",
+            "/auth/register",
+            {},
+            duplicated({"name": "n", "email": unique_email("dup"), "password": "p" * 10}, {"password": "pw"}),
+        ),
         ("POST", "/auth/login", {}, duplicated({"email": lender.email, "password": "p" * 10}, {"password": "x"})),
         ("PUT", f"/lender/accept/{loan_id}", lender.headers, duplicated(ACH, {"account_number": 123456})),
     ]
-    before = table_counts(store)
+    before = write_count(store)
     for method, path, headers, body in cases:
-        response = client.request(method, path, content=body.encode(),
-                                  headers={**headers, "Content-Type": "application/json"})
+        response = client.request(
+            method, path, content=body.encode(), headers={**headers, "Content-Type": "application/json"}
+        )
         error = assert_error(response, 400, "INVALID_INPUT")
         assert "duplicate" in error["message"].lower(), error
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_the_handler_gets_the_object_that_was_validated(client, borrower, lender):
@@ -124,8 +159,9 @@ def test_the_handler_gets_the_object_that_was_validated(client, borrower, lender
     can swap it (here the escaped key would decode to a duplicate only in a legacy charset)."""
     body = loan_body(lender.email, 100, 150)
     body["purpose"] = "\\u0022amount\\u0022"
-    response = client.post("/loans", content=json.dumps(body).encode(),
-                           headers={**borrower.headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/loans", content=json.dumps(body).encode(), headers={**borrower.headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 201, response.text
     loan = response.json()
     assert (loan["amount"], loan["purpose"]) == (100, "\\u0022amount\\u0022")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import current_services, ACH, PASSWORD, Account, assert_error, table_counts, unique_email
+from conftest import ACH, PASSWORD, Account, assert_error, current_services, unique_email, write_count
 from security_support import bcrypt_calls, borrower, client, lender  # noqa: F401 (fixtures)
 
 JSON = {"Content-Type": "application/json"}
@@ -28,7 +28,7 @@ def padded(body: dict, size: int) -> bytes:
 def chunked(raw: bytes, piece: int = 4096):
     """A generator body: httpx sends it with Transfer-Encoding: chunked and no Content-Length."""
     for start in range(0, len(raw), piece):
-        yield raw[start:start + piece]
+        yield raw[start : start + piece]
 
 
 def post_raw(account: Account, path: str, text: str):
@@ -57,11 +57,12 @@ def test_a_body_of_exactly_the_limit_is_processed(client, limit, transfer):
 def test_one_byte_over_the_limit_is_413_and_writes_nothing(client, store, limit, transfer):
     email = unique_email("overlimit")
     raw = padded(registration(email), limit + 1)
-    before = table_counts(store)
-    response = client.post("/auth/register", content=raw if transfer == "content-length" else chunked(raw),
-                           headers=JSON)
+    before = write_count(store)
+    response = client.post(
+        "/auth/register", content=raw if transfer == "content-length" else chunked(raw), headers=JSON
+    )
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
-    assert table_counts(store) == before
+    assert write_count(store) == before
     assert_error(client.post("/auth/login", json={"email": email, "password": PASSWORD}), 401, "INVALID_CREDENTIALS")
 
 
@@ -72,30 +73,42 @@ def test_every_json_operation_refuses_an_oversized_body(client, store, borrower,
     requests = [
         ("POST", "/auth/register", {}, registration(unique_email("big"))),
         ("POST", "/auth/login", {}, {"email": lender.email, "password": PASSWORD}),
-        ("POST", "/loans", borrower.headers, {"amount": 100, "interest_rate": 5, "term": "12 months",
-                                              "purpose": "Big", "lenders": [{"email": lender.email,
-                                                                             "contribution_amount": 100}]}),
+        (
+            "POST",
+            "/loans",
+            borrower.headers,
+            {
+                "amount": 100,
+                "interest_rate": 5,
+                "term": "12 months",
+                "purpose": "Big",
+                "lenders": [{"email": lender.email, "contribution_amount": 100}],
+            },
+        ),
         ("PUT", f"/lender/accept/{loan_id}", lender.headers, ACH),
     ]
-    before = table_counts(store)
+    before = write_count(store)
     for method, path, headers, body in requests:
         raw = padded(body, over)
-        response = client.request(method, path, content=raw if transfer == "content-length" else chunked(raw),
-                                  headers={**JSON, **headers})
+        response = client.request(
+            method, path, content=raw if transfer == "content-length" else chunked(raw), headers={**JSON, **headers}
+        )
         assert_error(response, 413, "PAYLOAD_TOO_LARGE")
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_a_ten_megabyte_password_is_refused_before_any_hashing(client, store, bcrypt_calls):
     huge = "p" * 10_000_000
-    before = table_counts(store)
+    before = write_count(store)
     started = time.perf_counter()
-    for path, body in (("/auth/register", {"name": "Huge", "email": unique_email("huge"), "password": huge}),
-                       ("/auth/login", {"email": unique_email("huge"), "password": huge})):
+    for path, body in (
+        ("/auth/register", {"name": "Huge", "email": unique_email("huge"), "password": huge}),
+        ("/auth/login", {"email": unique_email("huge"), "password": huge}),
+    ):
         assert_error(client.post(path, json=body), 413, "PAYLOAD_TOO_LARGE")
     assert time.perf_counter() - started < 5
     assert bcrypt_calls == []
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 # -- bcrypt's input --------------------------------------------------------------------------
@@ -111,13 +124,16 @@ def test_a_128_character_password_is_accepted_and_129_is_not(client, store, bcry
     hashed = len(bcrypt_calls)
     assert hashed == 2  # one hash at registration, one check at login
 
-    before = table_counts(store)
+    before = write_count(store)
     too_long = longest + "x"
-    assert_error(client.post("/auth/register", json={"name": "Long", "email": unique_email("longpass"),
-                                                     "password": too_long}), 400, "INVALID_INPUT")
+    assert_error(
+        client.post("/auth/register", json={"name": "Long", "email": unique_email("longpass"), "password": too_long}),
+        400,
+        "INVALID_INPUT",
+    )
     assert_error(client.post("/auth/login", json={"email": email, "password": too_long}), 400, "INVALID_INPUT")
     assert len(bcrypt_calls) == hashed, "a refused password was hashed anyway"
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_bcrypt_only_ever_sees_a_fixed_length_input(client, bcrypt_calls):
@@ -159,7 +175,10 @@ def _nested_bodies():
         "object-5000-deep": '{"a":' * 5000 + "1" + "}" * 5000,
         "array-900-deep-in-email": '{"email":' + "[" * 900 + "]" * 900 + ',"password":"x"}',
         "object-3000-deep-in-lenders": '{"amount":1,"interest_rate":1,"term":"1 month","purpose":"p","lenders":'
-                                       + '{"a":' * 3000 + "1" + "}" * 3000 + "}",
+        + '{"a":' * 3000
+        + "1"
+        + "}" * 3000
+        + "}",
     }
 
 
@@ -167,11 +186,11 @@ def _nested_bodies():
 def test_deeply_nested_json_within_the_size_limit_is_400(client, store, borrower, limit, case):
     raw = _nested_bodies()[case].encode()
     assert len(raw) <= limit
-    before = table_counts(store)
+    before = write_count(store)
     for path, headers in (("/auth/login", {}), ("/auth/register", {}), ("/loans", borrower.headers)):
         response = client.post(path, content=raw, headers={**JSON, **headers})
         assert_error(response, 400, "INVALID_INPUT")
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
 
 def test_forty_one_lenders_are_refused_and_forty_accepted(borrower, store):
@@ -179,11 +198,11 @@ def test_forty_one_lenders_are_refused_and_forty_accepted(borrower, store):
         return [{"email": unique_email(f"invitee{i}"), "contribution_amount": 10} for i in range(n)]
 
     body = {"amount": 400, "interest_rate": 5, "term": "12 months", "purpose": "Many lenders"}
-    before = table_counts(store)
+    before = write_count(store)
     refused = borrower.post("/loans", json={**body, "lenders": lenders(41)})
     error = assert_error(refused, 400, "INVALID_INPUT")
     assert error["details"] == {"field": "lenders", "rule": "maxItems"}, error
-    assert table_counts(store) == before
+    assert write_count(store) == before
 
     accepted = borrower.post("/loans", json={**body, "lenders": lenders(40)})
     assert accepted.status_code == 201, accepted.text
@@ -192,15 +211,20 @@ def test_forty_one_lenders_are_refused_and_forty_accepted(borrower, store):
 
 # -- numbers ---------------------------------------------------------------------------------
 
-LOAN_TEMPLATE = ('{"amount":%s,"interest_rate":5,"term":"12 months","purpose":"Numbers",'
-                 '"lenders":[{"email":"numbers@example.com","contribution_amount":100}]}')
+LOAN_TEMPLATE = (
+    '{"amount":%s,"interest_rate":5,"term":"12 months","purpose":"Numbers",'
+    '"lenders":[{"email":"numbers@example.com","contribution_amount":100}]}'
+)
 
 
 @pytest.mark.parametrize("where", ["unknown-key", "password"])
 def test_a_five_thousand_digit_integer_is_400(client, where):
     digits = "1" * 5000
-    body = ('{"email":"a@example.com","password":"long enough","n":%s}' % digits if where == "unknown-key"
-            else '{"email":"a@example.com","password":%s}' % digits)
+    body = (
+        '{"email":"a@example.com","password":"long enough","n":%s}' % digits
+        if where == "unknown-key"
+        else '{"email":"a@example.com","password":%s}' % digits
+    )
     assert_error(client.post("/auth/login", content=body.encode(), headers=JSON), 400, "INVALID_INPUT")
 
 

@@ -7,19 +7,25 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ACH
-from security_support import client  # noqa: F401 (fixture)
 from service.domain.ach import AchDetails
 from service.domain.funding import Funding
 from service.domain.lifecycle import LoanStatus, ParticipantStatus
 from service.domain.loans import Loan, Participant
 from service.usecases.ports import LostRace
 
+from conftest import ACH
+from security_support import client  # noqa: F401 (fixture)
+
 D = Decimal
 ACTIVE, PENDING, ACCEPTED = LoanStatus.ACTIVE, LoanStatus.PENDING, ParticipantStatus.ACCEPTED
 NOW = "2026-12-01T00:00:00.000000Z"
-SEALED = {"routing_number_masked": "*****0015", "account_number_masked": "********6789",
-          "sealed_numbers": b"x", "sealed_data_key": b"k", "kms_key_arn": "arn:test"}
+SEALED = {
+    "routing_number_masked": "*****0015",
+    "account_number_masked": "********6789",
+    "sealed_numbers": b"x",
+    "sealed_data_key": b"k",
+    "kms_key_arn": "arn:test",
+}
 
 
 def forge(cls, source, **changes):
@@ -32,8 +38,13 @@ def forge(cls, source, **changes):
 
 
 def forged_funding(loan: Loan, participant: Participant, funded: str, status: str) -> Funding:
-    funded_loan = forge(Loan, loan, total_funded=loan.total_funded + D(funded), status=status,
-                        activated_at=NOW if status == ACTIVE else None)
+    funded_loan = forge(
+        Loan,
+        loan,
+        total_funded=loan.total_funded + D(funded),
+        status=status,
+        activated_at=NOW if status == ACTIVE else None,
+    )
     accepted = forge(Participant, participant, status=ACCEPTED, funded_amount=D(funded), responded_at=NOW)
     return forge(Funding, None, loan=funded_loan, participant=accepted)
 
@@ -48,11 +59,15 @@ def record(store, funding: Funding) -> None:
 
 
 def raw_state(store, loan_id: str, lender_id: str) -> tuple:
-    loan = store.db.client.get_item(TableName=store.db.names.loans, Key={"loan_id": loan_id}, ConsistentRead=True)["Item"]
-    participant = store.db.client.get_item(TableName=store.db.names.participants, ConsistentRead=True,
-                                        Key={"loan_id": loan_id, "lender_id": lender_id})["Item"]
-    ach = store.db.client.get_item(TableName=store.db.names.ach_details, ConsistentRead=True,
-                                Key={"user_id": lender_id, "loan_id": loan_id}).get("Item")
+    loan = store.db.client.get_item(TableName=store.db.names.loans, Key={"loan_id": loan_id}, ConsistentRead=True)[
+        "Item"
+    ]
+    participant = store.db.client.get_item(
+        TableName=store.db.names.participants, ConsistentRead=True, Key={"loan_id": loan_id, "lender_id": lender_id}
+    )["Item"]
+    ach = store.db.client.get_item(
+        TableName=store.db.names.ach_details, ConsistentRead=True, Key={"user_id": lender_id, "loan_id": loan_id}
+    ).get("Item")
     return loan, participant, ach
 
 
@@ -64,15 +79,18 @@ def invited(register):
     return loan["loan_id"], first, second
 
 
-@pytest.mark.parametrize(("funded", "status"), [
-    ("200.00", ACTIVE),    # the review's over-funding: 200 of 100, claimed complete
-    ("200.00", PENDING),   # the same, claimed still open
-    ("100.00", PENDING),   # exactly the amount, without activating the loan
-    ("60.00", ACTIVE),     # activating a loan that is not fully funded
-    ("-50.00", PENDING),   # a negative funding
-    ("0.00", PENDING),     # nothing at all
-    ("60.01", PENDING),    # more than this lender's invited contribution
-])
+@pytest.mark.parametrize(
+    ("funded", "status"),
+    [
+        ("200.00", ACTIVE),  # the review's over-funding: 200 of 100, claimed complete
+        ("200.00", PENDING),  # the same, claimed still open
+        ("100.00", PENDING),  # exactly the amount, without activating the loan
+        ("60.00", ACTIVE),  # activating a loan that is not fully funded
+        ("-50.00", PENDING),  # a negative funding
+        ("0.00", PENDING),  # nothing at all
+        ("60.01", PENDING),  # more than this lender's invited contribution
+    ],
+)
 def test_a_forged_funding_is_refused_by_dynamodb(store, invited, funded, status):
     loan_id, first, _ = invited
     found = store.unit_of_work().membership(loan_id, first.user_id)

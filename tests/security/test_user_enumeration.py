@@ -13,7 +13,6 @@ import re
 import statistics
 import time
 
-
 from conftest import PASSWORD, Account, assert_error, unique_email
 from security_support import bcrypt_calls, client  # noqa: F401 (fixtures)
 
@@ -67,8 +66,10 @@ def test_both_paths_run_bcrypt_and_take_similar_time(client, bcrypt_calls):
 
     unknown_times, wrong_times = [], []
     for attempt in range(15):
-        for times, email in ((unknown_times, unique_email("nobody")),
-                             (wrong_times, accounts[attempt % len(accounts)].email)):
+        for times, email in (
+            (unknown_times, unique_email("nobody")),
+            (wrong_times, accounts[attempt % len(accounts)].email),
+        ):
             started = time.perf_counter()
             response = login(client, email)
             times.append(time.perf_counter() - started)
@@ -88,7 +89,9 @@ def test_repeated_failures_treat_existing_and_unknown_emails_alike(client):
     for attempt in range(8):
         real, unknown = login(client, account.email), login(client, ghost)
         assert comparable(real) == comparable(unknown), attempt
-        assert_error(real, real.status_code, {401: "INVALID_CREDENTIALS", 429: "TOO_MANY_ATTEMPTS"}.get(real.status_code))
+        assert_error(
+            real, real.status_code, {401: "INVALID_CREDENTIALS", 429: "TOO_MANY_ATTEMPTS"}.get(real.status_code)
+        )
         answers.append(real.status_code)
     # Refused as wrong at first; once locked (if ever), locked for the rest of the run.
     assert answers[0] == 401 and set(answers) <= {401, 429} and answers == sorted(answers), answers

@@ -33,9 +33,9 @@ def rejected(field: str, **overrides) -> InvalidInput:
 
 
 def test_valid_details():
-    details = AchDetails.from_request(body(
-        bank_name="  First Example Bank \n", special_instructions="  Reference 42  "
-    ))
+    details = AchDetails.from_request(
+        body(bank_name="  First Example Bank \n", special_instructions="  Reference 42  ")
+    )
     assert details == AchDetails(
         bank_name="First Example Bank",
         account_type="checking",
@@ -58,8 +58,18 @@ def test_valid_routing_numbers(routing):
 
 
 @pytest.mark.parametrize(
-    "routing", ["011000016", "011000014", "021000022", "123456789", "01100001", "0110000150",
-                "01100001a", "", "０１１０００００１５"],
+    "routing",
+    [
+        "011000016",
+        "011000014",
+        "021000022",
+        "123456789",
+        "01100001",
+        "0110000150",
+        "01100001a",
+        "",
+        "０１１０００００１５",
+    ],
 )
 def test_bad_routing_number(routing):
     error = rejected("routing_number", routing_number=routing)
@@ -72,7 +82,8 @@ def test_account_number_lengths_accepted(account):
 
 
 @pytest.mark.parametrize(
-    "account", ["123", "1" * 18, "", "１２３４５", "١٢٣٤٥", "12a45", "12 345", "-12345", "1234.5"],
+    "account",
+    ["123", "1" * 18, "", "１２３４５", "١٢٣٤٥", "12a45", "12 345", "-12345", "1234.5"],
 )
 def test_bad_account_number(account):
     error = rejected("account_number", account_number=account)

@@ -10,8 +10,12 @@ OLDER = "p" * 40
 
 
 def env(**overrides) -> dict:
-    values = {"TABLE_PREFIX": "marketplace-dev", "JWT_SECRET": SECRET,
-              "EMAIL_SENDER": "no-reply@example.com", "APP_BASE_URL": "https://app.example.com"}
+    values = {
+        "TABLE_PREFIX": "marketplace-dev",
+        "JWT_SECRET": SECRET,
+        "EMAIL_SENDER": "no-reply@example.com",
+        "APP_BASE_URL": "https://app.example.com",
+    }
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
 
@@ -46,11 +50,18 @@ def test_defaults():
 
 
 def test_every_setting_read():
-    settings = Settings.from_env(env(
-        TABLE_PREFIX="  p  ", JWT_SECRET=f"  {SECRET}  ", JWT_KEY_ID="v3",
-        TOKEN_TTL_SECONDS="900", BCRYPT_ROUNDS="4", MAX_BODY_BYTES="1024",
-        VALIDATE_RESPONSES="TRUE", LOG_LEVEL="debug",
-    ))
+    settings = Settings.from_env(
+        env(
+            TABLE_PREFIX="  p  ",
+            JWT_SECRET=f"  {SECRET}  ",
+            JWT_KEY_ID="v3",
+            TOKEN_TTL_SECONDS="900",
+            BCRYPT_ROUNDS="4",
+            MAX_BODY_BYTES="1024",
+            VALIDATE_RESPONSES="TRUE",
+            LOG_LEVEL="debug",
+        )
+    )
     assert settings.tables.users == "p-users"
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v3"
@@ -61,8 +72,10 @@ def test_every_setting_read():
     assert settings.log_level == "DEBUG"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("true", True), ("True", True),
-                                                 ("0", False), ("false", False), ("yes", False), ("", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1", True), ("true", True), ("True", True), ("0", False), ("false", False), ("yes", False), ("", False)],
+)
 def test_validate_responses(value, expected):
     assert Settings.from_env(env(VALIDATE_RESPONSES=value)).validate_responses is expected
 
@@ -90,9 +103,12 @@ def test_short_secret_names_the_key_id():
 
 
 def test_previous_keys_parsed():
-    settings = Settings.from_env(env(
-        JWT_KEY_ID="v3", JWT_PREVIOUS_KEYS=f"v2={OLD}, v1 = {OLDER} ,",
-    ))
+    settings = Settings.from_env(
+        env(
+            JWT_KEY_ID="v3",
+            JWT_PREVIOUS_KEYS=f"v2={OLD}, v1 = {OLDER} ,",
+        )
+    )
     assert settings.jwt_previous_keys == {"v2": OLD, "v1": OLDER}
     assert settings.verification_keys == {"v1": OLDER, "v2": OLD, "v3": SECRET}
 
@@ -110,15 +126,11 @@ def test_current_key_wins_over_a_previous_key_with_the_same_id():
 
 @pytest.mark.parametrize("value", ["v1", f"={OLD}", "v1=", f"v2={OLD},broken", "v1=,v2="])
 def test_malformed_previous_keys(value):
-    assert refused(JWT_PREVIOUS_KEYS=value) == (
-        "JWT_PREVIOUS_KEYS must look like 'kid=secret,kid=secret'."
-    )
+    assert refused(JWT_PREVIOUS_KEYS=value) == ("JWT_PREVIOUS_KEYS must look like 'kid=secret,kid=secret'.")
 
 
 def test_short_previous_key_names_its_id():
-    assert refused(JWT_PREVIOUS_KEYS="old=tooshort") == (
-        "JWT secret for key id 'old' must be at least 32 bytes."
-    )
+    assert refused(JWT_PREVIOUS_KEYS="old=tooshort") == ("JWT secret for key id 'old' must be at least 32 bytes.")
 
 
 def test_blank_previous_key_id_is_malformed():

@@ -79,8 +79,7 @@ def test_cursor_from_another_key(codec):
 def test_tampered_payload(codec):
     cursor = codec.encode(LAST_KEY, SCOPE)
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    forged_payload = json.dumps({**LAST_KEY, "borrower_id": "user-2"}, sort_keys=True,
-                                separators=(",", ":")).encode()
+    forged_payload = json.dumps({**LAST_KEY, "borrower_id": "user-2"}, sort_keys=True, separators=(",", ":")).encode()
     forged = base64.urlsafe_b64encode(raw[:16] + forged_payload).rstrip(b"=").decode()
     invalid(codec, forged)
 
@@ -89,11 +88,12 @@ def test_every_single_character_change_is_refused(codec):
     cursor = codec.encode(LAST_KEY, SCOPE)
     for index in range(len(cursor) - 1):  # the last character may carry only padding bits
         replacement = "A" if cursor[index] != "A" else "B"
-        invalid(codec, cursor[:index] + replacement + cursor[index + 1:])
+        invalid(codec, cursor[:index] + replacement + cursor[index + 1 :])
 
 
-@pytest.mark.parametrize("cursor", ["", "garbage", "not a cursor!", "é", "%%%%", "a", "abcde", "====",
-                                    "eyJsb2FuX2lkIjoibG9hbi0xIn0"])
+@pytest.mark.parametrize(
+    "cursor", ["", "garbage", "not a cursor!", "é", "%%%%", "a", "abcde", "====", "eyJsb2FuX2lkIjoibG9hbi0xIn0"]
+)
 def test_garbage(codec, cursor):
     invalid(codec, cursor)
 

@@ -13,18 +13,32 @@ D = Decimal
 
 def loan(amount, funded, status, rate="6.5", term="12 months", loan_id="loan") -> Loan:
     return Loan(
-        loan_id=loan_id, borrower_id="borrower-1", borrower_name="Bea", amount=D(amount),
-        interest_rate=D(rate), term=term, purpose="Purpose", description="", status=status,
-        total_funded=D(funded), created_at="2026-11-01T00:00:00Z",
+        loan_id=loan_id,
+        borrower_id="borrower-1",
+        borrower_name="Bea",
+        amount=D(amount),
+        interest_rate=D(rate),
+        term=term,
+        purpose="Purpose",
+        description="",
+        status=status,
+        total_funded=D(funded),
+        created_at="2026-11-01T00:00:00Z",
         activated_at="2026-11-02T00:00:00Z" if status == ACTIVE else None,
     )
 
 
 def participation(contribution, status, funded="0.00", rate="6.5", term="12 months") -> Participant:
     return Participant(
-        loan_id="loan", email="lena@example.com", contribution_amount=D(contribution),
-        interest_rate=D(rate), term=term, invited_at="2026-11-01T00:00:00Z",
-        lender_id="lender-1", status=status, funded_amount=D(funded),
+        loan_id="loan",
+        email="lena@example.com",
+        contribution_amount=D(contribution),
+        interest_rate=D(rate),
+        term=term,
+        invited_at="2026-11-01T00:00:00Z",
+        lender_id="lender-1",
+        status=status,
+        funded_amount=D(funded),
     )
 
 
@@ -36,9 +50,14 @@ def as_text(figures: dict) -> dict:
 def test_borrower_figures_empty():
     figures = borrower_figures([])
     assert as_text(figures) == {
-        "loan_count": "0", "pending_count": "0", "active_count": "0",
-        "total_requested": "0.00", "total_funded": "0.00", "pending_requested": "0.00",
-        "active_principal": "0.00", "expected_interest": "0.00",
+        "loan_count": "0",
+        "pending_count": "0",
+        "active_count": "0",
+        "total_requested": "0.00",
+        "total_funded": "0.00",
+        "pending_requested": "0.00",
+        "active_principal": "0.00",
+        "expected_interest": "0.00",
     }
     assert isinstance(figures["total_funded"], Decimal)
     assert isinstance(figures["loan_count"], int)
@@ -46,9 +65,9 @@ def test_borrower_figures_empty():
 
 def test_borrower_figures():
     loans = [
-        loan("1000.00", "400.00", PENDING),                          # no interest while pending
-        loan("2000.00", "2000.00", ACTIVE, rate="5", term="24 months"),    # 200.00
-        loan("333.33", "333.33", ACTIVE, rate="7", term="5 months"),       # 9.722125 -> 9.72
+        loan("1000.00", "400.00", PENDING),  # no interest while pending
+        loan("2000.00", "2000.00", ACTIVE, rate="5", term="24 months"),  # 200.00
+        loan("333.33", "333.33", ACTIVE, rate="7", term="5 months"),  # 9.722125 -> 9.72
         loan("500.00", "0.00", PENDING, rate="10", term="1 month"),
     ]
     assert borrower_figures(loans) == {
@@ -72,8 +91,12 @@ def test_borrower_expected_interest_is_rounded_per_loan():
 
 def test_lender_figures_empty():
     assert as_text(lender_figures([])) == {
-        "invitation_count": "0", "pending_invitations": "0", "accepted_count": "0",
-        "pending_commitment": "0.00", "total_funded": "0.00", "expected_interest": "0.00",
+        "invitation_count": "0",
+        "pending_invitations": "0",
+        "accepted_count": "0",
+        "pending_commitment": "0.00",
+        "total_funded": "0.00",
+        "expected_interest": "0.00",
     }
 
 
@@ -81,7 +104,7 @@ def test_lender_figures():
     participations = [
         participation("500.00", PENDING),
         # Partially filled: interest is on the 300 funded, not the 500 offered (32.50).
-        participation("500.00", ACCEPTED, funded="300.00"),                     # 19.50
+        participation("500.00", ACCEPTED, funded="300.00"),  # 19.50
         participation("1000.00", ACCEPTED, funded="1000.00", rate="12", term="6 months"),  # 60.00
         participation("250.50", PENDING, rate="3", term="1 month"),
     ]
@@ -98,15 +121,20 @@ def test_lender_figures():
 def test_lender_figures_only_pending_participations():
     figures = lender_figures([participation("100.00", PENDING), participation("0.01", PENDING)])
     assert as_text(figures) == {
-        "invitation_count": "2", "pending_invitations": "2", "accepted_count": "0",
-        "pending_commitment": "100.01", "total_funded": "0.00", "expected_interest": "0.00",
+        "invitation_count": "2",
+        "pending_invitations": "2",
+        "accepted_count": "0",
+        "pending_commitment": "100.01",
+        "total_funded": "0.00",
+        "expected_interest": "0.00",
     }
 
 
 def test_invitations_to_loans_others_funded_are_not_pending():
     still_open = participation("100.00", PENDING)
-    lost_race = Participant(**{**still_open.__dict__, "loan_id": "funded-by-others",
-                               "contribution_amount": D("900.00")})
+    lost_race = Participant(
+        **{**still_open.__dict__, "loan_id": "funded-by-others", "contribution_amount": D("900.00")}
+    )
     figures = lender_figures([still_open, lost_race], funded_loans={"funded-by-others"})
     assert (figures["invitation_count"], figures["pending_invitations"]) == (2, 1)
     assert figures["pending_commitment"] == D("100.00")

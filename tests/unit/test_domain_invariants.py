@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from service.domain.ach import AchDetails
-from service.domain.errors import InvalidAmount, InvalidEmail, InvalidInput
 from service.domain.applications import MAX_LENDERS, LenderInvite, LoanApplication
+from service.domain.errors import InvalidAmount, InvalidEmail, InvalidInput
 from service.domain.funding import Funding, accept
 from service.domain.lifecycle import LoanStatus, ParticipantStatus
 from service.domain.loans import Loan, Participant
@@ -22,21 +22,43 @@ NOW = "2026-11-22T10:15:30.123456Z"
 
 
 def loan(**changes) -> Loan:
-    values = dict(loan_id="loan-1", borrower_id="b-1", borrower_name="Bea", amount=D("100.00"),
-                  interest_rate=D("5.00"), term="12 months", purpose="p", description="",
-                  status=PENDING, total_funded=D("0.00"), created_at=NOW)
+    values = dict(
+        loan_id="loan-1",
+        borrower_id="b-1",
+        borrower_name="Bea",
+        amount=D("100.00"),
+        interest_rate=D("5.00"),
+        term="12 months",
+        purpose="p",
+        description="",
+        status=PENDING,
+        total_funded=D("0.00"),
+        created_at=NOW,
+    )
     return Loan(**{**values, **changes})
 
 
 def participant(**changes) -> Participant:
-    values = dict(loan_id="loan-1", email="lee@example.com", contribution_amount=D("100.00"),
-                  interest_rate=D("5.00"), term="12 months", invited_at=NOW, lender_id="l-1")
+    values = dict(
+        loan_id="loan-1",
+        email="lee@example.com",
+        contribution_amount=D("100.00"),
+        interest_rate=D("5.00"),
+        term="12 months",
+        invited_at=NOW,
+        lender_id="l-1",
+    )
     return Participant(**{**values, **changes})
 
 
 def application_body(**changes) -> dict:
-    body = {"amount": D(100), "interest_rate": D(5), "term": "12 months", "purpose": "p",
-            "lenders": [{"email": "lee@example.com", "contribution_amount": D(100)}]}
+    body = {
+        "amount": D(100),
+        "interest_rate": D(5),
+        "term": "12 months",
+        "purpose": "p",
+        "lenders": [{"email": "lee@example.com", "contribution_amount": D(100)}],
+    }
     return {**body, **changes}
 
 
@@ -45,8 +67,10 @@ ACH = dict(bank_name="Bank", account_type="checking", routing_number="011000015"
 
 # -- loans ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("amount", [D("0"), D("-1"), D("-100.00"), D("100000000.01"), D("5e11"), D("1.001"),
-                                    "100", True, None, 100.5j])
+
+@pytest.mark.parametrize(
+    "amount", [D("0"), D("-1"), D("-100.00"), D("100000000.01"), D("5e11"), D("1.001"), "100", True, None, 100.5j]
+)
 def test_a_loan_amount_must_be_a_positive_amount_within_the_maximum(amount):
     with pytest.raises(InvalidAmount):
         loan(amount=amount)
@@ -82,6 +106,7 @@ def test_a_loan_is_active_exactly_when_fully_funded():
 
 # -- participants and invitations ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("contribution", [D("0"), D("-100"), D("5e11"), D("0.001"), "100", None])
 def test_a_contribution_is_a_positive_amount_within_the_maximum(contribution):
     with pytest.raises(InvalidAmount):
@@ -110,29 +135,41 @@ def test_an_invitation_names_a_normalised_email(email):
 
 # -- applications: the smuggled bodies of the review, straight into the domain -------------
 
-@pytest.mark.parametrize("changes", [
-    {"amount": D("-100")},
-    {"amount": D("5e11")},
-    {"amount": "100"},
-    {"interest_rate": D("-5")},
-    {"interest_rate": D("100.5")},
-    {"term": 12},
-    {"purpose": 7},
-    {"purpose": "   "},
-    {"description": 5},
-    {"description": "x" * 2001},
-    {"lenders": [{"email": "lee@example.com", "contribution_amount": D("-100")},
-                 {"email": "sam@example.com", "contribution_amount": D(200)}]},
-    {"lenders": [{"email": "lee@example.com", "contribution_amount": "100"}]},
-    {"lenders": [{"email": 5, "contribution_amount": D(100)}]},
-    {"lenders": "lee@example.com"},
-    {"lenders": [7]},
-    {"lenders": []},
-    {"lenders": [{"email": f"l{i}@example.com", "contribution_amount": D(10)} for i in range(MAX_LENDERS + 1)]},
-    {"lenders": [{"email": "lee@example.com", "contribution_amount": D(50)}]},  # short of the amount
-    {"lenders": [{"email": "lee@example.com", "contribution_amount": D(50)},
-                 {"email": "LEE@example.com", "contribution_amount": D(50)}]},  # one email twice
-])
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"amount": D("-100")},
+        {"amount": D("5e11")},
+        {"amount": "100"},
+        {"interest_rate": D("-5")},
+        {"interest_rate": D("100.5")},
+        {"term": 12},
+        {"purpose": 7},
+        {"purpose": "   "},
+        {"description": 5},
+        {"description": "x" * 2001},
+        {
+            "lenders": [
+                {"email": "lee@example.com", "contribution_amount": D("-100")},
+                {"email": "sam@example.com", "contribution_amount": D(200)},
+            ]
+        },
+        {"lenders": [{"email": "lee@example.com", "contribution_amount": "100"}]},
+        {"lenders": [{"email": 5, "contribution_amount": D(100)}]},
+        {"lenders": "lee@example.com"},
+        {"lenders": [7]},
+        {"lenders": []},
+        {"lenders": [{"email": f"l{i}@example.com", "contribution_amount": D(10)} for i in range(MAX_LENDERS + 1)]},
+        {"lenders": [{"email": "lee@example.com", "contribution_amount": D(50)}]},  # short of the amount
+        {
+            "lenders": [
+                {"email": "lee@example.com", "contribution_amount": D(50)},
+                {"email": "LEE@example.com", "contribution_amount": D(50)},
+            ]
+        },  # one email twice
+    ],
+)
 def test_a_loan_application_refuses_what_the_http_layer_might_let_through(changes):
     with pytest.raises(InvalidInput):
         LoanApplication.from_request(application_body(**changes))
@@ -147,6 +184,7 @@ def test_an_application_made_directly_is_checked_too():
 
 
 # -- funding -------------------------------------------------------------------------------
+
 
 def test_the_over_funding_sequence_cannot_be_built():
     """The review's attack: one lender 'funding' -100.00 so that another's 200.00 fills a

@@ -18,16 +18,19 @@ from service.domain.lifecycle import (
     ParticipantStatus,
 )
 
-LIFECYCLES = [(LOANS, LoanStatus, LoanEvent), (PARTICIPANTS, ParticipantStatus, ParticipantEvent),
-              (INVITATIONS, InvitationStatus, InvitationEvent)]
+LIFECYCLES = [
+    (LOANS, LoanStatus, LoanEvent),
+    (PARTICIPANTS, ParticipantStatus, ParticipantEvent),
+    (INVITATIONS, InvitationStatus, InvitationEvent),
+]
 
 
 def test_only_todays_transitions_exist():
     assert LOANS.transitions == {(LoanStatus.PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE}
     assert PARTICIPANTS.transitions == {
-        (ParticipantStatus.PENDING, ParticipantEvent.ACCEPT): ParticipantStatus.ACCEPTED}
-    assert INVITATIONS.transitions == {
-        (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED}
+        (ParticipantStatus.PENDING, ParticipantEvent.ACCEPT): ParticipantStatus.ACCEPTED
+    }
+    assert INVITATIONS.transitions == {(InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED}
 
 
 @pytest.mark.parametrize(("lifecycle", "statuses", "events"), LIFECYCLES, ids=lambda x: getattr(x, "kind", ""))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from service.domain.applications import MAX_LENDERS, LenderInvite, LoanApplication, invite, new_loan
 from service.domain.errors import (
     AccessDenied,
     AlreadyAccepted,
@@ -17,7 +18,6 @@ from service.domain.errors import (
     InvalidInput,
     LoanFullyFunded,
 )
-from service.domain.applications import MAX_LENDERS, LenderInvite, LoanApplication, invite, new_loan
 from service.domain.funding import Funding, accept
 from service.domain.invitations import Invitation
 from service.domain.lifecycle import InvitationStatus, LoanStatus, ParticipantStatus
@@ -95,8 +95,15 @@ def lenders(count: int, each=100) -> list[dict]:
 
 @pytest.mark.parametrize(
     ("term", "months"),
-    [("1 month", 1), ("2 months", 2), ("12 months", 12), ("99 months", 99),
-     ("100 months", 100), ("359 months", 359), ("360 months", 360)],
+    [
+        ("1 month", 1),
+        ("2 months", 2),
+        ("12 months", 12),
+        ("99 months", 99),
+        ("100 months", 100),
+        ("359 months", 359),
+        ("360 months", 360),
+    ],
 )
 def test_term_months_valid(term, months):
     assert term_months(term) == months
@@ -104,10 +111,32 @@ def test_term_months_valid(term, months):
 
 @pytest.mark.parametrize(
     "term",
-    ["0 months", "0 month", "1 months", "2 month", "361 months", "999 months", "1000 months",
-     "012 months", "01 month", "-1 months", "12 Months", "12 MONTHS", " 12 months", "12  months",
-     "12 months ", "12months", "12", "months", "", "twelve months", "12 mos", "12 monthss",
-     "１２ months", "12 months, please"],
+    [
+        "0 months",
+        "0 month",
+        "1 months",
+        "2 month",
+        "361 months",
+        "999 months",
+        "1000 months",
+        "012 months",
+        "01 month",
+        "-1 months",
+        "12 Months",
+        "12 MONTHS",
+        " 12 months",
+        "12  months",
+        "12 months ",
+        "12months",
+        "12",
+        "months",
+        "",
+        "twelve months",
+        "12 mos",
+        "12 monthss",
+        "１２ months",
+        "12 months, please",
+    ],
 )
 def test_term_months_invalid(term):
     with pytest.raises(InvalidInput) as caught:
@@ -140,11 +169,13 @@ def test_term_months_agrees_with_the_contract_pattern(schemas):
 
 @pytest.mark.parametrize(
     ("amount", "funded", "remaining", "progress"),
-    [("1000.00", "0.00", "1000.00", "0.00"),
-     ("1000.00", "333.33", "666.67", "33.33"),
-     ("1000.00", "999.99", "0.01", "99.99"),
-     ("1000.00", "1000.00", "0.00", "100.00"),
-     ("3.00", "2.00", "1.00", "66.66")],
+    [
+        ("1000.00", "0.00", "1000.00", "0.00"),
+        ("1000.00", "333.33", "666.67", "33.33"),
+        ("1000.00", "999.99", "0.01", "99.99"),
+        ("1000.00", "1000.00", "0.00", "100.00"),
+        ("3.00", "2.00", "1.00", "66.66"),
+    ],
 )
 def test_loan_remaining_and_progress(amount, funded, remaining, progress):
     loan = make_loan(amount, funded)
@@ -170,16 +201,18 @@ def test_expected_interest_uses_the_term_in_months():
 
 
 def test_from_request_happy_path_normalises():
-    application = LoanApplication.from_request(body(
-        amount=1000,
-        interest_rate=6.5,
-        purpose="  Working capital \n",
-        description="  Inventory for the holidays.  ",
-        lenders=[
-            {"email": "Ada@Example.COM", "contribution_amount": 600},
-            {"email": "BOB@example.com", "contribution_amount": 400.5},
-        ],
-    ))
+    application = LoanApplication.from_request(
+        body(
+            amount=1000,
+            interest_rate=6.5,
+            purpose="  Working capital \n",
+            description="  Inventory for the holidays.  ",
+            lenders=[
+                {"email": "Ada@Example.COM", "contribution_amount": 600},
+                {"email": "BOB@example.com", "contribution_amount": 400.5},
+            ],
+        )
+    )
     assert application == LoanApplication(
         amount=D("1000.00"),
         interest_rate=D("6.50"),
@@ -204,13 +237,18 @@ def test_from_request_description_defaults_to_empty():
 
 def test_from_request_rejects_emails_duplicated_up_to_case():
     with pytest.raises(InvalidInput) as caught:
-        LoanApplication.from_request(body(amount=100, lenders=[
-            {"email": "Bob@Example.com", "contribution_amount": 50},
-            {"email": "ada@example.com", "contribution_amount": 50},
-            {"email": "bob@example.com", "contribution_amount": 50},
-            {"email": "ADA@EXAMPLE.COM", "contribution_amount": 50},
-            {"email": "carl@example.com", "contribution_amount": 50},
-        ]))
+        LoanApplication.from_request(
+            body(
+                amount=100,
+                lenders=[
+                    {"email": "Bob@Example.com", "contribution_amount": 50},
+                    {"email": "ada@example.com", "contribution_amount": 50},
+                    {"email": "bob@example.com", "contribution_amount": 50},
+                    {"email": "ADA@EXAMPLE.COM", "contribution_amount": 50},
+                    {"email": "carl@example.com", "contribution_amount": 50},
+                ],
+            )
+        )
     assert type(caught.value) is InvalidInput
     assert caught.value.details == {"duplicates": ["ada@example.com", "bob@example.com"]}
     assert "only once" in caught.value.message
@@ -218,28 +256,43 @@ def test_from_request_rejects_emails_duplicated_up_to_case():
 
 def test_from_request_rejects_contributions_short_of_the_amount():
     with pytest.raises(InvalidAmount) as caught:
-        LoanApplication.from_request(body(amount=1000, lenders=[
-            {"email": "ada@example.com", "contribution_amount": 600},
-            {"email": "bob@example.com", "contribution_amount": 399.99},
-        ]))
+        LoanApplication.from_request(
+            body(
+                amount=1000,
+                lenders=[
+                    {"email": "ada@example.com", "contribution_amount": 600},
+                    {"email": "bob@example.com", "contribution_amount": 399.99},
+                ],
+            )
+        )
     assert caught.value.code == "INVALID_AMOUNT"
     assert caught.value.details == {"amount": D("1000.00"), "total_contributions": D("999.99")}
 
 
 def test_from_request_accepts_contributions_exactly_equal_to_the_amount():
-    application = LoanApplication.from_request(body(amount=0.3, lenders=[
-        {"email": "ada@example.com", "contribution_amount": 0.1},
-        {"email": "bob@example.com", "contribution_amount": 0.2},
-    ]))
+    application = LoanApplication.from_request(
+        body(
+            amount=0.3,
+            lenders=[
+                {"email": "ada@example.com", "contribution_amount": 0.1},
+                {"email": "bob@example.com", "contribution_amount": 0.2},
+            ],
+        )
+    )
     # 0.1 + 0.2 != 0.3 in floats; in the exact amounts it is.
     assert sum(lender.contribution_amount for lender in application.lenders) == application.amount
 
 
 def test_from_request_allows_over_subscription():
-    application = LoanApplication.from_request(body(amount=1000, lenders=[
-        {"email": "ada@example.com", "contribution_amount": 700},
-        {"email": "bob@example.com", "contribution_amount": 700},
-    ]))
+    application = LoanApplication.from_request(
+        body(
+            amount=1000,
+            lenders=[
+                {"email": "ada@example.com", "contribution_amount": 700},
+                {"email": "bob@example.com", "contribution_amount": 700},
+            ],
+        )
+    )
     assert [lender.contribution_amount for lender in application.lenders] == [D("700"), D("700")]
 
 
@@ -272,10 +325,14 @@ def test_from_request_amount_errors_name_the_field():
         LoanApplication.from_request(body(amount=1000.005))
     assert caught.value.details == {"field": "amount"}
     with pytest.raises(InvalidAmount) as caught:
-        LoanApplication.from_request(body(lenders=[
-            {"email": "ada@example.com", "contribution_amount": 600},
-            {"email": "bob@example.com", "contribution_amount": 400.001},
-        ]))
+        LoanApplication.from_request(
+            body(
+                lenders=[
+                    {"email": "ada@example.com", "contribution_amount": 600},
+                    {"email": "bob@example.com", "contribution_amount": 400.001},
+                ]
+            )
+        )
     assert caught.value.details == {"field": "lenders[1].contribution_amount"}
 
 
@@ -326,10 +383,14 @@ def test_from_request_rejects_more_lenders_than_the_contract_allows():
 
 
 def test_check_borrower_rejects_self_invitation_case_insensitively():
-    application = LoanApplication.from_request(body(lenders=[
-        {"email": "Bea@Example.COM", "contribution_amount": 600},
-        {"email": "bob@example.com", "contribution_amount": 400},
-    ]))
+    application = LoanApplication.from_request(
+        body(
+            lenders=[
+                {"email": "Bea@Example.COM", "contribution_amount": 600},
+                {"email": "bob@example.com", "contribution_amount": 400},
+            ]
+        )
+    )
     # The use case passes the stored (normalised) email of the borrower.
     for borrower_email in ("bea@example.com", normalize_email("BEA@EXAMPLE.COM")):
         with pytest.raises(InvalidInput) as caught:
@@ -350,15 +411,31 @@ def test_new_loan_and_invite_copy_the_application():
     application = LoanApplication.from_request(body(description="Stock"))
     loan = new_loan(application, "loan-9", "borrower-9", "Bea", NOW)
     assert loan == Loan(
-        loan_id="loan-9", borrower_id="borrower-9", borrower_name="Bea", amount=D("1000"),
-        interest_rate=D("6.5"), term="12 months", purpose="Working capital", description="Stock",
-        status=PENDING, total_funded=D("0"), created_at=NOW, activated_at=None,
+        loan_id="loan-9",
+        borrower_id="borrower-9",
+        borrower_name="Bea",
+        amount=D("1000"),
+        interest_rate=D("6.5"),
+        term="12 months",
+        purpose="Working capital",
+        description="Stock",
+        status=PENDING,
+        total_funded=D("0"),
+        created_at=NOW,
+        activated_at=None,
     )
     participant = invite(loan, application.lenders[0], None)
     assert participant == Participant(
-        loan_id="loan-9", email="ada@example.com", contribution_amount=D("600"),
-        interest_rate=D("6.5"), term="12 months", invited_at=NOW, lender_id=None,
-        status=PENDING, funded_amount=D("0"), responded_at=None,
+        loan_id="loan-9",
+        email="ada@example.com",
+        contribution_amount=D("600"),
+        interest_rate=D("6.5"),
+        term="12 months",
+        invited_at=NOW,
+        lender_id=None,
+        status=PENDING,
+        funded_amount=D("0"),
+        responded_at=None,
     )
     assert invite(loan, application.lenders[1], "lender-2").lender_id == "lender-2"
 
@@ -374,9 +451,7 @@ def test_accept_full_contribution_leaves_loan_pending():
     assert funding.amount == D("400.00")
     assert funding.loan == replace(loan, total_funded=D("400.00"))
     assert funding.loan.status == PENDING and funding.loan.activated_at is None
-    assert funding.participant == replace(
-        participant, status=ACCEPTED, funded_amount=D("400.00"), responded_at=NOW
-    )
+    assert funding.participant == replace(participant, status=ACCEPTED, funded_amount=D("400.00"), responded_at=NOW)
     # The inputs are untouched.
     assert loan.total_funded == D("0") and participant.status == PENDING
 

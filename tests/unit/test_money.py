@@ -1,10 +1,10 @@
 """service.domain.money: exact amounts from JSON numbers, rounding, percentages, interest."""
 
 import math
+import random
 from decimal import Decimal
 
 import pytest
-import random
 
 from service.domain.errors import InvalidAmount, InvalidInput
 from service.domain.money import CENT, ZERO, cents, percent_of, simple_interest, to_money
@@ -13,7 +13,7 @@ D = Decimal
 
 
 def test_constants():
-    assert CENT == D("0.01") and str(CENT) == "0.01"
+    assert D("0.01") == CENT and str(CENT) == "0.01"
     assert ZERO == 0 and str(ZERO) == "0.00"
 
 

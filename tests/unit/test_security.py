@@ -28,8 +28,14 @@ def config() -> Settings:
 
 
 def user_with(roles: dict) -> User:
-    return User(user_id=USER_ID, email="ada@example.com", name="Ada", created_at="2026-11-01T00:00:00Z",
-                is_borrower=roles.get("borrower", False), is_lender=roles.get("lender", False))
+    return User(
+        user_id=USER_ID,
+        email="ada@example.com",
+        name="Ada",
+        created_at="2026-11-01T00:00:00Z",
+        is_borrower=roles.get("borrower", False),
+        is_lender=roles.get("lender", False),
+    )
 
 
 def claims(**overrides) -> dict:
@@ -131,8 +137,13 @@ def test_issue_and_decode_round_trip(config):
 
 
 def test_issued_token_respects_ttl_and_key_id():
-    config = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="k7",
-                      token_ttl_seconds=120, bcrypt_rounds=ROUNDS)
+    config = Settings(
+        tables=TableNames.with_prefix("t"),
+        jwt_secret=SECRET,
+        jwt_key_id="k7",
+        token_ttl_seconds=120,
+        bcrypt_rounds=ROUNDS,
+    )
     token = JwtTokens(config).issue(user_with({"borrower": True, "lender": True}), time.time())
     assert jwt.get_unverified_header(token)["kid"] == "k7"
     decoded = JwtTokens(config).verify(token)
@@ -231,11 +242,15 @@ def test_garbage(config, token):
 
 
 def test_previous_key_still_verifies_after_rotation():
-    old = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="v1",
-                   bcrypt_rounds=ROUNDS)
+    old = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="v1", bcrypt_rounds=ROUNDS)
     old_token = JwtTokens(old).issue(user_with({"borrower": True}), time.time())
-    rotated = Settings(tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET, jwt_key_id="v2",
-                       jwt_previous_keys={"v1": SECRET}, bcrypt_rounds=ROUNDS)
+    rotated = Settings(
+        tables=TableNames.with_prefix("t"),
+        jwt_secret=OTHER_SECRET,
+        jwt_key_id="v2",
+        jwt_previous_keys={"v1": SECRET},
+        bcrypt_rounds=ROUNDS,
+    )
     assert JwtTokens(rotated).verify(old_token)["sub"] == USER_ID
     new_token = JwtTokens(rotated).issue(user_with({}), time.time())
     assert jwt.get_unverified_header(new_token)["kid"] == "v2"
@@ -243,14 +258,20 @@ def test_previous_key_still_verifies_after_rotation():
     # The old deployment does not know v2.
     rejected(old, new_token)
     # Once v1 is retired, its tokens stop working.
-    retired = Settings(tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET, jwt_key_id="v2",
-                       bcrypt_rounds=ROUNDS)
+    retired = Settings(
+        tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET, jwt_key_id="v2", bcrypt_rounds=ROUNDS
+    )
     rejected(retired, old_token)
 
 
 def test_kid_binds_the_key():
-    rotated = Settings(tables=TableNames.with_prefix("t"), jwt_secret=OTHER_SECRET, jwt_key_id="v2",
-                       jwt_previous_keys={"v1": SECRET}, bcrypt_rounds=ROUNDS)
+    rotated = Settings(
+        tables=TableNames.with_prefix("t"),
+        jwt_secret=OTHER_SECRET,
+        jwt_key_id="v2",
+        jwt_previous_keys={"v1": SECRET},
+        bcrypt_rounds=ROUNDS,
+    )
     # Signed with the old secret but claiming the new key id.
     rejected(rotated, sign(claims(), secret=SECRET, kid="v2"))
 
@@ -266,7 +287,9 @@ def test_cursor_key_is_derived_from_and_rotates_with_the_secret(config):
     assert SECRET.encode() not in key
 
 
-@pytest.mark.parametrize("subject", ["", "not-a-user-id", "email#ada@example.com", "3F1C9A9E-5B1E-4C8E-9A57-0D6F2B1E7C11"])
+@pytest.mark.parametrize(
+    "subject", ["", "not-a-user-id", "email#ada@example.com", "3F1C9A9E-5B1E-4C8E-9A57-0D6F2B1E7C11"]
+)
 def test_a_subject_that_is_not_a_user_id_is_refused(config, subject):
     rejected(config, sign(claims(sub=subject)))
 

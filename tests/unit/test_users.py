@@ -4,7 +4,10 @@ import pytest
 
 from service.domain.errors import InvalidEmail, InvalidInput
 from service.domain.users import (
-    EMAIL_PATTERN, NOT_BLANK_PATTERN, User, clean_name, normalize_email,
+    EMAIL_PATTERN,
+    NOT_BLANK_PATTERN,
+    clean_name,
+    normalize_email,
 )
 
 
@@ -24,10 +27,25 @@ def test_normalize_email_lower_cases(raw, normalized):
 
 @pytest.mark.parametrize(
     "raw",
-    ["a@b", "no-at-sign", "a b@c.com", "", "@example.com", "ada@", "ada@@example.com",
-     "ada@example.com.", "ada@localhost", "ada@exa mple.com", "Ünïcode@example.com",
-     ".ada@example.com", "ada..l@example.com", "ada@-x.example.com", "ada@example.c0m",
-     "a" * 250 + "@example.com", "a" * 65 + "@example.com"],
+    [
+        "a@b",
+        "no-at-sign",
+        "a b@c.com",
+        "",
+        "@example.com",
+        "ada@",
+        "ada@@example.com",
+        "ada@example.com.",
+        "ada@localhost",
+        "ada@exa mple.com",
+        "Ünïcode@example.com",
+        ".ada@example.com",
+        "ada..l@example.com",
+        "ada@-x.example.com",
+        "ada@example.c0m",
+        "a" * 250 + "@example.com",
+        "a" * 65 + "@example.com",
+    ],
 )
 def test_normalize_email_rejects_invalid(raw):
     with pytest.raises(InvalidEmail) as caught:
@@ -69,8 +87,11 @@ def test_blank_means_what_the_contracts_pattern_means():
     from service.http.routing import load_spec
 
     schemas = load_spec()["components"]["schemas"]
-    for schema, field in [("RegisterRequest", "name"), ("CreateLoanRequest", "purpose"),
-                          ("AcceptLoanRequest", "bank_name")]:
+    for schema, field in [
+        ("RegisterRequest", "name"),
+        ("CreateLoanRequest", "purpose"),
+        ("AcceptLoanRequest", "bank_name"),
+    ]:
         assert schemas[schema]["properties"][field]["pattern"] == NOT_BLANK_PATTERN
     assert clean_name("\x1d") == "\x1d"
     assert clean_name("\u3000Ada\ufeff") == "Ada"

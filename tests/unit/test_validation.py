@@ -19,8 +19,20 @@ def errors(schema: dict, instance) -> list[str]:
 
 @pytest.mark.parametrize(
     "value",
-    [Decimal("0.07"), Decimal("1234567.89"), Decimal("0.01"), Decimal("100000000"),
-     Decimal("0.29"), Decimal("0.57"), Decimal("1.10"), Decimal("1.230"), 5, 0, 0.07, 0.29],
+    [
+        Decimal("0.07"),
+        Decimal("1234567.89"),
+        Decimal("0.01"),
+        Decimal("100000000"),
+        Decimal("0.29"),
+        Decimal("0.57"),
+        Decimal("1.10"),
+        Decimal("1.230"),
+        5,
+        0,
+        0.07,
+        0.29,
+    ],
 )
 def test_exact_multiple_of_accepts_two_decimal_values(value):
     assert ExactRequestValidator(MONEY).is_valid(value)
@@ -62,8 +74,7 @@ def test_contract_money_with_decimal_parsed_bodies():
     validator = ExactRequestValidator(schema)
     assert validator.is_valid(parse('{"amount": 0.07}'))
     assert validator.is_valid(parse('{"amount": 100000000.00}'))
-    assert [e.validator for e in validator.iter_errors(parse('{"amount": 0.005}'))] == [
-        "minimum", "multipleOf"]
+    assert [e.validator for e in validator.iter_errors(parse('{"amount": 0.005}'))] == ["minimum", "multipleOf"]
     assert [e.validator for e in validator.iter_errors(parse('{"amount": 100000000.01}'))] == ["maximum"]
 
 
