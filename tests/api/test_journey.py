@@ -155,3 +155,13 @@ def test_login_activates_invitations_sent_after_registration(api, register, stor
     assert response.json()["user"]["is_lender"] is True
     pending = lender.get("/lender/pending").json()["items"]
     assert [item["loan_id"] for item in pending] == [loan["loan_id"]]
+
+
+def test_participants_come_ordered_by_email(register):
+    """The contract says so; the store keeps them by lender id, which is no order at all."""
+    borrower = register("borrower")
+    emails = [unique_email(label) for label in ("zed", "amy", "max", "bob")]
+    created = borrower.create_loan([(email, 25) for email in emails], amount=100)
+    read = borrower.get(f"/loans/{created['loan_id']}").json()
+    for loan in (created, read):
+        assert [p["email"] for p in loan["participants"]] == sorted(emails)
