@@ -17,8 +17,7 @@ USERS = TABLES.users
 
 @pytest.fixture
 def resource():
-    return boto3.resource("dynamodb", region_name="us-east-1", aws_access_key_id="edge",
-                          aws_secret_access_key="edge")
+    return boto3.resource("dynamodb", region_name="us-east-1", aws_access_key_id="edge", aws_secret_access_key="edge")
 
 
 @pytest.fixture
@@ -37,12 +36,19 @@ def keys(*ids: str) -> list[dict]:
 
 
 def test_a_batch_read_retries_what_dynamodb_left_unprocessed(resource, stub):
-    stub.add_response("batch_get_item", {
-        "Responses": {USERS: [item("a")]},
-        "UnprocessedKeys": {USERS: {"Keys": [{"user_id": {"S": "b"}}], "ConsistentRead": True}},
-    }, {"RequestItems": {USERS: {"Keys": keys("a", "b"), "ConsistentRead": True}}})
-    stub.add_response("batch_get_item", {"Responses": {USERS: [item("b")]}, "UnprocessedKeys": {}},
-                      {"RequestItems": {USERS: {"Keys": keys("b"), "ConsistentRead": True}}})
+    stub.add_response(
+        "batch_get_item",
+        {
+            "Responses": {USERS: [item("a")]},
+            "UnprocessedKeys": {USERS: {"Keys": [{"user_id": {"S": "b"}}], "ConsistentRead": True}},
+        },
+        {"RequestItems": {USERS: {"Keys": keys("a", "b"), "ConsistentRead": True}}},
+    )
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {USERS: [item("b")]}, "UnprocessedKeys": {}},
+        {"RequestItems": {USERS: {"Keys": keys("b"), "ConsistentRead": True}}},
+    )
     found = Database(TABLES, resource).batch_get({USERS: keys("a", "b")})
     assert sorted(i["user_id"] for i in found[USERS]) == ["a", "b"]
 
@@ -57,29 +63,52 @@ def test_a_batch_read_that_stays_unprocessed_is_a_database_error(resource, stub)
 
 def test_a_batch_read_asks_at_most_100_keys_at_a_time(resource, stub):
     ids = [f"u{i:03d}" for i in range(BATCH_GET_LIMIT + 1)]
-    stub.add_response("batch_get_item", {"Responses": {USERS: [item(i) for i in ids[:100]]}},
-                      {"RequestItems": {USERS: {"Keys": keys(*ids[:100]), "ConsistentRead": True}}})
-    stub.add_response("batch_get_item", {"Responses": {USERS: [item(ids[100])]}},
-                      {"RequestItems": {USERS: {"Keys": keys(ids[100]), "ConsistentRead": True}}})
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {USERS: [item(i) for i in ids[:100]]}},
+        {"RequestItems": {USERS: {"Keys": keys(*ids[:100]), "ConsistentRead": True}}},
+    )
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {USERS: [item(ids[100])]}},
+        {"RequestItems": {USERS: {"Keys": keys(ids[100]), "ConsistentRead": True}}},
+    )
     assert len(Database(TABLES, resource).batch_get({USERS: keys(*ids)})[USERS]) == 101
 
 
 def test_a_query_follows_every_page(resource, stub):
-    participant = {"loan_id": {"S": "loan"}, "email": {"S": "a@example.com"}, "contribution_amount": {"N": "10"},
-                   "interest_rate": {"N": "5"}, "term": {"S": "12 months"}, "invited_at": {"S": "t"},
-                   "status": {"S": "PENDING"}, "funded_amount": {"N": "0"}, "registered": {"BOOL": False}}
+    participant = {
+        "loan_id": {"S": "loan"},
+        "email": {"S": "a@example.com"},
+        "contribution_amount": {"N": "10"},
+        "interest_rate": {"N": "5"},
+        "term": {"S": "12 months"},
+        "invited_at": {"S": "t"},
+        "status": {"S": "PENDING"},
+        "funded_amount": {"N": "0"},
+        "registered": {"BOOL": False},
+    }
     last = {"loan_id": {"S": "loan"}, "lender_id": {"S": "email#a@example.com"}}
     stub.add_response("query", {"Items": [participant], "LastEvaluatedKey": last})
-    stub.add_response("query", {"Items": [{**participant, "email": {"S": "b@example.com"}}]},
-                      {"TableName": TABLES.participants, "KeyConditionExpression": ANY, "ConsistentRead": True,
-                       "ExclusiveStartKey": {"loan_id": "loan", "lender_id": "email#a@example.com"}})
+    stub.add_response(
+        "query",
+        {"Items": [{**participant, "email": {"S": "b@example.com"}}]},
+        {
+            "TableName": TABLES.participants,
+            "KeyConditionExpression": ANY,
+            "ConsistentRead": True,
+            "ExclusiveStartKey": {"loan_id": "loan", "lender_id": "email#a@example.com"},
+        },
+    )
     store = DynamoStore(TABLES, b"k" * 32, resource)
     found = store.unit_of_work().participants.of_loan("loan")
     assert [p.email for p in found] == ["a@example.com", "b@example.com"]
 
 
-@pytest.mark.parametrize("code", ["InternalServerError", "ProvisionedThroughputExceededException",
-                                  "ThrottlingException", "RequestLimitExceeded"])
+@pytest.mark.parametrize(
+    "code",
+    ["InternalServerError", "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"],
+)
 def test_a_failed_commit_is_a_database_error_not_a_crash(resource, stub, code):
     stub.add_client_error("transact_write_items", service_error_code=code, http_status_code=500)
     uow = DynamoStore(TABLES, b"k" * 32, resource).unit_of_work()
@@ -95,9 +124,13 @@ def test_a_failed_read_is_a_database_error(resource, stub):
 
 
 def test_a_cancelled_transaction_with_an_unknown_reason_is_a_database_error(resource, stub):
-    stub.add_client_error("transact_write_items", service_error_code="TransactionCanceledException",
-                          http_status_code=400,
-                          response_meta={}, modeled_fields={"CancellationReasons": [{"Code": "ValidationError"}]})
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        http_status_code=400,
+        response_meta={},
+        modeled_fields={"CancellationReasons": [{"Code": "ValidationError"}]},
+    )
     uow = DynamoStore(TABLES, b"k" * 32, resource).unit_of_work()
     uow.users.add(User(user_id="u", email="u@example.com", name="U", created_at="t"), "hash", None)
     with pytest.raises(StoreUnavailable):
