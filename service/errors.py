@@ -3,6 +3,7 @@ business rules, Connexion's validation and security, routing, and the unexpected
 
 import json
 import logging
+from decimal import Decimal
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
@@ -50,11 +51,19 @@ _CODE_BY_STATUS = {
 }
 
 
+def _json_value(value):
+    """Money (a `Decimal`) in `details` is a JSON number, as in every other body; anything
+    else unexpected there is text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
 def error_body(code: str, message: str, details=None) -> bytes:
     body = {"error": code, "message": message, "request_id": current_request_id()}
     if details is not None:
         body["details"] = details
-    return json.dumps(body, default=str).encode()
+    return json.dumps(body, default=_json_value).encode()
 
 
 def error_response(code: str, message: str, details=None, headers=None) -> ConnexionResponse:
