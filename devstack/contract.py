@@ -91,6 +91,8 @@ def report(exit_code: int, with_mailbox: bool) -> int:
             expected = sorted(labels & set((summary.get("warnings") or {}).get(kind, [])))
             if expected:
                 print(f"Expected without a mailbox, not a failure: warning {kind}: {', '.join(expected)}.")
+    if verdict.unchecked:
+        print(f"{verdict.unchecked} generated cases had no check to run (Schemathesis' skipped); not counted.")
     for problem in problems:
         print(f"Contract run failed: {problem}")
     print(verdict.closing_line, flush=True)

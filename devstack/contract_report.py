@@ -2,7 +2,7 @@
 
 CI reads a run's last line as a test runner's closing line, and Schemathesis' own
 (`=== 3 warnings in 44s ===`) reads as one that ran no test. So the run ends with
-`contract: N passed, M failed`: N generated cases that passed, M that failed or errored,
+`contract: N passed, M failed`: N generated cases whose checks passed, M that failed or errored,
 from the JSON report's totals, with the JUnit report's failing operations as a floor for M
 (the JUnit report has one test case per operation, not per generated case, so it gives the
 counts alone only when there is no JSON report). Warnings fail the run too: each means an
@@ -24,6 +24,7 @@ class Verdict:
     failed: int
     failing_operations: list[str] = field(default_factory=list)
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    unchecked: int = 0
 
     @property
     def closing_line(self) -> str:
@@ -54,8 +55,10 @@ def verdict(junit_xml: str, summary: dict | None = None, allowed_warnings: dict[
         kind: sorted(set(labels) - allowed.get(kind, set()))
         for kind, labels in (summary.get("warnings") or {}).items()
     }
-    return Verdict(max(cases["generated"] - failed, 0), failed, failing,
-                   {kind: labels for kind, labels in warnings.items() if labels})
+    # Cases no check ran on (Schemathesis' "skipped") passed nothing.
+    passed = max(cases["generated"] - failed - cases.get("without_checks", 0), 0)
+    return Verdict(passed, failed, failing, {kind: labels for kind, labels in warnings.items() if labels},
+                   cases.get("without_checks", 0))
 
 
 def reach_lines(reach: dict, operations: list[str], unreachable: set[str] = frozenset()) -> tuple[list[str], list[str]]:

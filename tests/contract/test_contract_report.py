@@ -26,11 +26,11 @@ JUNIT_BROKEN = """<?xml version="1.0" encoding="utf-8"?>
 </testsuites>"""
 
 
-def summary(generated=900, with_failures=0, errored=0, **warnings) -> dict:
+def summary(generated=900, with_failures=0, errored=0, without_checks=0, **warnings) -> dict:
     """The parts of Schemathesis' JSON report (`--report json`) the verdict reads."""
     return {
         "test_cases": {"generated": generated, "with_failures": with_failures, "unique_failures": with_failures,
-                       "without_checks": 0, "errored": errored},
+                       "without_checks": without_checks, "errored": errored},
         "warnings": {"missing_auth": [], "missing_test_data": [], "validation_mismatch": [], **warnings},
     }
 
@@ -39,6 +39,11 @@ def test_a_clean_run_closes_with_its_generated_cases_passed():
     result = verdict(JUNIT_CLEAN, summary(generated=883))
     assert result.closing_line == "contract: 883 passed, 0 failed"
     assert result.warnings == {} and result.failing_operations == []
+
+
+def test_cases_no_check_ran_on_are_not_counted_as_passed():
+    result = verdict(JUNIT_CLEAN, summary(generated=984, without_checks=17))
+    assert result.closing_line == "contract: 967 passed, 0 failed" and result.unchecked == 17
 
 
 def test_without_a_json_report_the_junit_test_cases_are_counted():
