@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     contract.add_argument("--url", help="a deployed stack's base URL (default: start the local stack)")
     args = parser.parse_args(argv)
     if args.command == "contract":
-        from devstack.contract import run_locally, run_schemathesis
+        from devstack.contract import run_deployed, run_locally
 
-        return run_schemathesis(args.url, args.profile) if args.url else run_locally(args.profile)
+        return run_deployed(args.url, args.profile) if args.url else run_locally(args.profile)
     if args.command == "serve-aws":
         return _serve_aws(args)
     if args.command == "run":

@@ -1,4 +1,4 @@
-"""Errors the business rules raise; `service.errors` turns them into HTTP responses."""
+"""Errors the business rules raise; `service.http.errors` turns them into HTTP responses."""
 
 from typing import Any
 

@@ -3,6 +3,7 @@ business rules, Connexion's validation and security, routing, and the unexpected
 
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
 from connexion import AsyncApp
@@ -52,11 +53,19 @@ _CODE_BY_STATUS = {
 }
 
 
+def _json_value(value: object) -> object:
+    """Money (a `Decimal`) in `details` is a JSON number, as in every other body; anything
+    else unexpected there is text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
 def error_body(code: str, message: str, details: Any = None) -> bytes:
     body: dict[str, Any] = {"error": code, "message": message, "request_id": current_request_id()}
     if details is not None:
         body["details"] = details
-    return json.dumps(body, default=str).encode()
+    return json.dumps(body, default=_json_value).encode()
 
 
 def error_response(

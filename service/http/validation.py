@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from connexion.exceptions import NonConformingResponseBody, UnsupportedMediaTypeProblem
-from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator, allow_nullable
 from connexion.utils import is_null, is_nullable
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError, validators
@@ -103,8 +103,12 @@ def _error_order(error: ValidationError) -> tuple[int, str]:
     return (len(error.absolute_path), str(error.absolute_path))
 
 
-ExactRequestValidator = validators.extend(Draft4RequestValidator, _EXACT_NUMBERS)
-ExactResponseValidator = validators.extend(Draft4ResponseValidator, _EXACT_NUMBERS)
+# `nullable: true` beside `allOf: [$ref]` is how the contract makes a referenced schema
+# nullable (generated clients read it so); Connexion honours `nullable` only beside `type`
+# and `enum`, so null would fail the referenced schema's `type`.
+_NULLABLE_ALL_OF = {"allOf": allow_nullable(Draft4Validator.VALIDATORS["allOf"])}
+ExactRequestValidator = validators.extend(Draft4RequestValidator, {**_EXACT_NUMBERS, **_NULLABLE_ALL_OF})
+ExactResponseValidator = validators.extend(Draft4ResponseValidator, {**_EXACT_NUMBERS, **_NULLABLE_ALL_OF})
 
 
 class ExactJSONBodyValidator(JSONRequestBodyValidator):
