@@ -33,9 +33,9 @@ PROFILES = {
     # Longer and unseeded, to find what the CI profile does not.
     "deep": ["--max-examples", "500", "--max-time", "900", "--workers", "2"],
 }
-# Loans alice is invited to, and unverified accounts (local only), for the hooks to spend:
+# Loans alice is invited to (to accept or decline), and unverified accounts (local only), for the hooks to spend:
 # one per case they fill in (half of each phase's positive cases at most).
-FIXTURES = {"ci": (40, 10), "deep": (400, 100)}
+FIXTURES = {"ci": (60, 10), "deep": (600, 100)}
 # A deployed stack has no mailbox to read and no clock to set back: these two operations can
 # answer only 4xx there (a made-up token; verified peers), which Schemathesis reports.
 WITHOUT_MAILBOX = {"POST /auth/verify-email", "POST /auth/resend-verification"}

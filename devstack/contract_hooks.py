@@ -10,7 +10,7 @@ So:
 - Before a positive case of a non-stateful phase is sent, the first of each phase and every
   second one after that gets real data from the fixtures `devstack/contract_setup.py` made:
   a peer's credentials for `loginUser`, a loan the caller is invited to (each used once) for
-  `acceptLoan`, a freshly emailed token for `verifyEmail` (local stack only: there is no
+  `acceptLoan` and `declineLoan`, a freshly emailed token for `verifyEmail` (local stack only: there is no
   mailbox to read on a deployed one), and an account that may ask for a new link for
   `resendVerification` (local stack only). The other cases keep their generated values, so
   made-up loans and tokens are still sent and must still be refused. Stateful sequences get
@@ -65,14 +65,21 @@ def _login(case) -> bool:
     return True
 
 
-def _accept(case) -> bool:
+def _invited_loan(case) -> bool:
+    """A loan the caller is invited to and has not answered, in place of the generated id."""
+    if not isinstance(case.path_parameters, dict):
+        return False
     with _lock:
         pool = fixtures()["invited_loans"].get(case.auth_identity or "", [])
         loan_id = pool.pop(0) if pool else None
-    if loan_id is None or not isinstance(case.path_parameters, dict) or not isinstance(case.body, dict):
+    if loan_id is None:
         return False
     case.path_parameters["loan_id"] = loan_id
     return True
+
+
+def _accept(case) -> bool:
+    return isinstance(case.body, dict) and _invited_loan(case)
 
 
 def _verify(case) -> bool:
@@ -104,7 +111,13 @@ def _resend(case) -> bool:
     return True
 
 
-SUBSTITUTES = {"loginUser": _login, "acceptLoan": _accept, "verifyEmail": _verify, "resendVerification": _resend}
+SUBSTITUTES = {
+    "loginUser": _login,
+    "acceptLoan": _accept,
+    "declineLoan": _invited_loan,
+    "verifyEmail": _verify,
+    "resendVerification": _resend,
+}
 
 
 def _phase(case) -> str:

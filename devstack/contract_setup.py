@@ -2,7 +2,8 @@
 accept, and the fixtures file its hooks (`devstack/contract_hooks.py`) read.
 
 Everything is made through the API, so a deployed stack gets the same: the peers, and loans
-bob creates inviting alice, as whom every generated request is sent. Only the local stack
+a third account creates inviting alice, as whom every generated request is sent (a third, so
+that bob, whom the authorization check replays alice's reads as, has no part in them). Only the local stack
 adds accounts that cannot be had through the API without waiting: unverified ones whose
 link was sent over a minute ago, which may ask for a new one (`POST /auth/resend-verification`
 refuses a second link within a minute).
@@ -114,14 +115,16 @@ def backdated_unverified_accounts(services: Services, count: int, domain: str = 
 def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unverified: list[str]) -> dict:
     """Register the peers, write their logins (WFC) and the hooks' fixtures; return the fixtures."""
     emails = {name: f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}" for name in PEERS}
-    tokens = {name: _register(base_url, name.title(), emails[name], mailbox_url, domain) for name in PEERS}
+    for name in PEERS:
+        _register(base_url, name.title(), emails[name], mailbox_url, domain)
+    borrower = _register(base_url, "Carol", f"contract-carol-{uuid.uuid4().hex[:10]}@{domain}", mailbox_url, domain)
     fixtures = {
         "base_url": base_url,
         "mailbox_url": mailbox_url,
         "email_domain": domain,
         "peers": {name: {"email": emails[name], "password": PEER_PASSWORD} for name in PEERS},
-        # Loans bob created inviting alice, whom every generated request is sent as.
-        "invited_loans": {FUZZING_USER: _loans_inviting(base_url, tokens["bob"], emails[FUZZING_USER], loans)},
+        # Loans carol created inviting alice, whom every generated request is sent as.
+        "invited_loans": {FUZZING_USER: _loans_inviting(base_url, borrower, emails[FUZZING_USER], loans)},
         "unverified_tokens": unverified,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

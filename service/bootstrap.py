@@ -13,8 +13,12 @@ from .security.tokens import JwtTokens, cursor_key
 from .store import DynamoStore, KmsVault, SesMailer
 from .usecases.accounts import AccountService
 from .usecases.dashboard import DashboardService
+from .usecases.expiry import ExpiryService
 from .usecases.funding import FundingService
+from .usecases.history import HistoryService
+from .usecases.lifecycle import LifecycleService
 from .usecases.loans import LoanService
+from .usecases.notifications import NotificationService
 from .usecases.ports import Clock, Mailer, Storage, Vault
 from .usecases.verification import VerificationService
 
@@ -31,6 +35,10 @@ class Services:
     verification: VerificationService
     loans: LoanService
     funding: FundingService
+    lifecycle: LifecycleService
+    history: HistoryService
+    expiry: ExpiryService
+    notifications: NotificationService
     dashboards: DashboardService
 
 
@@ -58,7 +66,11 @@ def bootstrap(
         tokens=tokens,
         accounts=accounts,
         verification=VerificationService(store, accounts, mailer, clock, settings),
-        loans=LoanService(store, mailer, clock, settings),
+        loans=LoanService(store, clock, settings),
         funding=FundingService(store, vault, clock),
-        dashboards=DashboardService(store),
+        lifecycle=LifecycleService(store, clock),
+        history=HistoryService(store),
+        expiry=ExpiryService(store, clock),
+        notifications=NotificationService(store, mailer, settings),
+        dashboards=DashboardService(store, clock),
     )

@@ -10,6 +10,7 @@ import pytest
 from devstack import mailbox
 from devstack.api import BackgroundServer
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
+from service.clock import SystemClock
 
 # bcrypt's cost is a setting; 4 keeps the suites fast without changing any code path.
 TEST_ENV = {
@@ -58,19 +59,14 @@ def current_services():
     return _services[-1]
 
 
-class ShiftedClock:
+class ShiftedClock(SystemClock):
     """The system clock, some seconds ahead: expiry and lockouts without waiting."""
 
     def __init__(self, seconds: float):
-        from service.clock import SystemClock
-
-        self.seconds, self.system = seconds, SystemClock()
+        self.seconds = seconds
 
     def now(self) -> float:
-        return self.system.now() + self.seconds
-
-    def timestamp(self) -> str:
-        return self.system.timestamp()
+        return super().now() + self.seconds
 
 
 @pytest.fixture
@@ -88,6 +84,14 @@ def services_later(services):
         )
 
     return later
+
+
+@pytest.fixture(scope="session")
+def notifier(services, local_aws):
+    """The notifier on the loan events' stream: `notifier.pump()` delivers what is new."""
+    from devstack.workers import StreamPump
+
+    return StreamPump(services, local_aws.endpoint_url)
 
 
 @pytest.fixture(scope="session")

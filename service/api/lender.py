@@ -30,3 +30,8 @@ def accept_loan(services: Services, user: str, loan_id: str, body: dict[str, Any
         "participation": participant_view(funding.participant),
         "ach": ach.masked(),
     }, 200
+
+
+def decline_loan(services: Services, user: str, loan_id: str, body: dict[str, Any] | None = None) -> Reply:
+    loan, declined = services.lifecycle.decline(user, loan_id, body)
+    return {"loan": loan_view(loan, [declined]), "participation": participant_view(declined)}, 200

@@ -3,7 +3,7 @@
 from typing import Any
 
 from ..bootstrap import Services
-from .views import Reply, loan_summary, loan_view, page_view
+from .views import Reply, event_view, loan_summary, loan_view, page_view, participants_view
 
 
 def create_loan(services: Services, user: str, body: dict[str, Any]) -> Reply:
@@ -19,3 +19,17 @@ def get_loan(services: Services, user: str, loan_id: str) -> Reply:
 def get_my_loans(services: Services, user: str, limit: int = 20, cursor: str | None = None) -> Reply:
     page = services.loans.of_borrower(user, limit, cursor)
     return page_view([loan_summary(loan) for loan in page.items], page.next_cursor), 200
+
+
+def cancel_loan(services: Services, user: str, loan_id: str, body: dict[str, Any] | None = None) -> Reply:
+    cancelled = services.lifecycle.cancel(user, loan_id, body)
+    return loan_view(cancelled.loan, cancelled.participants), 200
+
+
+def invite_lenders(services: Services, user: str, loan_id: str, body: dict[str, Any]) -> Reply:
+    return {"participants": participants_view(services.lifecycle.invite(user, loan_id, body))}, 201
+
+
+def get_loan_events(services: Services, user: str, loan_id: str, limit: int = 20, cursor: str | None = None) -> Reply:
+    page = services.history.events(user, loan_id, limit, cursor)
+    return page_view([event_view(sequence, event) for sequence, event in page.items], page.next_cursor), 200

@@ -58,3 +58,11 @@ class StoreUnavailable(DomainError):
     """The table store failed, or stayed too contended to finish the operation."""
 
     code = "DATABASE_ERROR"
+
+
+class InvitationDeclined(DomainError):
+    code = "INVITATION_DECLINED"
+
+
+class LoanExpired(DomainError):
+    code = "LOAN_EXPIRED"

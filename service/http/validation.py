@@ -124,15 +124,16 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = MutableHeaders(scope=scope)
         content_type = headers.get("content-type")
-        if content_type is None:
+        raw = await _read_all(receive)  # bounded by the size limit middleware
+        if content_type is None and (raw or self._required):
             raise UnsupportedMediaTypeProblem(detail="The request body must be sent as application/json.")
         try:
-            json_body.require_utf8(content_type)
+            json_body.require_utf8(content_type or "")
         except json_body.UnsupportedCharset as exc:
             raise UnsupportedMediaTypeProblem(
                 detail=f"JSON request bodies must be UTF-8 (RFC 8259), not charset={exc}."
             ) from None
-        body = json_body.parse(await _read_all(receive))  # bounded by the size limit middleware
+        body = json_body.parse(raw)
         if body is not None:
             self._validate(body)
         elif self._required:

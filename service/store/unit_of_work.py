@@ -14,9 +14,11 @@ from ..usecases.ports import LostRace, Membership, Page
 from .ach import AchRecordsTable
 from .aws import Database, Write, cancellation_reasons, plain, store_errors
 from .cursors import CursorCodec
+from .events import EventRecords
 from .invitations import InvitationRecords
 from .loans import LoanRecords, loan_key, to_loan
 from .login_guard import LoginGuard
+from .notifications import NotificationRecords
 from .participants import ParticipantRecords, participant_key, to_participant
 from .users import EMAIL_KEY_PREFIX, UserRecords, email_key, to_user
 
@@ -34,10 +36,12 @@ class DynamoUnitOfWork:
         self._writes: list[Write] = []
         self.users = UserRecords(db, self._writes)
         self.logins = LoginGuard(db)
-        self.loans = LoanRecords(db, self._writes, cursors)
+        self.events = EventRecords(db, self._writes, cursors)
+        self.loans = LoanRecords(db, self._writes, cursors, self.events)
         self.participants = ParticipantRecords(db, self._writes, cursors)
         self.invitations = InvitationRecords(db, self._writes)
         self.ach = AchRecordsTable(db, self._writes)
+        self.notifications = NotificationRecords(db, cursors)
 
     # -- reads across aggregates, one round trip each ------------------------------------
 

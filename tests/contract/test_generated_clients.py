@@ -152,6 +152,8 @@ def test_python_client_dashboards_are_models_or_none(client):
         "loan_count": 1,
         "pending_count": 1,
         "active_count": 0,
+        "cancelled_count": 0,
+        "expired_count": 0,
         "total_requested": 100,
         "total_funded": 0,
         "pending_requested": 100,

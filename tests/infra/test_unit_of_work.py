@@ -38,6 +38,7 @@ def a_loan(borrower: User) -> Loan:
         status=LoanStatus.PENDING,
         total_funded=Decimal(0),
         created_at=NOW,
+        funding_deadline="2099-01-01T00:00:00.000000Z",
     )
 
 
@@ -50,7 +51,7 @@ def test_writes_from_two_aggregates_commit_together(store):
     uow = store.unit_of_work()
     uow.users.add(user, "hash", None)
     loan = a_loan(user)
-    uow.loans.add(loan)
+    uow.loans.add(loan, 0, [])
     uow.commit()
     assert stored(store, store.db.names.users, {"user_id": user.user_id})["user_type"] == "BORROWER_ONLY"
     assert stored(store, store.db.names.loans, {"loan_id": loan.loan_id})["remaining"] == Decimal(100)
@@ -67,7 +68,7 @@ def test_or_not_at_all_and_the_refusal_is_the_domains(store):
     borrower = a_user()
     loan = a_loan(borrower)
     uow = store.unit_of_work()
-    uow.loans.add(loan)
+    uow.loans.add(loan, 0, [])
     uow.users.add(a_user(taken.email), "hash", None)
     with pytest.raises(UserExists):
         uow.commit()
@@ -88,7 +89,7 @@ def test_a_lost_race_carries_the_item_as_dynamodb_found_it(store, register):
         loan=replace(stale, total_funded=Decimal(100), status=LoanStatus.ACTIVE, activated_at=NOW),
         participant=replace(accepted, status="ACCEPTED", funded_amount=Decimal(100), responded_at=NOW),
     )
-    uow.loans.record_funding(funding)
+    uow.loans.record_funding(funding, [])
     with pytest.raises(LostRace) as lost:
         uow.commit()
     assert lost.value.loan == found.loan  # ACTIVE, fully funded: as stored
