@@ -55,7 +55,7 @@ def bootstrap(
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
     clock = clock or SystemClock()
-    tokens = JwtTokens(settings)
+    tokens = JwtTokens(settings, clock)
     accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
     return Services(
         settings=settings,

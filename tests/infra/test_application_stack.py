@@ -352,6 +352,19 @@ def test_the_workers(stack) -> None:
     ]
 
 
+def test_no_role_may_change_or_delete_an_event(stack) -> None:
+    """The history is append-only down to IAM: events may be put and read, nothing else."""
+    events_table = stack.database["LoanEventsTableArn"]
+    granted = {
+        (tag, action)
+        for tag in TAGS + WORKERS
+        for statement in statements(stack.role_policies(tag))
+        for action in statement["Action"]
+        if events_table in statement["Resource"]
+    }
+    assert {action for _, action in granted} == {"dynamodb:PutItem", "dynamodb:BatchGetItem"}
+
+
 # -- the template, where moto cannot look -------------------------------------------------------
 
 
