@@ -81,6 +81,11 @@ class JwtTokens:
             raise InvalidToken("The bearer token has expired.")
 
 
+def derived_key(config: Settings, purpose: str) -> bytes:
+    """A key for one purpose (signing page cursors, fingerprinting idempotent requests),
+    derived from (and rotating with) the token secret."""
+    return hmac.new(config.jwt_secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
 def cursor_key(config: Settings) -> bytes:
-    """The key that signs page cursors, derived from (and rotating with) the token secret."""
-    return hmac.new(config.jwt_secret.encode(), b"page-cursor", hashlib.sha256).digest()
+    return derived_key(config, "page-cursor")
