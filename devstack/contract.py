@@ -89,10 +89,11 @@ def report(exit_code: int, with_mailbox: bool) -> int:
     a clean run without warnings whose every operation got a 2xx where it must."""
     from service.http.routing import load_spec, spec_operations
 
-    operations = [f"{op['method'].upper()} {op['path']}" for op in spec_operations(load_spec())]
+    spec = load_spec()
+    operations = [f"{op['method'].upper()} {op['path']}" for op in spec_operations(spec)]
     unreachable = set() if with_mailbox else WITHOUT_MAILBOX
     reach = json.loads(REACH.read_text()) if REACH.exists() else {}
-    lines, missing = contract_report.reach_lines(reach, operations, unreachable)
+    lines, missing = contract_report.reach_lines(reach, operations, unreachable, contract_report.link_targets(spec))
     print("\nResponses per operation and phase (2xx / all):", *lines, sep="\n")
     junit = JUNIT.read_text() if JUNIT.exists() else "<testsuites/>"
     summary = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else None

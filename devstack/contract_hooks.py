@@ -10,8 +10,10 @@ So:
 - Before a positive case of a non-stateful phase is sent, the first of each phase and every
   second one after that gets real data from the fixtures `devstack/contract_setup.py` made:
   a peer's credentials for `loginUser`, a loan the caller is invited to (each used once) for
-  `acceptLoan` and `declineLoan`, a freshly emailed token for `verifyEmail` (local stack only: there is no
-  mailbox to read on a deployed one), and an account that may ask for a new link for
+  `acceptLoan` and `declineLoan`, one of the caller's funded loans for `getLoanSchedule`,
+  `getRepayments` and `recordRepayment` (repaying a cent), a freshly emailed token for
+  `verifyEmail` (local stack only: there is no mailbox to read on a deployed one), and an
+  account that may ask for a new link for
   `resendVerification` (local stack only). The other cases keep their generated values, so
   made-up loans and tokens are still sent and must still be refused. Stateful sequences get
   nothing: they reach these operations through the spec's links or not at all.
@@ -86,6 +88,23 @@ def _invited_loan(case) -> bool:
     return True
 
 
+def _funded_loan(case) -> bool:
+    """One of the caller's funded loans (in turn), in place of the generated id; a repayment
+    of a cent, so that the loans never run out of what they owe."""
+    if not isinstance(case.path_parameters, dict):
+        return False
+    with _lock:
+        pool = fixtures()["funded_loans"].get(case.auth_identity or "", [])
+        _seen[("funded", "")] += 1
+        loan_id = pool[_seen[("funded", "")] % len(pool)] if pool else None
+    if loan_id is None:
+        return False
+    case.path_parameters["loan_id"] = loan_id
+    if isinstance(case.body, dict):
+        case.body = {**case.body, "amount": 0.01}
+    return True
+
+
 def _accept(case) -> bool:
     return isinstance(case.body, dict) and _invited_loan(case)
 
@@ -125,6 +144,9 @@ SUBSTITUTES = {
     "declineLoan": _invited_loan,
     "verifyEmail": _verify,
     "resendVerification": _resend,
+    "getLoanSchedule": _funded_loan,
+    "recordRepayment": _funded_loan,
+    "getRepayments": _funded_loan,
 }
 
 

@@ -1,5 +1,6 @@
 """What the contract run needs before Schemathesis starts: two verified peers, loans to
-accept, and the fixtures file its hooks (`devstack/contract_hooks.py`) read.
+accept, funded loans to repay, and the fixtures file its hooks (`devstack/contract_hooks.py`)
+read.
 
 Everything is made through the API, so a deployed stack gets the same: the peers, and loans
 a third account creates inviting alice, as whom every generated request is sent (a third, so
@@ -28,6 +29,7 @@ PEER_PASSWORD = "contract-peer-password"
 PEERS = ("alice", "bob")
 # `user` of [auth.wfc] in schemathesis.toml.
 FUZZING_USER = "alice"
+FUNDED_LOANS = 3
 
 
 def _register(base_url: str, name: str, email: str, mailbox_url: str | None, domain: str) -> str:
@@ -72,22 +74,37 @@ def _login_entry(name: str, email: str) -> dict:
     }
 
 
-def _loans_inviting(base_url: str, borrower_token: str, lender_email: str, count: int) -> list[str]:
+def _loans_inviting(base_url: str, borrower_token: str, lender_email: str, count: int, amount: int = 100) -> list[str]:
     ids = []
     with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {borrower_token}"}) as api:
         for number in range(count):
             response = api.post(
                 "/loans",
                 json={
-                    "amount": 100 + number,
+                    "amount": amount + number,
                     "interest_rate": 5,
                     "term": "6 months",
                     "purpose": "Contract fixture",
-                    "lenders": [{"email": lender_email, "contribution_amount": 100 + number}],
+                    "lenders": [{"email": lender_email, "contribution_amount": amount + number}],
                 },
             )
             response.raise_for_status()
             ids.append(response.json()["loan_id"])
+    return ids
+
+
+def _funded_loans(base_url: str, borrower_token: str, lender_token: str, lender_email: str, count: int) -> list[str]:
+    """ACTIVE loans of the borrower, funded by the lender: large enough to take every small
+    repayment the run records."""
+    ids = _loans_inviting(base_url, borrower_token, lender_email, count, amount=1_000_000)
+    ach = {"bank_name": "Fixture Bank", "account_type": "checking", "routing_number": "011000015"}
+    for loan_id in ids:
+        httpx.put(
+            f"{base_url}/lender/accept/{loan_id}",
+            timeout=30,
+            headers={"Authorization": f"Bearer {lender_token}"},
+            json={**ach, "account_number": "000123456789"},
+        ).raise_for_status()
     return ids
 
 
@@ -114,10 +131,9 @@ def backdated_unverified_accounts(services: Services, count: int, domain: str = 
 
 def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unverified: list[str]) -> dict:
     """Register the peers, write their logins (WFC) and the hooks' fixtures; return the fixtures."""
-    emails = {name: f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}" for name in PEERS}
-    for name in PEERS:
-        _register(base_url, name.title(), emails[name], mailbox_url, domain)
-    borrower = _register(base_url, "Carol", f"contract-carol-{uuid.uuid4().hex[:10]}@{domain}", mailbox_url, domain)
+    emails = {name: f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}" for name in [*PEERS, "carol"]}
+    tokens = {name: _register(base_url, name.title(), email, mailbox_url, domain) for name, email in emails.items()}
+    borrower = tokens["carol"]
     fixtures = {
         "base_url": base_url,
         "mailbox_url": mailbox_url,
@@ -125,6 +141,10 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
         "peers": {name: {"email": emails[name], "password": PEER_PASSWORD} for name in PEERS},
         # Loans carol created inviting alice, whom every generated request is sent as.
         "invited_loans": {FUZZING_USER: _loans_inviting(base_url, borrower, emails[FUZZING_USER], loans)},
+        # ... and loans alice borrowed, which carol funded: to read and repay.
+        "funded_loans": {
+            FUZZING_USER: _funded_loans(base_url, tokens[FUZZING_USER], borrower, emails["carol"], FUNDED_LOANS)
+        },
         "unverified_tokens": unverified,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

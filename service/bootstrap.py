@@ -21,6 +21,7 @@ from .usecases.lifecycle import LifecycleService
 from .usecases.loans import LoanService
 from .usecases.notifications import NotificationService
 from .usecases.ports import Clock, Mailer, Storage, Vault
+from .usecases.repayments import RepaymentService
 from .usecases.verification import VerificationService
 
 
@@ -38,6 +39,7 @@ class Services:
     funding: FundingService
     lifecycle: LifecycleService
     history: HistoryService
+    repayments: RepaymentService
     expiry: ExpiryService
     notifications: NotificationService
     dashboards: DashboardService
@@ -72,6 +74,7 @@ def bootstrap(
         funding=FundingService(store, vault, clock),
         lifecycle=LifecycleService(store, clock),
         history=HistoryService(store),
+        repayments=RepaymentService(store, clock),
         expiry=ExpiryService(store, clock),
         notifications=NotificationService(store, mailer, settings),
         dashboards=DashboardService(store, clock),

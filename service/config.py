@@ -65,6 +65,7 @@ class TableNames:
     events: str
     notifications: str
     idempotency: str
+    repayments: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "TableNames":
@@ -78,6 +79,7 @@ class TableNames:
             events=f"{prefix}-loan-events",
             notifications=f"{prefix}-notifications",
             idempotency=f"{prefix}-idempotency",
+            repayments=f"{prefix}-loan-repayments",
         )
 
 

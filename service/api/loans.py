@@ -4,9 +4,19 @@ from typing import Any
 
 from ..bootstrap import Services
 from ..domain.loans import Participant
+from ..domain.repayments import Repayment, seen_by
 from ..http.idempotency import idempotently
 from ..usecases.loans import LoanView
-from .views import Reply, event_view, loan_summary, loan_view, page_view, participants_view
+from .views import (
+    Reply,
+    event_view,
+    loan_summary,
+    loan_view,
+    page_view,
+    participants_view,
+    repayment_view,
+    schedule_view,
+)
 
 
 def create_loan(services: Services, user: str, body: dict[str, Any]) -> Reply:
@@ -44,3 +54,19 @@ def invite_lenders(services: Services, user: str, loan_id: str, body: dict[str, 
 def get_loan_events(services: Services, user: str, loan_id: str, limit: int = 20, cursor: str | None = None) -> Reply:
     page = services.history.events(user, loan_id, limit, cursor)
     return page_view([event_view(sequence, event) for sequence, event in page.items], page.next_cursor), 200
+
+
+def get_loan_schedule(services: Services, user: str, loan_id: str) -> Reply:
+    return schedule_view(services.repayments.schedule(user, loan_id)), 200
+
+
+def record_repayment(services: Services, user: str, loan_id: str, body: dict[str, Any]) -> Reply:
+    def render(repayment: Repayment) -> Reply:
+        return repayment_view(*seen_by(repayment, None)), 201
+
+    return idempotently(services, lambda: services.repayments.record(user, loan_id, body), render, user, body)
+
+
+def get_repayments(services: Services, user: str, loan_id: str, limit: int = 20, cursor: str | None = None) -> Reply:
+    page = services.repayments.page(user, loan_id, limit, cursor)
+    return page_view([repayment_view(*item) for item in page.items], page.next_cursor), 200

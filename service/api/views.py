@@ -1,13 +1,17 @@
 """Domain objects as the contract's JSON bodies, and what a handler returns."""
 
+from decimal import Decimal
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
 
 from ..domain.events import LoanEventRecord
 from ..domain.loans import Loan, Participant
+from ..domain.money import ZERO
 from ..domain.notifications import Notice
+from ..domain.repayments import Repayment
 from ..domain.users import User
+from ..usecases.repayments import ScheduleView
 
 # A body (or None), the status, and maybe headers, which Connexion turns into the response;
 # or the response itself (a replayed one).
@@ -44,6 +48,10 @@ def loan_summary(loan: Loan) -> dict[str, Any]:
         "activated_at": loan.activated_at,
         "funding_deadline": loan.funding_deadline,
         "closed_at": loan.closed_at,
+        "repayment_type": loan.repayment_type,
+        "total_due": loan.total_due,
+        "repaid": loan.repaid,
+        "outstanding": loan.outstanding,
     }
 
 
@@ -96,3 +104,43 @@ def notification_view(notice: Notice, read: bool) -> dict[str, Any]:
 
 def page_view(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": items, "next_cursor": next_cursor}
+
+
+def schedule_view(view: ScheduleView) -> dict[str, Any]:
+    schedule = view.schedule
+    paid = sum((row.paid for row in view.rows), ZERO)
+    return {
+        "loan_id": view.loan.loan_id,
+        "repayment_type": schedule.repayment_type,
+        "projected": view.projected,
+        "instalments": [
+            {
+                "number": row.instalment.number,
+                "due_date": row.instalment.due_date,
+                "principal": row.instalment.principal,
+                "interest": row.instalment.interest,
+                "amount": row.instalment.amount,
+                "paid": row.paid,
+                "status": row.status,
+            }
+            for row in view.rows
+        ],
+        "totals": {
+            "principal": schedule.principal,
+            "interest": schedule.interest,
+            "amount": schedule.amount,
+            "paid": paid,
+            "outstanding": schedule.amount - paid,
+        },
+    }
+
+
+def repayment_view(repayment: Repayment, shares: dict[str, Decimal]) -> dict[str, Any]:
+    return {
+        "repayment_id": repayment.repayment_id,
+        "number": repayment.number,
+        "amount": repayment.amount,
+        "paid_at": repayment.paid_at,
+        "applied": {"interest": repayment.interest, "principal": repayment.principal},
+        "shares": [{"lender_id": lender, "amount": amount} for lender, amount in shares.items()],
+    }

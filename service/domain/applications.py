@@ -8,6 +8,7 @@ from .errors import InvalidAmount, InvalidEmail, InvalidInput
 from .lifecycle import LOANS, LoanEvent, LoanStatus
 from .loans import Loan, Participant, check_rate, term_months
 from .money import ZERO, amount_in_range
+from .schedule import RepaymentType, parse_repayment_type
 from .users import clean_name, normalize_email, trim
 
 # The contract's most lenders per loan (its `maxItems`): plenty for a private loan, and few
@@ -53,6 +54,7 @@ class LoanApplication:
     purpose: str
     description: str
     lenders: tuple[LenderInvite, ...]
+    repayment_type: RepaymentType = RepaymentType.EQUAL_INSTALMENTS
 
     def __post_init__(self) -> None:
         amount_in_range(self.amount, "amount")
@@ -72,6 +74,7 @@ class LoanApplication:
             purpose=clean_name(body.get("purpose"), "purpose", MAX_PURPOSE_LENGTH),
             description=trim(body.get("description", ""), "description", MAX_DESCRIPTION_LENGTH),
             lenders=lenders,
+            repayment_type=parse_repayment_type(body.get("repayment_type", RepaymentType.EQUAL_INSTALMENTS)),
         )
 
     @property
@@ -113,6 +116,7 @@ def new_loan(
         total_funded=ZERO,
         created_at=now,
         funding_deadline=funding_deadline,
+        repayment_type=application.repayment_type,
     )
 
 

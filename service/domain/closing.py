@@ -35,7 +35,7 @@ _ON_CLOSE = {ParticipantStatus.PENDING: ParticipantEvent.CLOSE, ParticipantStatu
 
 
 def _close(loan: Loan, participants: list[Participant], event: LoanEvent, when: str) -> Closing:
-    closed = replace(loan, status=LOANS.next(loan.status, event), total_funded=ZERO, closed_at=when)
+    closed = replace(loan, status=LOANS.next(loan.status, event), total_funded=ZERO, funded_by={}, closed_at=when)
     changes = tuple(
         (p, replace(p, status=PARTICIPANTS.next(p.status, _ON_CLOSE[p.status])))
         for p in participants

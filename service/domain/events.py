@@ -16,6 +16,7 @@ from .funding import Funding
 from .lifecycle import LoanStatus
 from .loans import Loan, Participant
 from .money import ZERO
+from .repayments import Recorded
 
 
 class EventType(StrEnum):
@@ -26,10 +27,20 @@ class EventType(StrEnum):
     LOAN_ACTIVATED = "LOAN_ACTIVATED"
     LOAN_CANCELLED = "LOAN_CANCELLED"
     LOAN_EXPIRED = "LOAN_EXPIRED"
+    REPAYMENT_RECORDED = "REPAYMENT_RECORDED"
+    LOAN_COMPLETED = "LOAN_COMPLETED"
 
 
 # Events about the whole loan, which every participant may see as they are.
-LOAN_LEVEL = frozenset({EventType.LOAN_ACTIVATED, EventType.LOAN_CANCELLED, EventType.LOAN_EXPIRED})
+LOAN_LEVEL = frozenset(
+    {
+        EventType.LOAN_ACTIVATED,
+        EventType.LOAN_CANCELLED,
+        EventType.LOAN_EXPIRED,
+        EventType.REPAYMENT_RECORDED,
+        EventType.LOAN_COMPLETED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,24 @@ def closed(closing: Closing, actor: str | None, reason: str | None = None) -> Lo
     if kind == EventType.LOAN_CANCELLED:
         data["reason"] = reason
     return _event(loan, kind, str(loan.closed_at), actor, closing.before.status, data)
+
+
+def repaid(recorded: Recorded) -> list[LoanEventRecord]:
+    """The repayment, and the completion if it left nothing outstanding."""
+    before, loan, repayment = recorded.before, recorded.loan, recorded.repayment
+    data = {
+        "repayment_id": repayment.repayment_id,
+        "number": repayment.number,
+        "amount": repayment.amount,
+        "interest": repayment.interest,
+        "principal": repayment.principal,
+        "repaid": loan.repaid,
+    }
+    at, actor = repayment.paid_at, loan.borrower_id
+    events = [_event(before, EventType.REPAYMENT_RECORDED, at, actor, before.status, data, before.status)]
+    if recorded.completes:
+        events.append(_event(loan, EventType.LOAN_COMPLETED, at, actor, before.status, {"repaid": loan.repaid}))
+    return events
 
 
 def replay(events: list[LoanEventRecord]) -> tuple[LoanStatus | None, Decimal]:

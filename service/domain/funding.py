@@ -7,11 +7,13 @@ contract's own codes come first, then the loan's and the participation's transit
 """
 
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 
 from .errors import AccessDenied, AlreadyAccepted, InvalidInput, InvitationDeclined, LoanFullyFunded
 from .lifecycle import LOANS, PARTICIPANTS, LoanEvent, LoanStatus, ParticipantEvent, ParticipantStatus
 from .loans import Loan, Participant
+from .schedule import Schedule, build
 
 
 @dataclass(frozen=True)
@@ -20,10 +22,13 @@ class Funding:
 
     loan: Loan
     participant: Participant
+    schedule: Schedule | None = None  # frozen by the acceptance that activates the loan
 
     def __post_init__(self) -> None:
         if self.participant.status != ParticipantStatus.ACCEPTED or self.participant.loan_id != self.loan.loan_id:
             raise InvalidInput("A funding accepts a participation of this loan.")
+        if (self.schedule is None) != (self.loan.status != LoanStatus.ACTIVE):
+            raise InvalidInput("The acceptance that activates a loan fixes its schedule, and only that one.")
 
     @property
     def amount(self) -> Decimal:
@@ -35,7 +40,9 @@ def _invited(loan: Loan, participant: Participant | None, now: str, event: LoanE
     if participant is None:
         raise AccessDenied("You are not invited to fund this loan.")
     loan.refuse_if_expired(now)
-    if participant.status == ParticipantStatus.ACCEPTED:
+    # The loan's own record counts too: a retry after a lost race may hold the participation
+    # as it was read, before its own acceptance committed.
+    if participant.status == ParticipantStatus.ACCEPTED or str(participant.lender_id) in loan.funded_by:
         raise AlreadyAccepted("You have already accepted this loan.")
     if participant.status == ParticipantStatus.DECLINED:
         raise InvitationDeclined("You declined this loan.")
@@ -51,16 +58,20 @@ def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
     accepted = PARTICIPANTS.next(invited.status, ParticipantEvent.ACCEPT)
     funded = min(invited.contribution_amount, loan.remaining)
     total = loan.total_funded + funded
-    completes = total == loan.amount
-    return Funding(
-        loan=replace(
-            loan,
-            total_funded=total,
-            status=LOANS.next(loan.status, LoanEvent.FULLY_FUNDED) if completes else loan.status,
-            activated_at=now if completes else None,
-        ),
-        participant=replace(invited, status=accepted, funded_amount=funded, responded_at=now),
+    funded_by = {**loan.funded_by, str(invited.lender_id): funded}
+    participant = replace(invited, status=accepted, funded_amount=funded, responded_at=now)
+    if total < loan.amount:
+        return Funding(replace(loan, total_funded=total, funded_by=funded_by), participant)
+    schedule = build(loan.repayment_type, loan.amount, loan.interest_rate, loan.months, date.fromisoformat(now[:10]))
+    active = replace(
+        loan,
+        total_funded=total,
+        funded_by=funded_by,
+        status=LOANS.next(loan.status, LoanEvent.FULLY_FUNDED),
+        activated_at=now,
+        total_due=schedule.amount,
     )
+    return Funding(active, participant, schedule)
 
 
 def decline(loan: Loan, participant: Participant | None, now: str, reason: str | None) -> Participant:

@@ -3,9 +3,9 @@
 A change is a pair `(status, event)`; the table says the status it leads to, and a pair the
 table lacks is refused with `INVALID_STATE` (409), naming the status and the action. Some
 events change nothing but need a status (a loan is invited to, funded or declined only while
-`PENDING`): their rows lead back to it. The rules the contract gives their own codes
-(`ALREADY_ACCEPTED`, `INVITATION_DECLINED`, `LOAN_FULLY_FUNDED`, `LOAN_EXPIRED`) are checked
-before the table is asked. New states and events are new rows.
+`PENDING`, repaid only while `ACTIVE`): their rows lead back to it. The rules the contract gives
+their own codes (`ALREADY_ACCEPTED`, `INVITATION_DECLINED`, `LOAN_FULLY_FUNDED`, `LOAN_EXPIRED`)
+are checked before the table is asked. New states and events are new rows.
 """
 
 from enum import StrEnum
@@ -44,6 +44,9 @@ class LoanEvent(StrEnum):
     FULLY_FUNDED = "fully funded"
     CANCEL = "cancelled"
     EXPIRE = "expired"
+    REPAY = "repaid"
+    COMPLETE = "repaid in full"
+    SCHEDULE = "scheduled"
 
 
 class ParticipantEvent(StrEnum):
@@ -91,6 +94,12 @@ LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle("loan", {
     (_PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
     (_PENDING, LoanEvent.CANCEL): LoanStatus.CANCELLED,
     (_PENDING, LoanEvent.EXPIRE): LoanStatus.EXPIRED,
+    (LoanStatus.ACTIVE, LoanEvent.REPAY): LoanStatus.ACTIVE,
+    (LoanStatus.ACTIVE, LoanEvent.COMPLETE): LoanStatus.COMPLETED,
+    # Only a loan that is or may become funded has a schedule (a read: nothing changes).
+    (_PENDING, LoanEvent.SCHEDULE): _PENDING,
+    (LoanStatus.ACTIVE, LoanEvent.SCHEDULE): LoanStatus.ACTIVE,
+    (LoanStatus.COMPLETED, LoanEvent.SCHEDULE): LoanStatus.COMPLETED,
 })  # fmt: skip
 PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle("participation", {
     (_P.PENDING, ParticipantEvent.ACCEPT): _P.ACCEPTED,

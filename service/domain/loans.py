@@ -2,19 +2,23 @@
 
 Every object checks its invariants when it is made, whatever its caller validated before:
 a loan's amount is positive and within the maximum, its rate 0-100, its term 1-360 months,
-`0 <= total_funded <= amount`; it is `ACTIVE` (or repaid) exactly when fully funded, and a
-cancelled or expired loan counts no funding (its commitments were released). A participant's
+`0 <= total_funded <= amount`, and what each lender funded adds up to it; it is `ACTIVE` (or
+`COMPLETED`) exactly when fully funded, then owes `total_due` and has repaid between nothing and
+that, all of it exactly when `COMPLETED`; a cancelled or expired loan counts no funding (its
+commitments were released). A participant's
 contribution is positive and what it funded lies between nothing (unless accepted) and that
 contribution.
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .errors import InvalidAmount, InvalidInput, LoanExpired
 from .lifecycle import LoanStatus, ParticipantStatus, parse_status
-from .money import CENT, ZERO, amount_in_range, percent_of, simple_interest
+from .money import CENT, ZERO, amount_in_range, percent_of
+from .schedule import RepaymentType
 
 MAX_RATE = Decimal(100)
 FUNDED = frozenset({LoanStatus.ACTIVE, LoanStatus.COMPLETED})
@@ -52,18 +56,45 @@ class Loan:
     funding_deadline: str
     activated_at: str | None = None
     closed_at: str | None = None
+    repayment_type: RepaymentType = RepaymentType.EQUAL_INSTALMENTS
+    # What each accepted lender funded, by lender id: the weights of every repayment's split.
+    funded_by: Mapping[str, Decimal] = field(default_factory=dict)
+    # From activation: what the schedule asks in all, and what has been repaid of it.
+    total_due: Decimal | None = None
+    repaid: Decimal = ZERO
+    repayment_count: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", parse_status(LoanStatus, self.status))
+        object.__setattr__(self, "repayment_type", RepaymentType(self.repayment_type))
         amount_in_range(self.amount, "amount")
         check_rate(self.interest_rate)
         term_months(self.term)
         amount_in_range(self.total_funded, "total_funded", ZERO, self.amount)
         funded = self.total_funded == self.amount
-        if (self.status in FUNDED) != funded or (self.status in RELEASED and self.total_funded != ZERO):
+        if (
+            (self.status in FUNDED) != funded
+            or (self.status in RELEASED and self.total_funded != ZERO)
+            or sum(self.funded_by.values(), ZERO) != self.total_funded
+        ):
             raise InvalidAmount(
-                "A loan is ACTIVE (or repaid) exactly when fully funded; a cancelled or expired one counts nothing.",
+                "A loan is ACTIVE (or repaid) exactly when fully funded, by what its lenders funded; "
+                "a cancelled or expired one counts nothing.",
                 {"status": str(self.status), "amount": self.amount, "total_funded": self.total_funded},
+            )
+        self._check_repaid()
+
+    def _check_repaid(self) -> None:
+        due = self.total_due
+        if due is None:
+            ok = self.status not in FUNDED and self.repaid == ZERO
+        else:
+            amount_in_range(self.repaid, "repaid", ZERO, due)
+            ok = self.status in FUNDED and (self.status == LoanStatus.COMPLETED) == (self.repaid == due)
+        if not ok:
+            raise InvalidAmount(
+                "A funded loan owes its schedule and is COMPLETED exactly when all of it is repaid.",
+                {"status": str(self.status), "total_due": due, "repaid": self.repaid},
             )
 
     def past_deadline(self, now: str) -> bool:
@@ -86,6 +117,10 @@ class Loan:
     @property
     def months(self) -> int:
         return term_months(self.term)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return ZERO if self.total_due is None else self.total_due - self.repaid
 
 
 @dataclass(frozen=True)
@@ -130,7 +165,3 @@ def funded_total(participants: list[Participant]) -> Decimal:
 def can_view(loan: Loan, user_id: str, participant: Participant | None) -> bool:
     """Only the borrower and the lenders invited to a loan may see it."""
     return loan.borrower_id == user_id or participant is not None
-
-
-def expected_interest(principal: Decimal, rate: Decimal, term: str) -> Decimal:
-    return simple_interest(principal, rate, term_months(term))

@@ -1,7 +1,7 @@
 """Exact money: `Decimal` amounts with at most two decimal places, never floats."""
 
 import math
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .errors import DomainError, InvalidAmount
 
@@ -52,9 +52,9 @@ def amount_in_range(
     return amount
 
 
-def cents(amount: Decimal) -> Decimal:
-    """`amount` rounded to the cent (half to even, the banker's rule)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+def round_half_up(amount: Decimal) -> Decimal:
+    """`amount` rounded to the cent, halves away from zero: the schedule's rule."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def percent_of(part: Decimal, whole: Decimal) -> Decimal:
@@ -62,8 +62,3 @@ def percent_of(part: Decimal, whole: Decimal) -> Decimal:
     if whole <= 0:
         return ZERO
     return (part * 100 / whole).quantize(CENT, rounding=ROUND_DOWN)
-
-
-def simple_interest(principal: Decimal, annual_rate_percent: Decimal, months: int) -> Decimal:
-    """Simple interest on `principal` over `months` at an annual rate in percent, to the cent."""
-    return cents(principal * annual_rate_percent * months / Decimal(1200))

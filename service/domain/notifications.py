@@ -3,12 +3,14 @@
 - invited (`LOAN_CREATED`, `LENDERS_INVITED`): each invitee with a verified account; the
   others get an email asking them to register;
 - a lender accepted or declined: the borrower;
-- a loan activated, cancelled or expired: the borrower and every registered participant.
+- a loan activated, cancelled or expired: the borrower and every registered participant;
+- a repayment recorded, a loan repaid in full: the lenders who funded it.
 """
 
 from dataclasses import dataclass
 
 from .events import EventType, LoanEventRecord
+from .lifecycle import ParticipantStatus
 from .loans import Loan, Participant
 
 
@@ -57,6 +59,14 @@ def notices(event: LoanEventRecord, loan: Loan, participants: list[Participant])
         return [_notice(loan.borrower_id, event, message)]
     if event.type == EventType.INVITATION_DECLINED:
         return [_notice(loan.borrower_id, event, f"{event.data['email']} declined your loan '{loan.purpose}'.")]
+    if event.type in (EventType.REPAYMENT_RECORDED, EventType.LOAN_COMPLETED):
+        says = (
+            f"{loan.borrower_name} repaid {_money(event.data['amount'])} of {title}."
+            if event.type == EventType.REPAYMENT_RECORDED
+            else f"{title} is repaid in full."
+        )
+        funders = sorted(str(p.lender_id) for p in participants if p.status == ParticipantStatus.ACCEPTED)
+        return [_notice(user_id, event, says) for user_id in funders]
     says = {
         EventType.LOAN_ACTIVATED: f"{title} is fully funded and active.",
         EventType.LOAN_CANCELLED: f"{title} was cancelled by its borrower.",

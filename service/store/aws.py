@@ -90,11 +90,14 @@ class Write:
         values: dict[str, Any],
         conflict: Conflict = lost_race,
         report: bool = False,
+        names: dict[str, str] | None = None,
     ) -> "Write":
-        """`#status` in the expressions names the `status` attribute (a reserved word)."""
+        """`#status` in the expressions names the `status` attribute (a reserved word);
+        `names` are any other attribute names (map keys that are data, such as ids)."""
         request = _expression(table, {"Key": key, "UpdateExpression": update}, condition, values)
-        if "#status" in update + condition:
-            request["ExpressionAttributeNames"] = {"#status": "status"}
+        names = {**({"#status": "status"} if "#status" in update + condition else {}), **(names or {})}
+        if names:
+            request["ExpressionAttributeNames"] = names
         if report:
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return cls({"Update": request}, conflict)

@@ -1,6 +1,5 @@
 """Loans, in the loans table (with `borrower-loans-index` for a borrower's loans)."""
 
-from dataclasses import asdict
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -11,38 +10,15 @@ from ..domain.funding import Funding
 from ..domain.lifecycle import LoanStatus
 from ..domain.loans import Loan
 from ..domain.money import ZERO
-from ..usecases.ports import LostRace, Page
+from ..domain.repayments import Recorded
+from ..usecases.ports import Page
 from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 from .events import EventRecords
+from .loan_items import loan_item, loan_key, lost_to, to_loan
 
-_FIELDS = set(Loan.__dataclass_fields__)
-
-
-def loan_item(loan: Loan, events: list[LoanEventRecord], lenders: int) -> dict[str, Any]:
-    """`remaining` is stored beside `total_funded` so DynamoDB's conditions can keep
-    `0 <= total_funded <= amount` themselves (a condition cannot subtract); `lender_count`
-    bounds the lenders a loan may invite; `event_ids` is its history, in order."""
-    item = {
-        **asdict(loan),
-        "remaining": loan.remaining,
-        "lender_count": lenders,
-        "event_ids": [event.event_id for event in events],
-    }
-    return {key: value for key, value in item.items() if value is not None}
-
-
-def to_loan(item: dict[str, Any]) -> Loan:
-    return Loan(**{key: value for key, value in item.items() if key in _FIELDS})
-
-
-def loan_key(loan_id: str) -> dict[str, str]:
-    return {"loan_id": loan_id}
-
-
-def _lost_to(found: dict[str, Any]) -> LostRace:
-    """A funding refused: the loan as DynamoDB found it, to decide again on."""
-    return LostRace(loan=to_loan(found) if found else None)
+_PENDING = "#status = :pending"
+_OPEN = "#status = :pending AND funding_deadline > :now"
 
 
 class LoanRecords:
@@ -109,16 +85,51 @@ class LoanRecords:
         completes the loan needs exactly what remains. A refusal carries the loan as it is.
         """
         amount = funding.participant.funded_amount
-        sets = "total_funded = total_funded + :funded, remaining = remaining - :funded"
+        sets = "total_funded = total_funded + :funded, remaining = remaining - :funded, funded_by.#lender = :funded"
         values: dict[str, Any] = {":funded": amount, ":minus_funded": -amount}
         # What the funding claims (completing the loan, or leaving room) is what is checked.
         completes = funding.loan.status == LoanStatus.ACTIVE
         if completes:
-            sets += ", #status = :active, activated_at = :now"
-            values[":active"] = LoanStatus.ACTIVE
+            sets += ", #status = :active, activated_at = :now, total_due = :due"
+            values.update({":active": LoanStatus.ACTIVE, ":due": funding.loan.total_due})
         room = "remaining = :funded" if completes else "remaining > :funded"
         now = str(funding.participant.responded_at)
-        self._update(funding.loan.loan_id, sets, f"{room} AND total_funded >= :minus_funded", values, now, events)
+        self._update(
+            funding.loan.loan_id,
+            sets,
+            f"{room} AND total_funded >= :minus_funded AND attribute_not_exists(funded_by.#lender)",
+            values,
+            now,
+            events,
+            names={"#lender": str(funding.participant.lender_id)},
+        )
+
+    def record_repayment(self, recorded: Recorded, events: list[LoanEventRecord]) -> None:
+        """A repayment, if the loan is ACTIVE and as it was read: nothing repaid since (the
+        split depends on the running total before it), and never more than it owes."""
+        before, after = recorded.before, recorded.loan
+        completes = after.status == LoanStatus.COMPLETED
+        sets = "repaid = :repaid, repayment_count = :count"
+        values: dict[str, Any] = {
+            ":active": LoanStatus.ACTIVE,
+            ":before": before.repaid,
+            ":seen": before.repayment_count,
+            ":repaid": after.repaid,
+            ":count": after.repayment_count,
+        }
+        if completes:
+            sets += ", #status = :completed, closed_at = :now"
+            values[":completed"] = LoanStatus.COMPLETED
+        owes = "total_due = :repaid" if completes else "total_due > :repaid"
+        self._update(
+            after.loan_id,
+            sets,
+            f"repaid = :before AND repayment_count = :seen AND {owes}",
+            values,
+            recorded.repayment.paid_at,
+            events,
+            state="#status = :active",
+        )
 
     def record_decline(self, loan: Loan, now: str, events: list[LoanEventRecord]) -> None:
         """A decline changes no figure of the loan, but must find it open, and is history."""
@@ -147,13 +158,13 @@ class LoanRecords:
             ":closed": loan.closed_at,
             ":seen": closing.before.total_funded,
             ":invited": invited,
+            ":nobody": {},
         }
-        sets = "#status = :final, total_funded = :zero, remaining = :amount, closed_at = :closed"
+        sets = "#status = :final, total_funded = :zero, remaining = :amount, closed_at = :closed, funded_by = :nobody"
         condition = "total_funded = :seen AND lender_count = :invited"
         # An expiry finds the deadline passed; anything else must come before it.
-        self._update(
-            loan.loan_id, sets, condition, values, now, events, before_deadline=loan.status != LoanStatus.EXPIRED
-        )
+        state = _PENDING if loan.status == LoanStatus.EXPIRED else _OPEN
+        self._update(loan.loan_id, sets, condition, values, now, events, state=state)
 
     def _update(
         self,
@@ -164,19 +175,19 @@ class LoanRecords:
         now: str,
         events: list[LoanEventRecord],
         add: str = "",
-        before_deadline: bool = True,
+        state: str = _OPEN,
+        names: dict[str, str] | None = None,
     ) -> None:
-        """An update of a PENDING loan (before its deadline, unless an expiry) that appends
-        `events` to its history."""
+        """An update of a loan in `state` (by default PENDING, before its deadline) that
+        appends `events` to its history."""
         update = ", ".join(
             part
             for part in (sets, "updated_at = :now", "event_ids = list_append(if_not_exists(event_ids, :none), :events)")
             if part
         )
-        opened = "#status = :pending" + (" AND funding_deadline > :now" if before_deadline else "")
         values = {
             **values,
-            ":pending": LoanStatus.PENDING,
+            **({":pending": LoanStatus.PENDING} if ":pending" in state else {}),
             ":now": now,
             ":none": [],
             ":events": [event.event_id for event in events],
@@ -186,10 +197,11 @@ class LoanRecords:
                 self._name,
                 loan_key(loan_id),
                 f"SET {update}" + (f" ADD {add}" if add else ""),
-                " AND ".join(part for part in (opened, condition) if part),
+                " AND ".join(part for part in (state, condition) if part),
                 values,
-                conflict=_lost_to,
+                conflict=lost_to,
                 report=True,
+                names=names,
             )
         )
         self._record(events)

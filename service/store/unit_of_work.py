@@ -17,10 +17,12 @@ from .cursors import CursorCodec
 from .events import EventRecords
 from .idempotency import IdempotencyRecords
 from .invitations import InvitationRecords
-from .loans import LoanRecords, loan_key, to_loan
+from .loan_items import loan_key, to_loan
+from .loans import LoanRecords
 from .login_guard import LoginGuard
 from .notifications import NotificationRecords
 from .participants import ParticipantRecords, participant_key, to_participant
+from .repayments import RepaymentRecords
 from .users import EMAIL_KEY_PREFIX, UserRecords, email_key, to_user
 
 # DynamoDB's limit on the items of one TransactWriteItems.
@@ -44,6 +46,7 @@ class DynamoUnitOfWork:
         self.invitations = InvitationRecords(db, self._writes)
         self.ach = AchRecordsTable(db, self._writes)
         self.notifications = NotificationRecords(db, self._writes, cursors)
+        self.repayments = RepaymentRecords(db, self._writes, cursors)
 
     # -- reads across aggregates, one round trip each ------------------------------------
 

@@ -1,10 +1,12 @@
 """The caller's dashboard, computed from storage on every request."""
 
+from datetime import date
 from typing import Any
 
 from ..domain.closing import as_of
 from ..domain.dashboard import borrower_figures, lender_figures
 from ..domain.lifecycle import LoanStatus, ParticipantStatus
+from ..domain.loans import FUNDED
 from . import existing
 from .ports import Clock, Storage, UnitOfWork
 
@@ -18,11 +20,17 @@ class DashboardService:
         uow = self.store.unit_of_work()
         user = existing(uow.users.get(user_id))
         now = self.clock.timestamp()
-        borrowed = [as_of(loan, [], now)[0] for loan in uow.loans.all_of_borrower(user_id)] if user.is_borrower else []
         return {
-            "borrower": borrower_figures(borrowed) if user.is_borrower else None,
+            "borrower": self._borrower(uow, user_id, now) if user.is_borrower else None,
             "lender": self._lender(uow, user_id, now) if user.is_lender else None,
         }
+
+    @staticmethod
+    def _borrower(uow: UnitOfWork, user_id: str, now: str) -> dict[str, Any]:
+        """The borrower's loans as they are now, and the schedules of the ACTIVE ones."""
+        loans = [as_of(loan, [], now)[0] for loan in uow.loans.all_of_borrower(user_id)]
+        schedules = uow.repayments.schedules({loan.loan_id for loan in loans if loan.status == LoanStatus.ACTIVE})
+        return borrower_figures(loans, schedules, date.fromisoformat(now[:10]))
 
     @staticmethod
     def _lender(uow: UnitOfWork, user_id: str, now: str) -> dict[str, Any]:
@@ -33,7 +41,9 @@ class DashboardService:
         open_ = {
             p.loan_id for p in participations if p.status in (ParticipantStatus.PENDING, ParticipantStatus.ACCEPTED)
         }
-        loans = {loan.loan_id: loan for loan in uow.loans.get_many(open_)}
-        current = [as_of(loans[p.loan_id], [p], now)[1][0] if p.loan_id in loans else p for p in participations]
-        answerable = frozenset(i for i, loan in loans.items() if as_of(loan, [], now)[0].status == LoanStatus.PENDING)
-        return lender_figures(current, answerable)
+        read = {loan.loan_id: loan for loan in uow.loans.get_many(open_)}
+        current = [as_of(read[p.loan_id], [p], now)[1][0] if p.loan_id in read else p for p in participations]
+        loans = {loan_id: as_of(loan, [], now)[0] for loan_id, loan in read.items()}
+        answerable = frozenset(i for i, loan in loans.items() if loan.status == LoanStatus.PENDING)
+        schedules = uow.repayments.schedules({i for i, loan in loans.items() if loan.status in FUNDED})
+        return lender_figures(current, loans, schedules, date.fromisoformat(now[:10]), answerable)

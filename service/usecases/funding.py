@@ -25,8 +25,9 @@ class FundingService:
         """Fund the loan with the caller's contribution (or what remains of the loan).
 
         One read, then one transaction per attempt: the loan's funding, the participation and
-        the bank details. A write that leaves room in the loan needs only that room, so
-        concurrent acceptances rarely collide; one that lost a race carries back the loan as
+        the bank details (and, from the acceptance that activates the loan, its schedule). A
+        write that leaves room in the loan needs only that room, so concurrent acceptances
+        rarely collide; one that lost a race carries back the loan as
         DynamoDB found it, and the decision is made again on that (a re-read only when it
         could not say). The answer's loan includes this acceptance; acceptances by others
         that committed at the same moment may not be in it yet. The bank numbers are sealed
@@ -43,6 +44,8 @@ class FundingService:
             uow.loans.record_funding(funding, events.accepted(loan, funding))
             uow.participants.record_acceptance(funding.participant)
             uow.ach.add(funding.participant, ach, sealed_numbers)
+            if funding.schedule is not None:
+                uow.repayments.add_schedule(loan_id, funding.schedule)
             try:
                 uow.commit(funding)
                 return funding

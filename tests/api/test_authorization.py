@@ -137,7 +137,7 @@ PROTECTED = _protected_operations()
 def test_the_spec_protects_every_operation_but_register_login_verify_and_health():
     public = {op["operation_id"] for op in spec_operations(SPEC)} - {op["operation_id"] for op in PROTECTED}
     assert public == {"registerUser", "loginUser", "verifyEmail", "getHealth"}
-    assert len(PROTECTED) == 14
+    assert len(PROTECTED) == 17
 
 
 def _token(**overrides) -> str:
@@ -240,6 +240,7 @@ def test_bad_credentials_are_401_on_every_protected_operation(api, store, regist
         "createLoan": _loan_request(lender.email),
         "inviteLenders": {"lenders": [{"email": unique_email("more"), "contribution_amount": 10}]},
         "markNotificationsRead": {"notification_ids": ["none"]},
+        "recordRepayment": {"amount": 1},
     }
     body = bodies.get(op)
     before = write_count(store)
@@ -249,9 +250,10 @@ def test_bad_credentials_are_401_on_every_protected_operation(api, store, regist
     assert_error(response, 401, "INVALID_TOKEN")
     assert write_count(store) == before
     # The same request with the owner's real token succeeds: only the credentials were wrong
-    # (the verified owner's resend is refused for a reason only a known caller can be given).
+    # (the verified owner's resend, and a repayment of the loan that is still PENDING, are
+    # refused for reasons only a known caller can be given).
     good = api.request(operation["method"].upper(), path, headers=owner.headers, json=body)
-    expected = {"resendVerification": (409,)}.get(operation["operation_id"], (200, 201))
+    expected = {"resendVerification": (409,), "recordRepayment": (409,)}.get(operation["operation_id"], (200, 201))
     assert good.status_code in expected, good.text
 
 

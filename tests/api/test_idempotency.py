@@ -105,6 +105,14 @@ def mark_read_case(register, notifier, **_) -> Case:
     return Case(lender, "POST", "/user/notifications/read", {"notification_ids": ids}, lambda: len(ids) - unread())
 
 
+def repay_case(register, **_) -> Case:
+    borrower, lender = register("borrower"), register("lender")
+    loan_id = borrower.create_loan([(lender.email, 100)], amount=100)["loan_id"]
+    assert lender.accept(loan_id).status_code == 200
+    return Case(borrower, "POST", f"/loans/{loan_id}/repayments", {"amount": 10},
+                lambda: events_of(borrower, loan_id, "REPAYMENT_RECORDED"))  # fmt: skip
+
+
 CASES = {
     "registerUser": register_case,
     "verifyEmail": verify_case,
@@ -115,6 +123,7 @@ CASES = {
     "acceptLoan": accept_case,
     "declineLoan": decline_case,
     "markNotificationsRead": mark_read_case,
+    "recordRepayment": repay_case,
 }
 
 

@@ -59,6 +59,8 @@ def test_full_journey(api, register):
     }
     assert newcomer.get("/lender/pending").json()["items"] == []
 
+    schedule = borrower.get(f"/loans/{loan['loan_id']}/schedule").json()
+    assert schedule["totals"]["interest"] == 35.56
     assert borrower.get("/user/dashboard").json() == {
         "borrower": {
             "loan_count": 1,
@@ -70,7 +72,12 @@ def test_full_journey(api, register):
             "total_funded": 1000,
             "pending_requested": 0,
             "active_principal": 1000,
-            "expected_interest": 65,  # 1000 × 6.5% × 12/12
+            # 12 monthly instalments of 86.30 at 6.5 % / 12, the last one 86.26.
+            "expected_interest": 35.56,
+            "completed_count": 0,
+            "outstanding": 1035.56,
+            "next_due": {"date": schedule["instalments"][0]["due_date"], "amount": 86.30},
+            "overdue_count": 0,
         },
         "lender": None,
     }
@@ -81,7 +88,10 @@ def test_full_journey(api, register):
         "declined_count": 0,
         "pending_commitment": 0,
         "total_funded": 400,
-        "expected_interest": 26,
+        "expected_interest": 14.22,  # 40 % of 35.56 is 14.224
+        "received": 0,
+        "outstanding_to_me": 414.22,
+        "next_expected": {"date": schedule["instalments"][0]["due_date"], "amount": 34.52},  # 40 % of 86.30
     }
 
 
@@ -106,6 +116,10 @@ def test_dual_role_dashboard_and_my_loans(api, register):
         "pending_requested": 500,
         "active_principal": 0,
         "expected_interest": 0,
+        "completed_count": 0,
+        "outstanding": 0,
+        "next_due": None,
+        "overdue_count": 0,
     }
     assert dashboard["lender"] == {
         "invitation_count": 1,
@@ -114,7 +128,13 @@ def test_dual_role_dashboard_and_my_loans(api, register):
         "declined_count": 0,
         "pending_commitment": 0,
         "total_funded": 500,
-        "expected_interest": 25,  # 500 × 10% × 6/12
+        "expected_interest": 14.69,  # six monthly instalments at 10 % / 12
+        "received": 0,
+        "outstanding_to_me": 514.69,
+        "next_expected": {
+            "date": bob.get(f"/loans/{bobs['loan_id']}/schedule").json()["instalments"][0]["due_date"],
+            "amount": bob.get(f"/loans/{bobs['loan_id']}/schedule").json()["instalments"][0]["amount"],
+        },
     }
     bob_dashboard = bob.get("/user/dashboard").json()
     assert bob_dashboard["lender"]["pending_invitations"] == 1

@@ -12,27 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from concurrent_requests import race
 
 from service.domain.applications import MAX_LENDERS
 
 from conftest import ACH, Account, soon, unique_email
 
 ROUNDS = 6
-
-
-def _race(base_url: str, requests: list[tuple[str, str, dict, Any]]) -> list[httpx.Response]:
-    """Send every request at the same moment, one thread and one connection each."""
-    barrier = threading.Barrier(len(requests))
-
-    def send(request):
-        method, path, headers, body = request
-        with httpx.Client(base_url=base_url, timeout=60) as client:
-            client.get("/health")  # open the connection before the start line
-            barrier.wait()
-            return client.request(method, path, headers=headers, json=body)
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(send, requests))
 
 
 def _race_with(base_url: str, request: tuple[str, str, dict, Any], job: Callable[[], object]) -> httpx.Response:
@@ -97,7 +83,7 @@ def test_cancel_racing_the_last_accept_ends_cancelled_or_active_never_both(base_
         loan_id = borrower.create_loan([(a.email, 400), (b.email, 600)], amount=1000)["loan_id"]
         assert a.accept(loan_id).status_code == 200
 
-        cancel, accept = _race(
+        cancel, accept = race(
             base_url,
             [
                 ("POST", f"/loans/{loan_id}/cancel", borrower.headers, None),
@@ -124,7 +110,7 @@ def test_a_lender_declining_and_accepting_at_once_does_exactly_one(base_url, reg
         borrower, lender, other = register("borrower"), register("lender"), register("other")
         loan_id = borrower.create_loan([(lender.email, 400), (other.email, 600)], amount=1000)["loan_id"]
 
-        decline, accept = _race(
+        decline, accept = race(
             base_url,
             [
                 ("PUT", f"/lender/decline/{loan_id}", lender.headers, {"reason": "Changed my mind"}),
@@ -175,7 +161,7 @@ def test_twenty_concurrent_invitations_never_exceed_the_lender_limit(base_url, r
     first = [(unique_email("invited"), 10) for _ in range(MAX_LENDERS - room)]
     loan_id = borrower.create_loan(first, amount=300)["loan_id"]
 
-    responses = _race(
+    responses = race(
         base_url,
         [
             ("POST", f"/loans/{loan_id}/invitations", borrower.headers,

@@ -1,7 +1,8 @@
 """The contract run's closing line and verdict, from small reports written here: the line CI
 counts, failures and warnings that fail the run, and the operations left without a 2xx."""
 
-from devstack.contract_report import junit_outcomes, reach_lines, verdict
+from devstack.contract_report import junit_outcomes, link_targets, reach_lines, verdict
+from service.http.routing import load_spec
 
 JUNIT_CLEAN = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites errors="0" failures="0" skipped="0" tests="3" time="1.0">
@@ -104,3 +105,19 @@ def test_operations_a_stack_cannot_reach_are_exempt_and_marked():
     lines, missing = reach_lines({}, OPERATIONS, unreachable={"GET /health", "POST /auth/login"})
     assert missing == ["PUT /lender/accept/{loan_id} (fuzzing)"]
     assert [line.endswith("(not reachable here)") for line in lines[1:]] == [True, False, True]
+
+
+def test_the_stateful_phase_must_reach_only_what_links_lead_to():
+    reach = {
+        "POST /auth/login": {"fuzzing": {"2xx": 1}, "stateful": {"4xx": 4}},
+        "PUT /lender/accept/{loan_id}": {"fuzzing": {"2xx": 5}, "stateful": {"4xx": 9}},
+        "GET /health": {"fuzzing": {"2xx": 1}},
+    }
+    _, missing = reach_lines(reach, OPERATIONS, linked={"PUT /lender/accept/{loan_id}"})
+    assert missing == ["PUT /lender/accept/{loan_id} (stateful)"]
+
+
+def test_link_targets_are_read_from_the_spec():
+    targets = link_targets(load_spec())
+    assert {"PUT /lender/accept/{loan_id}", "GET /loans/{loan_id}", "POST /auth/login"} <= targets
+    assert "PUT /lender/decline/{loan_id}" not in targets

@@ -159,10 +159,16 @@ def test_python_client_dashboards_are_models_or_none(client):
         "pending_requested": 100,
         "active_principal": 0,
         "expected_interest": 0,
+        "completed_count": 0,
+        "outstanding": 0,
+        "next_due": None,
+        "overdue_count": 0,
     }
     assert isinstance(
         client.Dashboard.from_dict({"borrower": figures, "lender": None}).borrower, client.BorrowerDashboard
     )
+    owed = client.BorrowerDashboard.from_dict({**figures, "next_due": {"date": "2027-01-31", "amount": 86.3}})
+    assert isinstance(owed.next_due, client.NextPayment) and str(owed.next_due.date) == "2027-01-31"
 
 
 def test_python_client_shares_enums_and_leaves_description_optional(client):

@@ -224,6 +224,7 @@ def test_outputs(stack) -> None:
         "events": "LoanEvents",
         "notifications": "Notifications",
         "idempotency": "Idempotency",
+        "repayments": "LoanRepayments",
     }
     for attribute, name in vars(tables).items():
         key = f"{logical[attribute]}TableName"
@@ -768,6 +769,35 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         call("POST", f"/loans/{second}/cancel", "/loans/{loan_id}/cancel", borrower["token"], body={"reason": "Done"})
         for token in (borrower["token"], lender["token"]):
             call("GET", f"/loans/{second}/events", "/loans/{loan_id}/events", token)
+
+        # Repayment: a loan the lender funds alone (its activation writes the schedule), its
+        # schedule, a repayment and the list, by both; the dashboards read the schedules.
+        funded = call(
+            "POST",
+            "/loans",
+            token=borrower["token"],
+            status=201,
+            body={
+                "amount": 120,
+                "interest_rate": 0,
+                "term": "2 months",
+                "purpose": "Evidence",
+                "lenders": [{"email": lender["user"]["email"], "contribution_amount": 120}],
+            },
+        )["loan_id"]
+        call("PUT", f"/lender/accept/{funded}", "/lender/accept/{loan_id}", lender["token"], body=ACH)
+        call(
+            "POST",
+            f"/loans/{funded}/repayments",
+            "/loans/{loan_id}/repayments",
+            borrower["token"],
+            201,
+            body={"amount": 60},
+        )
+        for token in (borrower["token"], lender["token"]):
+            call("GET", f"/loans/{funded}/schedule", "/loans/{loan_id}/schedule", token)
+            call("GET", f"/loans/{funded}/repayments", "/loans/{loan_id}/repayments", token)
+            call("GET", "/user/dashboard", token=token)
 
         # The workers: the expiry job a month on (the first loan is still pending), and the
         # notifier over everything the stream holds, with its invitation email.

@@ -86,6 +86,7 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
         {"unread-index": (_keys("unread_user", "notification_id"), ALL)},
     ),
     "idempotency": ("IdempotencyTable", _keys("scope"), {}),
+    "loan-repayments": ("LoanRepaymentsTable", _keys("loan_id", "entry"), {}),
 }
 # The stream the notifier reads: new events, as written.
 STREAMS = {"loan-events": "NEW_IMAGE"}

@@ -9,7 +9,7 @@ import pytest
 
 from service.domain import events
 from service.domain.errors import UserExists
-from service.domain.funding import Funding, accept
+from service.domain.funding import accept
 from service.domain.lifecycle import LoanStatus
 from service.domain.loans import Loan
 from service.domain.users import User
@@ -85,12 +85,12 @@ def test_a_lost_race_carries_the_item_as_dynamodb_found_it(store, register):
     uow = store.unit_of_work()
     uow.users.make_lender(lender.user_id)  # a write that would succeed, queued first
     # A funding decided on a stale read, as if the loan had not been funded.
-    stale = replace(found.loan, total_funded=Decimal("0.00"), status=LoanStatus.PENDING, activated_at=None)
+    stale = replace(
+        found.loan, total_funded=Decimal("0.00"), funded_by={}, status=LoanStatus.PENDING, activated_at=None,
+        total_due=None,
+    )  # fmt: skip
     accepted = replace(found.participant, status="PENDING", funded_amount=Decimal(0), responded_at=None)
-    funding = Funding(
-        loan=replace(stale, total_funded=Decimal(100), status=LoanStatus.ACTIVE, activated_at=NOW),
-        participant=replace(accepted, status="ACCEPTED", funded_amount=Decimal(100), responded_at=NOW),
-    )
+    funding = accept(stale, accepted, NOW)
     uow.loans.record_funding(funding, [])
     with pytest.raises(LostRace) as lost:
         uow.commit()

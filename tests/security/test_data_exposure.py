@@ -270,6 +270,7 @@ def test_the_dashboard_carries_figures_only(journey):
         for response in seen.responses:
             if response.request.url.path != "/user/dashboard":
                 continue
-            for path, _key, value in walk(response.json()):
-                if isinstance(value, str):
+            for path, key, value in walk(response.json()):
+                # The only strings are the due dates of the next payments.
+                if isinstance(value, str) and not (key == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
                     raise AssertionError(f"{who}: a string in the dashboard at {path}: {value!r}")

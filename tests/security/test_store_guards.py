@@ -1,6 +1,7 @@
-"""DynamoDB holds the funding invariants on its own: an acceptance written through the store
-with a forged `Funding` (built without the domain's checks, as a bug or a bypassed layer
-would) is refused by the transaction's conditions, and nothing changes."""
+"""DynamoDB holds the funding and repayment invariants on its own: an acceptance or a
+repayment written through the store with a forged `Funding` or `Recorded` (built without the
+domain's checks, as a bug or a bypassed layer would) is refused by the transaction's
+conditions, and nothing changes."""
 
 from dataclasses import fields
 from decimal import Decimal
@@ -11,6 +12,7 @@ from service.domain.ach import AchDetails
 from service.domain.funding import Funding
 from service.domain.lifecycle import LoanStatus, ParticipantStatus
 from service.domain.loans import Loan, Participant
+from service.domain.repayments import Recorded, Repayment
 from service.usecases.ports import LostRace
 
 from conftest import ACH
@@ -46,7 +48,7 @@ def forged_funding(loan: Loan, participant: Participant, funded: str, status: st
         activated_at=NOW if status == ACTIVE else None,
     )
     accepted = forge(Participant, participant, status=ACCEPTED, funded_amount=D(funded), responded_at=NOW)
-    return forge(Funding, None, loan=funded_loan, participant=accepted)
+    return forge(Funding, None, loan=funded_loan, participant=accepted, schedule=None)
 
 
 def record(store, funding: Funding) -> None:
@@ -123,3 +125,61 @@ def test_the_guard_reports_what_it_found(store, invited):
     with pytest.raises(LostRace) as lost:  # 60.00 would not complete a loan of 100.00
         record(store, forged_funding(found.loan, found.participant, "60.00", ACTIVE))
     assert lost.value.loan == found.loan
+
+
+@pytest.fixture
+def active(register):
+    """An ACTIVE loan of 100.00 at 0 % over one month: it owes 100.00."""
+    borrower, lender = register("borrower"), register("lender")
+    loan = borrower.create_loan([(lender.email, 100)], amount=100, interest_rate=0, term="1 month")
+    assert lender.accept(loan["loan_id"]).status_code == 200
+    return loan["loan_id"], borrower
+
+
+def loan_item(store, loan_id: str) -> dict:
+    return store.db.client.get_item(TableName=store.db.names.loans, Key={"loan_id": loan_id}, ConsistentRead=True)[
+        "Item"
+    ]
+
+
+def forged_repayment(loan: Loan, repaid_before: str, repaid_after: str, status: str) -> Recorded:
+    before = forge(Loan, loan, repaid=D(repaid_before))
+    after = forge(Loan, loan, repaid=D(repaid_after), status=status, repayment_count=loan.repayment_count + 1)
+    amount = D(repaid_after) - D(repaid_before)
+    repayment = forge(
+        Repayment,
+        None,
+        repayment_id="forged",
+        loan_id=loan.loan_id,
+        number=1,
+        amount=amount,
+        paid_at=NOW,
+        interest=D(0),
+        principal=amount,
+        shares={},
+    )
+    return forge(Recorded, None, before=before, loan=after, repayment=repayment)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "status"),
+    [
+        ("0.00", "100.01", ACTIVE),  # more than the loan owes
+        ("0.00", "100.01", LoanStatus.COMPLETED),
+        ("0.00", "99.99", LoanStatus.COMPLETED),  # completed with a cent still owed
+        ("0.00", "100.00", ACTIVE),  # everything repaid, yet not completed
+        ("40.00", "60.00", ACTIVE),  # decided on a running total that is not the stored one
+    ],
+)
+def test_a_forged_repayment_is_refused_by_dynamodb(store, active, before, after, status):
+    loan_id, borrower = active
+    loan = store.unit_of_work().loans.get_many({loan_id})[0]
+    stored = loan_item(store, loan_id)
+    uow = store.unit_of_work()
+    recorded = forged_repayment(loan, before, after, status)
+    uow.loans.record_repayment(recorded, [])
+    uow.repayments.add(recorded.repayment)
+    with pytest.raises(LostRace):
+        uow.commit()
+    assert loan_item(store, loan_id) == stored
+    assert borrower.get(f"/loans/{loan_id}/repayments").json()["items"] == []

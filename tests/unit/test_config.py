@@ -37,6 +37,7 @@ def test_defaults():
         events="marketplace-dev-loan-events",
         notifications="marketplace-dev-notifications",
         idempotency="marketplace-dev-idempotency",
+        repayments="marketplace-dev-loan-repayments",
     )
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v1"

@@ -1,157 +1,175 @@
-"""service.domain.dashboard: the borrower's and the lender's figures."""
+"""service.domain.dashboard: the borrower's and the lender's figures, from the schedules."""
 
+from datetime import date
 from decimal import Decimal
 
 from service.domain.dashboard import borrower_figures, lender_figures
 from service.domain.lifecycle import LoanStatus, ParticipantStatus
 from service.domain.loans import Loan, Participant
+from service.domain.schedule import RepaymentType, Schedule, build
 
 ACTIVE, PENDING, ACCEPTED = LoanStatus.ACTIVE, LoanStatus.PENDING, ParticipantStatus.ACCEPTED
-CANCELLED, EXPIRED = LoanStatus.CANCELLED, LoanStatus.EXPIRED
+CANCELLED, EXPIRED, COMPLETED = LoanStatus.CANCELLED, LoanStatus.EXPIRED, LoanStatus.COMPLETED
 DECLINED, RELEASED = ParticipantStatus.DECLINED, ParticipantStatus.RELEASED
-
+EQUAL = RepaymentType.EQUAL_INSTALMENTS
+ACTIVATED = date(2026, 1, 15)
 D = Decimal
 
 
-def loan(amount, funded, status, rate="6.5", term="12 months", loan_id="loan") -> Loan:
+def schedule_of(amount, rate="6.5", months=12) -> Schedule:
+    return build(EQUAL, D(amount), D(rate), months, ACTIVATED)
+
+
+def loan(amount, status, rate="6.5", months=12, loan_id="loan", funded_by=None, repaid="0.00") -> Loan:
+    funded = status in (ACTIVE, COMPLETED)
+    funded_by = funded_by or ({"lender-1": D(amount)} if funded else {})
     return Loan(
         loan_id=loan_id,
         borrower_id="borrower-1",
         borrower_name="Bea",
         amount=D(amount),
         interest_rate=D(rate),
-        term=term,
+        term=f"{months} months" if months > 1 else "1 month",
         purpose="Purpose",
         description="",
         status=status,
-        total_funded=D(funded),
-        created_at="2026-11-01T00:00:00Z",
+        total_funded=sum(funded_by.values(), D("0.00")),
+        created_at="2026-01-01T00:00:00Z",
         funding_deadline="2099-01-01T00:00:00.000000Z",
-        activated_at="2026-11-02T00:00:00Z" if status == ACTIVE else None,
+        activated_at="2026-01-15T00:00:00Z" if funded else None,
+        funded_by=funded_by,
+        total_due=schedule_of(amount, rate, months).amount if funded else None,
+        repaid=D(repaid),
     )
 
 
-def participation(contribution, status, funded="0.00", rate="6.5", term="12 months") -> Participant:
+def participation(contribution, status, funded="0.00", loan_id="loan") -> Participant:
     return Participant(
-        loan_id="loan",
+        loan_id=loan_id,
         email="lena@example.com",
         contribution_amount=D(contribution),
-        interest_rate=D(rate),
-        term=term,
-        invited_at="2026-11-01T00:00:00Z",
+        interest_rate=D("6.5"),
+        term="12 months",
+        invited_at="2026-01-01T00:00:00Z",
         lender_id="lender-1",
         status=status,
         funded_amount=D(funded),
     )
 
 
-def as_text(figures: dict) -> dict:
-    """Exact values, including the number of decimal places."""
-    return {key: str(value) for key, value in figures.items()}
-
-
 def test_borrower_figures_empty():
-    figures = borrower_figures([])
-    assert as_text(figures) == {
+    figures = borrower_figures([], {}, ACTIVATED)
+    assert {key: str(value) for key, value in figures.items()} == {
         "loan_count": "0",
         "pending_count": "0",
         "active_count": "0",
         "cancelled_count": "0",
         "expired_count": "0",
+        "completed_count": "0",
         "total_requested": "0.00",
         "total_funded": "0.00",
         "pending_requested": "0.00",
         "active_principal": "0.00",
         "expected_interest": "0.00",
+        "outstanding": "0.00",
+        "next_due": "None",
+        "overdue_count": "0",
     }
-    assert isinstance(figures["total_funded"], Decimal)
-    assert isinstance(figures["loan_count"], int)
 
 
-def test_borrower_figures():
+def test_borrower_figures_come_from_the_schedules():
+    first = loan("10000.00", ACTIVE, rate="12", months=6, loan_id="a", repaid="2000.00")
+    second = loan("1200.00", ACTIVE, rate="0", months=12, loan_id="b")
+    done = loan("500.00", COMPLETED, rate="0", months=1, loan_id="c", repaid="500.00")
     loans = [
-        loan("1000.00", "400.00", PENDING),  # no interest while pending
-        loan("2000.00", "2000.00", ACTIVE, rate="5", term="24 months"),  # 200.00
-        loan("333.33", "333.33", ACTIVE, rate="7", term="5 months"),  # 9.722125 -> 9.72
-        loan("500.00", "0.00", PENDING, rate="10", term="1 month"),
-        loan("700.00", "0.00", CANCELLED),  # counted, funding released
-        loan("800.00", "0.00", EXPIRED),
+        first,
+        second,
+        done,
+        loan("1000.00", PENDING, loan_id="d"),
+        loan("700.00", CANCELLED, loan_id="e"),
+        loan("800.00", EXPIRED, loan_id="f"),
     ]
-    assert borrower_figures(loans) == {
+    schedules = {"a": schedule_of("10000.00", "12", 6), "b": schedule_of("1200.00", "0", 12)}
+    # On 20 March: a's first instalment (15 Feb) is paid and its second (15 March) is partly
+    # paid and overdue; b has paid nothing of its first two (15 Feb, 15 March).
+    figures = borrower_figures(loans, schedules, date(2026, 3, 20))
+    assert figures == {
         "loan_count": 6,
-        "pending_count": 2,
+        "pending_count": 1,
         "active_count": 2,
         "cancelled_count": 1,
         "expired_count": 1,
-        "total_requested": D("5333.33"),
-        "total_funded": D("2733.33"),
-        "pending_requested": D("1500.00"),
-        "active_principal": D("2333.33"),
-        "expected_interest": D("209.72"),
+        "completed_count": 1,
+        "total_requested": D("14200.00"),
+        "total_funded": D("11700.00"),
+        "pending_requested": D("1000.00"),
+        "active_principal": D("11200.00"),
+        "expected_interest": schedules["a"].interest,  # 352.91; b has none
+        "outstanding": D("10352.91") - D("2000.00") + D("1200.00"),
+        # a's second instalment has 2 × 1725.48 − 2000.00 unpaid; b's first is 100.00.
+        "next_due": {"date": "2026-02-15", "amount": D("100.00")},
+        "overdue_count": 3,
+    }
+    assert borrower_figures(loans, schedules, date(2026, 2, 1))["next_due"] == {
+        "date": "2026-02-15",
+        "amount": D("100.00"),
     }
 
 
-def test_borrower_expected_interest_is_rounded_per_loan():
-    # Each loan: 150 at 1% for 1 month = 0.125 -> 0.12 (half to even); rounding the sum of
-    # the raw figures (0.25) would give 0.25.
-    loans = [loan("150.00", "150.00", ACTIVE, rate="1", term="1 month", loan_id=f"l{i}") for i in range(2)]
-    assert str(borrower_figures(loans)["expected_interest"]) == "0.24"
+def test_next_due_adds_up_loans_due_the_same_day():
+    loans = [loan("1200.00", ACTIVE, rate="0", loan_id=name) for name in ("a", "b")]
+    schedules = {name: schedule_of("1200.00", "0") for name in ("a", "b")}
+    figures = borrower_figures(loans, schedules, date(2026, 1, 20))
+    assert figures["next_due"] == {"date": "2026-02-15", "amount": D("200.00")}
+    assert figures["overdue_count"] == 0
 
 
 def test_lender_figures_empty():
-    assert as_text(lender_figures([])) == {
-        "invitation_count": "0",
-        "pending_invitations": "0",
-        "accepted_count": "0",
-        "declined_count": "0",
-        "pending_commitment": "0.00",
-        "total_funded": "0.00",
-        "expected_interest": "0.00",
-    }
+    figures = lender_figures([], {}, {}, ACTIVATED)
+    assert figures["received"] == figures["outstanding_to_me"] == figures["expected_interest"] == D("0.00")
+    assert figures["next_expected"] is None
 
 
-def test_lender_figures():
+def test_lender_figures_are_their_shares_of_the_schedule():
+    funded_by = {"lender-1": D("3000.00"), "lender-2": D("7000.00")}
+    active = loan("10000.00", ACTIVE, rate="12", months=6, funded_by=funded_by, repaid="1725.48")
+    pending = loan("2000.00", PENDING, loan_id="p", funded_by={"lender-1": D("500.00")})
     participations = [
-        participation("500.00", PENDING),
-        # Partially filled: interest is on the 300 funded, not the 500 offered (32.50).
-        participation("500.00", ACCEPTED, funded="300.00"),  # 19.50
-        participation("1000.00", ACCEPTED, funded="1000.00", rate="12", term="6 months"),  # 60.00
-        participation("250.50", PENDING, rate="3", term="1 month"),
-        participation("90.00", DECLINED),
-        participation("80.00", RELEASED, funded="80.00"),  # the loan was cancelled: not counted
+        participation("3000.00", ACCEPTED, funded="3000.00"),
+        participation("600.00", ACCEPTED, funded="500.00", loan_id="p"),
+        participation("90.00", DECLINED, loan_id="x"),
+        participation("80.00", RELEASED, funded="80.00", loan_id="y"),  # cancelled: not counted
+        participation("250.00", PENDING, loan_id="p"),
     ]
-    assert lender_figures(participations, answerable=frozenset({"loan"})) == {
-        "invitation_count": 6,
-        "pending_invitations": 2,
+    schedules = {"loan": schedule_of("10000.00", "12", 6)}
+    figures = lender_figures(
+        participations, {"loan": active, "p": pending}, schedules, date(2026, 2, 20), frozenset({"p"})
+    )
+    projected = build(EQUAL, D("500.00"), D("6.5"), 12, date(2026, 2, 20))
+    assert figures == {
+        "invitation_count": 5,
+        "pending_invitations": 1,
         "accepted_count": 2,
         "declined_count": 1,
-        "pending_commitment": D("750.50"),
-        "total_funded": D("1300.00"),
-        "expected_interest": D("79.50"),
+        "pending_commitment": D("250.00"),
+        "total_funded": D("3500.00"),
+        # 30 % of 352.91 is 105.873: 105.87; and the projected interest on 500 funded.
+        "expected_interest": D("105.87") + projected.interest,
+        "received": D("517.64"),  # 30 % of 1725.48 = 517.644
+        "outstanding_to_me": D("3105.87") - D("517.64"),
+        # The second instalment (15 March): 30 % of 3450.96 = 1035.288 → 1035.29, less 517.64.
+        "next_expected": {"date": "2026-03-15", "amount": D("517.65")},
     }
 
 
-def test_lender_figures_only_pending_participations():
+def test_a_repaid_loan_counts_what_was_received_and_owes_nothing():
+    done = loan("1000.00", COMPLETED, rate="0", months=1, repaid="1000.00")
+    schedules = {"loan": schedule_of("1000.00", "0", 1)}
     figures = lender_figures(
-        [participation("100.00", PENDING), participation("0.01", PENDING)], answerable=frozenset({"loan"})
+        [participation("1000.00", ACCEPTED, funded="1000.00")], {"loan": done}, schedules, ACTIVATED
     )
-    assert as_text(figures) == {
-        "invitation_count": "2",
-        "pending_invitations": "2",
-        "accepted_count": "0",
-        "declined_count": "0",
-        "pending_commitment": "100.01",
-        "total_funded": "0.00",
-        "expected_interest": "0.00",
-    }
-
-
-def test_invitations_to_loans_that_can_no_longer_be_answered_are_not_pending():
-    """Funded by others, cancelled or past their deadline: not in `answerable`."""
-    still_open = participation("100.00", PENDING)
-    lost_race = Participant(
-        **{**still_open.__dict__, "loan_id": "funded-by-others", "contribution_amount": D("900.00")}
+    assert (figures["received"], figures["outstanding_to_me"], figures["next_expected"]) == (
+        D("1000.00"),
+        D("0.00"),
+        None,
     )
-    figures = lender_figures([still_open, lost_race], answerable=frozenset({"loan"}))
-    assert (figures["invitation_count"], figures["pending_invitations"]) == (2, 1)
-    assert figures["pending_commitment"] == D("100.00")

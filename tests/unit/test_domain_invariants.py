@@ -102,7 +102,31 @@ def test_a_loan_is_active_exactly_when_fully_funded():
         loan(status=PENDING, total_funded=D("100.00"))
     with pytest.raises(InvalidInput):
         loan(status="FUNDED")
-    assert loan(status=ACTIVE, total_funded=D("100.00")).remaining == 0
+    funded = {"funded_by": {"l-1": D("100.00")}, "total_funded": D("100.00"), "total_due": D("102.73")}
+    assert loan(status=ACTIVE, **funded).remaining == 0
+
+
+def test_what_each_lender_funded_adds_up_to_the_total():
+    with pytest.raises(InvalidAmount):
+        loan(total_funded=D("50.00"))  # funded by nobody
+    with pytest.raises(InvalidAmount):
+        loan(total_funded=D("50.00"), funded_by={"l-1": D("40.00")})
+    assert loan(total_funded=D("50.00"), funded_by={"l-1": D("40.00"), "l-2": D("10.00")}).remaining == D("50.00")
+
+
+def test_a_funded_loan_owes_its_schedule_and_is_completed_exactly_when_repaid():
+    funded = {"funded_by": {"l-1": D("100.00")}, "total_funded": D("100.00")}
+    with pytest.raises(InvalidAmount):
+        loan(status=ACTIVE, **funded)  # no schedule total
+    with pytest.raises(InvalidAmount):
+        loan(status=ACTIVE, total_due=D("102.73"), repaid=D("102.74"), **funded)  # more than owed
+    with pytest.raises(InvalidAmount):
+        loan(status=ACTIVE, total_due=D("102.73"), repaid=D("102.73"), **funded)  # repaid, not completed
+    with pytest.raises(InvalidAmount):
+        loan(status=LoanStatus.COMPLETED, total_due=D("102.73"), repaid=D("102.72"), **funded)
+    with pytest.raises(InvalidAmount):
+        loan(repaid=D("1.00"))  # a PENDING loan has repaid nothing
+    assert loan(status=LoanStatus.COMPLETED, total_due=D("102.73"), repaid=D("102.73"), **funded).outstanding == 0
 
 
 # -- participants and invitations ----------------------------------------------------------

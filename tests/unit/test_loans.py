@@ -21,7 +21,7 @@ from service.domain.errors import (
 from service.domain.funding import Funding, accept
 from service.domain.invitations import Invitation
 from service.domain.lifecycle import InvitationStatus, LoanStatus, ParticipantStatus
-from service.domain.loans import Loan, Participant, can_view, expected_interest, term_months
+from service.domain.loans import Loan, Participant, can_view, term_months
 from service.domain.users import normalize_email
 
 D = Decimal
@@ -39,6 +39,7 @@ def schemas() -> dict:
 def make_loan(amount="1000.00", total_funded="0.00", status=None, **fields) -> Loan:
     """A loan; ACTIVE exactly when fully funded unless `status` says otherwise."""
     status = status or (ACTIVE if D(total_funded) == D(amount) else PENDING)
+    funded = D(total_funded) > 0
     values = dict(
         loan_id="loan-1",
         borrower_id="borrower-1",
@@ -52,6 +53,8 @@ def make_loan(amount="1000.00", total_funded="0.00", status=None, **fields) -> L
         total_funded=D(total_funded),
         created_at=CREATED,
         funding_deadline="2099-01-01T00:00:00.000000Z",
+        funded_by={"lender-0": D(total_funded)} if funded else {},
+        total_due=D(amount) if status == ACTIVE else None,
     )
     values.update(fields)
     return Loan(**values)
@@ -189,16 +192,6 @@ def test_loan_months_and_participant_registered():
     assert make_loan(term="36 months").months == 36
     assert make_participant(lender_id="lender-7").registered is True
     assert make_participant(lender_id=None).registered is False
-
-
-def test_expected_interest_uses_the_term_in_months():
-    assert expected_interest(D("1000"), D("6.5"), "12 months") == D("65.00")
-    assert expected_interest(D("1000"), D("12"), "1 month") == D("10.00")
-    with pytest.raises(InvalidInput):
-        expected_interest(D("1000"), D("6.5"), "12 weeks")
-
-
-# -- LoanApplication.from_request ----------------------------------------------------------
 
 
 def test_from_request_happy_path_normalises():
@@ -451,7 +444,7 @@ def test_accept_full_contribution_leaves_loan_pending():
     funding = accept(loan, participant, NOW)
     assert isinstance(funding, Funding)
     assert funding.amount == D("400.00")
-    assert funding.loan == replace(loan, total_funded=D("400.00"))
+    assert funding.loan == replace(loan, total_funded=D("400.00"), funded_by={"lender-1": D("400.00")})
     assert funding.loan.status == PENDING and funding.loan.activated_at is None
     assert funding.participant == replace(participant, status=ACCEPTED, funded_amount=D("400.00"), responded_at=NOW)
     # The inputs are untouched.
@@ -467,6 +460,10 @@ def test_accept_that_exactly_completes_activates_the_loan():
     assert funding.loan.activated_at == NOW
     assert funding.loan.remaining == 0
     assert funding.loan.funding_progress == D("100.00")
+    # The activation fixes the schedule, from the day it happened.
+    assert funding.schedule is not None and funding.loan.total_due == funding.schedule.amount
+    assert funding.schedule.instalments[0].due_date == "2026-12-22"
+    assert funding.schedule.principal == D("1000.00")
 
 
 def test_accept_partial_fill_funds_only_the_remainder():
@@ -524,7 +521,7 @@ def test_accept_in_sequence_property():
         loan = make_loan(str(amount), "0.00")
         funded_amounts = []
         for index, contribution in enumerate(contributions):
-            participant = make_participant(str(contribution), email=f"l{index}@example.com")
+            participant = make_participant(str(contribution), email=f"l{index}@example.com", lender_id=f"l{index}")
             before = loan
             try:
                 funding = accept(loan, participant, f"2026-11-22T10:{index // 60:02d}:{index % 60:02d}.000000Z")
@@ -536,7 +533,7 @@ def test_accept_in_sequence_property():
             assert funding.amount == min(contribution, before.remaining), case
             assert 0 < funding.amount <= contribution, case
             assert 0 <= loan.total_funded <= loan.amount, case
-            assert loan.total_funded == sum(funded_amounts), case
+            assert loan.total_funded == sum(funded_amounts) == sum(loan.funded_by.values()), case
             assert (loan.status == ACTIVE) == (loan.total_funded == loan.amount), case
             moment = f"2026-11-22T10:{index // 60:02d}:{index % 60:02d}.000000Z"
             assert loan.activated_at == (moment if loan.status == ACTIVE else None), case

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from service.domain.errors import InvalidAmount, InvalidInput
-from service.domain.money import CENT, ZERO, cents, percent_of, simple_interest, to_money
+from service.domain.money import CENT, ZERO, percent_of, round_half_up, to_money
 
 D = Decimal
 
@@ -123,21 +123,21 @@ def test_to_money_refuses_huge_numbers_with_the_domain_error(value):
 @pytest.mark.parametrize(
     ("amount", "expected"),
     [
-        ("0.125", "0.12"),  # half to even: down to the even 2 (half-up would give 0.13)
-        ("0.135", "0.14"),  # half to even: up to the even 4
-        ("0.005", "0.00"),
+        ("0.125", "0.13"),  # half-up: the schedule's rule (half to even would give 0.12)
+        ("0.135", "0.14"),
+        ("0.005", "0.01"),
         ("0.015", "0.02"),
-        ("0.025", "0.02"),
+        ("0.025", "0.03"),
         ("2.675", "2.68"),
-        ("-0.125", "-0.12"),
+        ("-0.125", "-0.13"),  # halves away from zero
         ("1.0051", "1.01"),  # not a tie: nearest
         ("1.0049", "1.00"),
         ("9.722125", "9.72"),
         ("7", "7.00"),
     ],
 )
-def test_cents_rounds_half_to_even(amount, expected):
-    assert str(cents(D(amount))) == expected
+def test_round_half_up_to_the_cent(amount, expected):
+    assert str(round_half_up(D(amount))) == expected
 
 
 # -- percent_of ----------------------------------------------------------------------------
@@ -165,25 +165,3 @@ def test_percent_of_rounds_down(part, whole, expected):
 def test_percent_of_a_zero_or_negative_whole_is_zero(whole):
     result = percent_of(D("10"), D(whole))
     assert result == ZERO and str(result) == "0.00"
-
-
-# -- simple_interest -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("principal", "rate", "months", "expected"),
-    [
-        ("1000", "6.5", 12, "65.00"),
-        # 333.33 * 7 * 5 / 1200 = 11666.55 / 1200 = 9.722125 -> 9.72
-        ("333.33", "7", 5, "9.72"),
-        ("1000", "12", 1, "10.00"),
-        ("2500.50", "5.25", 36, "393.83"),  # 393.82875 -> 393.83
-        ("150", "1", 1, "0.12"),  # 0.125, a tie, to the even cent
-        ("450", "1", 1, "0.38"),  # 0.375, a tie, to the even cent
-        ("1000", "0", 12, "0.00"),
-        ("100000000", "100", 360, "3000000000.00"),
-        ("0.01", "0.01", 1, "0.00"),
-    ],
-)
-def test_simple_interest_exact(principal, rate, months, expected):
-    assert str(simple_interest(D(principal), D(rate), months)) == expected

@@ -26,9 +26,10 @@ LIFECYCLES = [
 
 
 def test_the_tables_say_what_the_lifecycle_allows():
-    """A loan changes status only while PENDING: to ACTIVE, CANCELLED or EXPIRED; invited to,
-    funded or declined only then. A participation is answered once, and closed or released
-    with its loan."""
+    """A loan changes status while PENDING (to ACTIVE, CANCELLED or EXPIRED; invited to,
+    funded or declined only then) and while ACTIVE (repaid, then COMPLETED); only a loan that
+    is or may be funded has a schedule. A participation is answered once, and closed or
+    released with its loan."""
     L, P = LoanStatus, ParticipantStatus
     assert LOANS.transitions == {
         (L.PENDING, LoanEvent.INVITE): L.PENDING,
@@ -37,6 +38,11 @@ def test_the_tables_say_what_the_lifecycle_allows():
         (L.PENDING, LoanEvent.FULLY_FUNDED): L.ACTIVE,
         (L.PENDING, LoanEvent.CANCEL): L.CANCELLED,
         (L.PENDING, LoanEvent.EXPIRE): L.EXPIRED,
+        (L.ACTIVE, LoanEvent.REPAY): L.ACTIVE,
+        (L.ACTIVE, LoanEvent.COMPLETE): L.COMPLETED,
+        (L.PENDING, LoanEvent.SCHEDULE): L.PENDING,
+        (L.ACTIVE, LoanEvent.SCHEDULE): L.ACTIVE,
+        (L.COMPLETED, LoanEvent.SCHEDULE): L.COMPLETED,
     }
     assert PARTICIPANTS.transitions == {
         (P.PENDING, ParticipantEvent.ACCEPT): P.ACCEPTED,
@@ -50,6 +56,9 @@ def test_the_tables_say_what_the_lifecycle_allows():
 def test_final_statuses_lead_nowhere():
     for status in (LoanStatus.CANCELLED, LoanStatus.EXPIRED, LoanStatus.COMPLETED):
         for event in LoanEvent:
+            if (status, event) == (LoanStatus.COMPLETED, LoanEvent.SCHEDULE):
+                assert LOANS.next(status, event) == status  # a read: a repaid loan keeps its schedule
+                continue
             with pytest.raises(InvalidState):
                 LOANS.next(status, event)
     for status in (ParticipantStatus.DECLINED, ParticipantStatus.CLOSED, ParticipantStatus.RELEASED):
