@@ -299,3 +299,19 @@ def test_a_token_has_one_spelling(config, suffix):
     token = sign(claims())
     JwtTokens(config).verify(token)
     rejected(config, token + suffix)
+
+
+def test_a_verified_token_is_verified_once_and_refused_once_it_expires(config, monkeypatch):
+    tokens, token = JwtTokens(config), sign(claims(exp=int(time.time()) + 600))
+    decoded, decode = [], jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
+    first = tokens.verify(token)
+    first["sub"] = "changed by a caller"
+    assert tokens.verify(token)["sub"] == USER_ID and len(decoded) == 1
+    # Another spelling of the same claims is verified on its own, and refused.
+    with pytest.raises(InvalidToken):
+        tokens.verify(token + "A")
+    later = time.time() + 601
+    monkeypatch.setattr("service.security.tokens.time.time", lambda: later)
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.verify(token)
