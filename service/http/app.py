@@ -16,6 +16,7 @@ from ..logs import configure_logging
 from .auth import bearer_security
 from .errors import register_error_handlers
 from .middleware import CorsMiddleware, RequestContextMiddleware
+from .operations import decorate_once
 from .routing import SPEC_PATH, handler_name, load_spec
 from .validation import ConciseParameterValidator, ExactJSONBodyValidator, ExactJSONResponseValidator
 
@@ -68,6 +69,7 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
         security_map=bearer_security(services.tokens.verify),
         middlewares=middlewares if lambda_function else None,
     )
+    decorate_once(app)
     app.add_api(
         load_spec(),  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
         resolver=BoundResolver(services, threads=not lambda_function),
