@@ -1,6 +1,7 @@
 """The HTTP entry point: the Connexion app from `openapi.yaml`, with validation, security,
 errors, CORS and logs, over the use cases the composition root built."""
 
+import contextlib
 import functools
 import importlib
 from typing import Any
@@ -17,7 +18,7 @@ from .auth import bearer_security
 from .errors import register_error_handlers
 from .middleware import CorsMiddleware, RequestContextMiddleware
 from .operations import decorate_once
-from .routing import SPEC_PATH, handler_name, load_spec
+from .routing import SPEC_PATH, handler_name, load_spec, spec_checked_already
 from .validation import ConciseParameterValidator, ExactJSONBodyValidator, ExactJSONResponseValidator
 
 
@@ -57,7 +58,8 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
       the loop, and under Mangum (a new root task per invocation, which anyio's workers end
       with) the pool starts a new OS thread for every request (0.2-0.3 ms of CPU each);
     - without Connexion's Swagger UI layer: API Gateway routes only the spec's operations, and
-      the layer builds Jinja templates at every cold start whether or not the UI is installed.
+      the layer builds Jinja templates at every cold start whether or not the UI is installed;
+    - without Connexion's check of the spec, which the artifact's spec passed when packaged.
     """
     services = services or bootstrap()
     config = services.settings
@@ -70,18 +72,19 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
         middlewares=middlewares if lambda_function else None,
     )
     decorate_once(app)
-    app.add_api(
-        load_spec(),  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
-        resolver=BoundResolver(services, threads=not lambda_function),
-        strict_validation=True,
-        validate_responses=config.validate_responses,
-        validator_map={
-            "body": MediaTypeDict({"*/*json": ExactJSONBodyValidator}),
-            "response": MediaTypeDict({"*/*json": ExactJSONResponseValidator}),
-            "parameter": ConciseParameterValidator,
-        },
-        swagger_ui_options=None,
-    )
+    with spec_checked_already() if lambda_function else contextlib.nullcontext():
+        app.add_api(
+            load_spec(),  # parsed here (see `load_spec`): Connexion would use PyYAML's pure-Python parser
+            resolver=BoundResolver(services, threads=not lambda_function),
+            strict_validation=True,
+            validate_responses=config.validate_responses,
+            validator_map={
+                "body": MediaTypeDict({"*/*json": ExactJSONBodyValidator}),
+                "response": MediaTypeDict({"*/*json": ExactJSONResponseValidator}),
+                "parameter": ConciseParameterValidator,
+            },
+            swagger_ui_options=None,
+        )
     register_error_handlers(app)
     # Added first, so outermost: its request id reaches every response, errors included.
     app.add_middleware(

@@ -46,7 +46,6 @@ import asyncio
 import logging
 import time
 import uuid
-import warnings
 from typing import Any
 
 from mangum import Mangum
@@ -57,9 +56,6 @@ from ..http.middleware import gateway_request_id
 from ..logs import bind_request_id, configure_logging, unbind_request_id
 
 logger = logging.getLogger("service.lambda")
-# Connexion imports Starlette's test client, which warns about httpx on import: a non-JSON
-# line in the function's logs at every cold start, about code the function never runs.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 app: Any = None  # the Connexion app, once init succeeds
 services: Any = None  # what the composition root built for it
