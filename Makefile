@@ -7,7 +7,7 @@ HOST_ADDR ?= 127.0.0.1
 PORT   ?= 8000
 AWS_PORT ?= 0
 
-.PHONY: install run test check unit fuzz stubs clean
+.PHONY: install run test check unit fuzz clients stubs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ unit: $(STAMP)
 ## A longer Schemathesis run (URL=https://… to fuzz a deployed stack instead).
 fuzz: $(STAMP)
 	$(BIN)/python -m devstack contract --profile deep $(if $(URL),--url $(URL),)
+
+## Install the pinned client generators (openapi-typescript, tsc) the generated-client test uses.
+clients:
+	cd tests/contract/clients && npm ci --no-audit --no-fund
 
 ## Write stub handlers for operations openapi.yaml has gained.
 stubs: $(STAMP)
@@ -116,4 +120,4 @@ bench-cold: package
 	$(BIN)/python benchmarks/cold_start.py --artifact build/lambda $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache results build *.egg-info
+	rm -rf $(VENV) .pytest_cache results build *.egg-info tests/contract/clients/node_modules

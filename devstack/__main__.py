@@ -3,6 +3,7 @@
     python -m devstack run --port 8000        # what `make run` does
     python -m devstack contract [--profile deep] [--url URL]
     python -m devstack serve-aws --port 5005
+    python -m devstack workers --aws http://127.0.0.1:5005
 
 `run` serves the API with Swagger UI over an in-memory DynamoDB and demo data.
 `serve-aws` runs only moto's server in the foreground (so several API worker processes
@@ -47,6 +48,28 @@ def _serve_aws(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(args: argparse.Namespace) -> int:
+    """The notifier and the expiry job against a running local AWS, with this process's
+    settings (the environment the API workers get), until stopped."""
+    from devstack.workers import LocalWorkers
+    from service.bootstrap import bootstrap
+    from service.config import Settings
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    workers = LocalWorkers(
+        bootstrap(Settings.from_env(with_secret=False)),
+        args.aws,
+        interval=args.interval,
+        expiry_interval=args.expiry_interval,
+    ).start()
+    print("Local workers running (notifier, expiry).", flush=True)
+    stop.wait()
+    workers.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,11 +87,17 @@ def main(argv: list[str] | None = None) -> int:
     contract = commands.add_parser("contract", help="run Schemathesis against the local stack or --url")
     contract.add_argument("--profile", choices=["ci", "deep"], default="ci")
     contract.add_argument("--url", help="a deployed stack's base URL (default: start the local stack)")
+    workers = commands.add_parser("workers", help="run the notifier and the expiry job against --aws")
+    workers.add_argument("--aws", required=True, help="the local AWS endpoint (from serve-aws)")
+    workers.add_argument("--interval", type=float, default=0.5, help="seconds between notifier rounds")
+    workers.add_argument("--expiry-interval", type=float, default=5.0, help="seconds between expiry runs")
     args = parser.parse_args(argv)
+    if args.command == "workers":
+        return _workers(args)
     if args.command == "contract":
-        from devstack.contract import run_locally, run_schemathesis
+        from devstack.contract import run_deployed, run_locally
 
-        return run_schemathesis(args.url, args.profile) if args.url else run_locally(args.profile)
+        return run_deployed(args.url, args.profile) if args.url else run_locally(args.profile)
     if args.command == "serve-aws":
         return _serve_aws(args)
     if args.command == "run":

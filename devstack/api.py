@@ -112,6 +112,7 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
         deploy_database_stack(aws.endpoint_url)
         mailbox.verify_sender(aws.endpoint_url)
         os.environ.update(local_environment(aws.endpoint_url, app_base_url=base))
+        from devstack.workers import LocalWorkers
         from service.bootstrap import bootstrap
         from service.http.app import create_app
 
@@ -119,6 +120,7 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
         app = create_app(services)
         if demo:
             seed_demo_data(services)
+        workers = LocalWorkers(services, aws.endpoint_url).start()
         mailbox.echo_to_console()
         print(f"\nLending marketplace API: {base}")
         print(f"  Swagger UI:   {base}/ui/")
@@ -131,12 +133,15 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
                 + ", ".join(email for _, email in DEMO_USERS.values())
             )
         print("Press Ctrl-C to stop.\n", flush=True)
-        uvicorn.run(
-            with_local_pages(app),
-            host=host,
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            server_header=False,
-            **SERVER_LIMITS,
-        )
+        try:
+            uvicorn.run(
+                with_local_pages(app),
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                server_header=False,
+                **SERVER_LIMITS,
+            )
+        finally:
+            workers.stop()

@@ -1,4 +1,5 @@
-"""Two fixes to moto internals that otherwise make the local stack slow down and grow with its data.
+"""Fixes to moto internals that otherwise make the local stack slow down, grow with its data,
+or lose stream records.
 
 1. moto's ``DynamoDBBackend.transact_write_items`` deep-copies every table a transaction names,
    so it can roll back: each transaction costs O(table size). The replacement deep-copies only
@@ -11,8 +12,13 @@
    moto reads those lists only to iterate them (the /moto-api/data.json dashboard, S3's reset)
    and assigns fresh ones on reset; here they become registries that hold their instances
    weakly, so the dashboard still lists every live instance and the rest are freed.
+3. moto hands each new stream record to the Lambda functions mapped to the stream (running them
+   in a container, which the local stack does not have) and, when that answers, drops the
+   shard's records. The local stack runs no function code in moto: ``devstack.workers`` reads
+   the stream as the deployed event source mapping would. So records are only appended, and a
+   stream keeps them for its readers whatever mappings a stack template created.
 
-Both rely on the local stack handling one request at a time (``devstack.aws``): moto is not
+All rely on the local stack handling one request at a time (``devstack.aws``): moto is not
 thread-safe, and while a transaction runs, a deep copy of a table it names is that table.
 tests/infra/test_moto_internals.py checks that what this module relies on is still there.
 """
@@ -28,10 +34,11 @@ from typing import Any
 
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 
 STOCK_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 STOCK_BASE_MODEL_NEW = BaseModel.__new__
+STOCK_STREAM_ADD = StreamShard.add
 
 # (table, hash key, range key or None, whether the hash key had an entry, a copy of the item or None)
 _Snapshot = tuple[Table, Any, Any, bool, Any]
@@ -96,10 +103,10 @@ def _same_table(table: Table, memo: dict[int, Any]) -> Table:
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     """moto's own, with a backup of the named items instead of the named tables."""
     tables, keys = _touched(self, transact_items)
-    if any(table.stream_shard is not None for table in tables):
-        # A stream's records are table state too: keep moto's whole-table copy there.
-        return STOCK_TRANSACT_WRITE_ITEMS(self, transact_items)
     snapshots = [_snapshot(*key) for key in keys]
+    # A stream's records are table state too: a failed transaction takes back those it added
+    # (records are only appended: fix 3).
+    streams = [(table.stream_shard, len(table.stream_shard.items)) for table in tables if table.stream_shard]
     for table in tables:
         # copy.deepcopy looks __deepcopy__ up on the instance: moto's backup becomes the table
         # itself, and moto's rollback (putting its backup back) a no-op.
@@ -108,6 +115,8 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         return STOCK_TRANSACT_WRITE_ITEMS(self, transact_items)
     except BaseException:
         _restore(snapshots)
+        for shard, length in streams:
+            del shard.items[length:]
         raise
     finally:
         for table in tables:
@@ -142,7 +151,17 @@ def _new_tracked_weakly(cls: type, *args: Any, **kwargs: Any) -> Any:
     return STOCK_BASE_MODEL_NEW(cls, *args, **kwargs)
 
 
+def _add_undelivered(self: StreamShard, old: Any, new: Any) -> None:
+    """moto's ``StreamShard.add`` with no Lambda mapping to hand the record to."""
+    mappings, self.table.lambda_event_source_mappings = self.table.lambda_event_source_mappings, {}
+    try:
+        STOCK_STREAM_ADD(self, old, new)
+    finally:
+        self.table.lambda_event_source_mappings = mappings
+
+
 def apply() -> None:
-    """Install both fixes (idempotent), before moto serves a request."""
+    """Install the fixes (idempotent), before moto serves a request."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     BaseModel.__new__ = staticmethod(_new_tracked_weakly)  # type: ignore[assignment,method-assign]
+    StreamShard.add = _add_undelivered  # type: ignore[method-assign]

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 from .clock import SystemClock
 from .config import Settings
 from .security.passwords import BcryptPasswords
-from .security.tokens import JwtTokens, cursor_key
+from .security.tokens import JwtTokens, cursor_key, derived_key
 from .store import DynamoStore, KmsVault, SesMailer
 from .usecases.accounts import AccountService
 from .usecases.dashboard import DashboardService
+from .usecases.expiry import ExpiryService
 from .usecases.funding import FundingService
+from .usecases.history import HistoryService
+from .usecases.idempotency import IdempotencyService
+from .usecases.lifecycle import LifecycleService
 from .usecases.loans import LoanService
+from .usecases.notifications import NotificationService
 from .usecases.ports import Clock, Mailer, Storage, Vault
 from .usecases.verification import VerificationService
 
@@ -31,7 +36,12 @@ class Services:
     verification: VerificationService
     loans: LoanService
     funding: FundingService
+    lifecycle: LifecycleService
+    history: HistoryService
+    expiry: ExpiryService
+    notifications: NotificationService
     dashboards: DashboardService
+    idempotency: IdempotencyService
 
 
 def bootstrap(
@@ -47,7 +57,7 @@ def bootstrap(
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
     clock = clock or SystemClock()
-    tokens = JwtTokens(settings)
+    tokens = JwtTokens(settings, clock)
     accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
     return Services(
         settings=settings,
@@ -58,7 +68,12 @@ def bootstrap(
         tokens=tokens,
         accounts=accounts,
         verification=VerificationService(store, accounts, mailer, clock, settings),
-        loans=LoanService(store, mailer, clock, settings),
+        loans=LoanService(store, clock, settings),
         funding=FundingService(store, vault, clock),
-        dashboards=DashboardService(store),
+        lifecycle=LifecycleService(store, clock),
+        history=HistoryService(store),
+        expiry=ExpiryService(store, clock),
+        notifications=NotificationService(store, mailer, settings),
+        dashboards=DashboardService(store, clock),
+        idempotency=IdempotencyService(store, clock, derived_key(settings, "idempotent-request")),
     )

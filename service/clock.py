@@ -9,4 +9,5 @@ class SystemClock:
         return time.time()
 
     def timestamp(self) -> str:
-        return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        """`now()` as the ISO 8601 UTC timestamp stored and served (microseconds, `Z`)."""
+        return datetime.fromtimestamp(self.now(), UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

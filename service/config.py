@@ -1,6 +1,7 @@
 """Settings, read once from the environment; a missing or unsafe one fails at start-up."""
 
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -13,9 +14,12 @@ class ConfigError(RuntimeError):
     """The service cannot start with this configuration."""
 
 
-def _jwt_secret(env: Mapping[str, str], required: Callable[[str], str]) -> str:
+def _jwt_secret(env: Mapping[str, str], required: Callable[[str], str], needed: bool = True) -> str:
     """JWT_SECRET; or, when only JWT_SECRET_PARAMETER is set (as deployed), the SSM parameter
-    it names."""
+    it names. Functions that neither issue nor check tokens (the expiry job, the notifier) are
+    not given it: they get a random key no one knows, which nothing they do uses."""
+    if not needed:
+        return secrets.token_urlsafe(48)
     parameter = env.get("JWT_SECRET_PARAMETER", "").strip()
     if parameter and not env.get("JWT_SECRET", "").strip():
         return read_secret_parameter(parameter)
@@ -58,6 +62,9 @@ class TableNames:
     participants: str
     invitations: str
     ach_details: str
+    events: str
+    notifications: str
+    idempotency: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "TableNames":
@@ -68,6 +75,9 @@ class TableNames:
             participants=f"{prefix}-loan-participants",
             invitations=f"{prefix}-invitations",
             ach_details=f"{prefix}-ach-details",
+            events=f"{prefix}-loan-events",
+            notifications=f"{prefix}-notifications",
+            idempotency=f"{prefix}-idempotency",
         )
 
 
@@ -96,6 +106,8 @@ class Settings:
     # Accounts at this email domain are verified when they register: for load tests against
     # a deployed non-prod stage, whose mailboxes nobody reads. Empty (the default) for none.
     auto_verify_email_domain: str = ""
+    # The earliest funding deadline a new loan may have, from now (load runs lower it).
+    min_funding_window_seconds: int = 3600
 
     def __post_init__(self) -> None:
         for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
@@ -111,6 +123,8 @@ class Settings:
             raise ConfigError("MAX_BODY_BYTES must be at least 1024.")
         if not self.app_base_url.startswith(("https://", "http://")) or self.app_base_url.endswith("/"):
             raise ConfigError("APP_BASE_URL must be an http(s) URL without a trailing slash.")
+        if self.min_funding_window_seconds < 1:
+            raise ConfigError("MIN_FUNDING_WINDOW_SECONDS must be at least 1.")
         if "@" in self.auto_verify_email_domain:
             raise ConfigError("AUTO_VERIFY_EMAIL_DOMAIN is a domain, such as loadtest.example.com.")
 
@@ -123,7 +137,7 @@ class Settings:
         return {**self.jwt_previous_keys, self.jwt_key_id: self.jwt_secret}
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] = os.environ, with_secret: bool = True) -> "Settings":
         def required(name: str) -> str:
             value = env.get(name, "").strip()
             if not value:
@@ -141,10 +155,11 @@ class Settings:
         try:
             return cls(
                 tables=TableNames.with_prefix(prefix),
-                jwt_secret=_jwt_secret(env, required),
+                jwt_secret=_jwt_secret(env, required, with_secret),
                 email_sender=required("EMAIL_SENDER"),
                 app_base_url=required("APP_BASE_URL"),
                 auto_verify_email_domain=env.get("AUTO_VERIFY_EMAIL_DOMAIN", "").strip().lower(),
+                min_funding_window_seconds=int(env.get("MIN_FUNDING_WINDOW_SECONDS", 3600)),
                 jwt_key_id=env.get("JWT_KEY_ID", "v1"),
                 jwt_previous_keys=previous,
                 token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),

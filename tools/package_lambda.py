@@ -14,9 +14,10 @@ The modules are byte-compiled into the zip (unchecked-hash .pyc files): Lambda's
 is read-only, so without them every cold start compiles every module it imports from source.
 This needs a Python 3.11 here, the runtime's version; on another version the step is skipped.
 
-The smoke check imports the handler from the staged files alone (no site-packages), stubs
-included, and serves requests that need no AWS call through routing, authentication, body
-validation and the error handlers: every import resolves and no stub is used.
+The smoke check imports every function's handler from the staged files alone (no
+site-packages), stubs included, and serves requests that need no AWS call through routing,
+authentication, body validation and the error handlers, and a stream batch through the
+notifier: every import resolves and no stub is used.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Operations tagged `user`."""
 
+from typing import Any
+
 from ..bootstrap import Services
-from .views import Reply, user_view
+from ..http.idempotency import idempotently
+from .views import Reply, notification_view, page_view, user_view
 
 
 def get_profile(services: Services, user: str) -> Reply:
@@ -10,3 +13,17 @@ def get_profile(services: Services, user: str) -> Reply:
 
 def get_dashboard(services: Services, user: str) -> Reply:
     return services.dashboards.dashboard(user), 200
+
+
+def get_notifications(
+    services: Services, user: str, limit: int = 20, cursor: str | None = None, unread: bool = False
+) -> Reply:
+    page = services.notifications.inbox(user, unread, limit, cursor)
+    return page_view([notification_view(notice, read) for notice, read in page.items], page.next_cursor), 200
+
+
+def mark_notifications_read(services: Services, user: str, body: dict[str, Any]) -> Reply:
+    def mark() -> int:
+        return services.notifications.mark_read(user, list(body["notification_ids"]))
+
+    return idempotently(services, mark, lambda marked: ({"marked": marked}, 200), user, body)

@@ -2,11 +2,16 @@
 
 from typing import Any
 
+from connexion.lifecycle import ConnexionResponse
+
+from ..domain.events import LoanEventRecord
 from ..domain.loans import Loan, Participant
+from ..domain.notifications import Notice
 from ..domain.users import User
 
-# A body (or None), the status, and maybe headers: what Connexion turns into the response.
-Reply = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+# A body (or None), the status, and maybe headers, which Connexion turns into the response;
+# or the response itself (a replayed one).
+Reply = tuple[Any, int] | tuple[Any, int, dict[str, str]] | ConnexionResponse
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -37,6 +42,8 @@ def loan_summary(loan: Loan) -> dict[str, Any]:
         "funding_progress": loan.funding_progress,
         "created_at": loan.created_at,
         "activated_at": loan.activated_at,
+        "funding_deadline": loan.funding_deadline,
+        "closed_at": loan.closed_at,
     }
 
 
@@ -50,13 +57,40 @@ def participant_view(participant: Participant) -> dict[str, Any]:
         "status": participant.status,
         "invited_at": participant.invited_at,
         "responded_at": participant.responded_at,
+        "decline_reason": participant.decline_reason,
     }
 
 
+def participants_view(participants: list[Participant]) -> list[dict[str, Any]]:
+    return [participant_view(p) for p in sorted(participants, key=lambda p: p.email)]
+
+
 def loan_view(loan: Loan, participants: list[Participant]) -> dict[str, Any]:
+    return {**loan_summary(loan), "participants": participants_view(participants)}
+
+
+def event_view(sequence: int, event: LoanEventRecord) -> dict[str, Any]:
     return {
-        **loan_summary(loan),
-        "participants": [participant_view(p) for p in sorted(participants, key=lambda p: p.email)],
+        "event_id": event.event_id,
+        "sequence": sequence,
+        "type": event.type,
+        "at": event.at,
+        "actor_id": event.actor_id,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "data": event.data,
+    }
+
+
+def notification_view(notice: Notice, read: bool) -> dict[str, Any]:
+    return {
+        "notification_id": notice.notification_id,
+        "type": notice.type,
+        "loan_id": notice.loan_id,
+        "event_id": notice.event_id,
+        "message": notice.message,
+        "at": notice.at,
+        "read": read,
     }
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import InvalidAmount, InvalidEmail, InvalidInput
-from .lifecycle import LoanStatus
+from .lifecycle import LOANS, LoanEvent, LoanStatus
 from .loans import Loan, Participant, check_rate, term_months
 from .money import ZERO, amount_in_range
 from .users import clean_name, normalize_email, trim
@@ -26,6 +26,21 @@ class LenderInvite:
         if normalize_email(self.email) != self.email:
             raise InvalidEmail("An invited email must be in its normal form.", {"email": self.email})
         amount_in_range(self.contribution_amount, "contribution_amount")
+
+
+def invites(entries: object) -> tuple[LenderInvite, ...]:
+    """The lenders of a request's `lenders` list, each checked."""
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise InvalidInput("'lenders' must be a list of invitations.", {"field": "lenders"})
+    return tuple(
+        LenderInvite(
+            email=normalize_email(entry.get("email")),
+            contribution_amount=amount_in_range(
+                entry.get("contribution_amount"), f"lenders[{index}].contribution_amount"
+            ),
+        )
+        for index, entry in enumerate(entries)
+    )
 
 
 @dataclass(frozen=True)
@@ -49,18 +64,7 @@ class LoanApplication:
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> "LoanApplication":
-        entries = body.get("lenders")
-        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-            raise InvalidInput("'lenders' must be a list of invitations.", {"field": "lenders"})
-        lenders = tuple(
-            LenderInvite(
-                email=normalize_email(entry.get("email")),
-                contribution_amount=amount_in_range(
-                    entry.get("contribution_amount"), f"lenders[{index}].contribution_amount"
-                ),
-            )
-            for index, entry in enumerate(entries)
-        )
+        lenders = invites(body.get("lenders"))
         return cls(
             amount=amount_in_range(body.get("amount"), "amount"),
             interest_rate=check_rate(body.get("interest_rate")),
@@ -93,7 +97,9 @@ class LoanApplication:
             )
 
 
-def new_loan(application: LoanApplication, loan_id: str, borrower_id: str, borrower_name: str, now: str) -> Loan:
+def new_loan(
+    application: LoanApplication, loan_id: str, borrower_id: str, borrower_name: str, now: str, funding_deadline: str
+) -> Loan:
     return Loan(
         loan_id=loan_id,
         borrower_id=borrower_id,
@@ -106,10 +112,11 @@ def new_loan(application: LoanApplication, loan_id: str, borrower_id: str, borro
         status=LoanStatus.PENDING,
         total_funded=ZERO,
         created_at=now,
+        funding_deadline=funding_deadline,
     )
 
 
-def invite(loan: Loan, invitation: LenderInvite, lender_id: str | None) -> Participant:
+def invite(loan: Loan, invitation: LenderInvite, lender_id: str | None, now: str | None = None) -> Participant:
     return Participant(
         loan_id=loan.loan_id,
         email=invitation.email,
@@ -117,5 +124,30 @@ def invite(loan: Loan, invitation: LenderInvite, lender_id: str | None) -> Parti
         contribution_amount=invitation.contribution_amount,
         interest_rate=loan.interest_rate,
         term=loan.term,
-        invited_at=loan.created_at,
+        invited_at=now or loan.created_at,
     )
+
+
+def more_lenders(
+    loan: Loan, invited: list[Participant], lenders: object, borrower_email: str, now: str
+) -> tuple[LenderInvite, ...]:
+    """Further lenders for a PENDING loan, by the rules of its creation: each email once per
+    loan, never the borrower, at most MAX_LENDERS in all (counting those already invited)."""
+    loan.refuse_if_expired(now)
+    LOANS.next(loan.status, LoanEvent.INVITE)
+    new = invites(lenders)
+    if not new:
+        raise InvalidInput("Invite at least one lender.", {"field": "lenders"})
+    emails = [lender.email for lender in new]
+    if borrower_email.lower() in emails:
+        raise InvalidInput("A borrower cannot invite themself.", {"email": borrower_email})
+    taken = {p.email for p in invited}
+    repeated = sorted({email for email in emails if emails.count(email) > 1 or email in taken})
+    if repeated:
+        raise InvalidInput("Each lender may be invited only once per loan.", {"duplicates": repeated})
+    if len(invited) + len(new) > MAX_LENDERS:
+        raise InvalidInput(
+            f"A loan may invite at most {MAX_LENDERS} lenders; it has {len(invited)}.",
+            {"field": "lenders", "invited": len(invited)},
+        )
+    return new

@@ -1,4 +1,4 @@
-"""Errors the business rules raise; `service.errors` turns them into HTTP responses."""
+"""Errors the business rules raise; `service.http.errors` turns them into HTTP responses."""
 
 from typing import Any
 
@@ -58,3 +58,11 @@ class StoreUnavailable(DomainError):
     """The table store failed, or stayed too contended to finish the operation."""
 
     code = "DATABASE_ERROR"
+
+
+class InvitationDeclined(DomainError):
+    code = "INVITATION_DECLINED"
+
+
+class LoanExpired(DomainError):
+    code = "LOAN_EXPIRED"

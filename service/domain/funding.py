@@ -1,15 +1,16 @@
-"""The funding rule: first come, first served.
+"""What an invited lender can do: accept (fund) or decline.
 
-An acceptance that finds less remaining than the lender's contribution funds what remains;
-one that finds nothing remaining is refused and changes nothing; the one that completes the
-funding turns the loan ACTIVE.
+Funding is first come, first served: an acceptance that finds less remaining than the lender's
+contribution funds what remains; one that finds nothing remaining is refused and changes
+nothing; the one that completes the funding turns the loan ACTIVE. Whatever the answer, the
+contract's own codes come first, then the loan's and the participation's transition tables.
 """
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .errors import AccessDenied, AlreadyAccepted, InvalidInput, LoanFullyFunded
-from .lifecycle import LOANS, PARTICIPANTS, LoanEvent, ParticipantEvent, ParticipantStatus
+from .errors import AccessDenied, AlreadyAccepted, InvalidInput, InvitationDeclined, LoanFullyFunded
+from .lifecycle import LOANS, PARTICIPANTS, LoanEvent, LoanStatus, ParticipantEvent, ParticipantStatus
 from .loans import Loan, Participant
 
 
@@ -29,16 +30,26 @@ class Funding:
         return self.participant.funded_amount
 
 
-def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
-    """Decide one acceptance against the loan as last read, or raise why it cannot happen."""
+def _invited(loan: Loan, participant: Participant | None, now: str, event: LoanEvent) -> Participant:
+    """The caller's participation, if they may still answer it; else why not."""
     if participant is None:
         raise AccessDenied("You are not invited to fund this loan.")
+    loan.refuse_if_expired(now)
     if participant.status == ParticipantStatus.ACCEPTED:
         raise AlreadyAccepted("You have already accepted this loan.")
-    if loan.remaining <= 0:
+    if participant.status == ParticipantStatus.DECLINED:
+        raise InvitationDeclined("You declined this loan.")
+    if event == LoanEvent.ACCEPT and loan.status == LoanStatus.ACTIVE:
         raise LoanFullyFunded("This loan is already fully funded.")
-    accepted = PARTICIPANTS.next(participant.status, ParticipantEvent.ACCEPT)
-    funded = min(participant.contribution_amount, loan.remaining)
+    LOANS.next(loan.status, event)
+    return participant
+
+
+def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
+    """Decide one acceptance against the loan as last read, or raise why it cannot happen."""
+    invited = _invited(loan, participant, now, LoanEvent.ACCEPT)
+    accepted = PARTICIPANTS.next(invited.status, ParticipantEvent.ACCEPT)
+    funded = min(invited.contribution_amount, loan.remaining)
     total = loan.total_funded + funded
     completes = total == loan.amount
     return Funding(
@@ -48,5 +59,12 @@ def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
             status=LOANS.next(loan.status, LoanEvent.FULLY_FUNDED) if completes else loan.status,
             activated_at=now if completes else None,
         ),
-        participant=replace(participant, status=accepted, funded_amount=funded, responded_at=now),
+        participant=replace(invited, status=accepted, funded_amount=funded, responded_at=now),
     )
+
+
+def decline(loan: Loan, participant: Participant | None, now: str, reason: str | None) -> Participant:
+    """The participation declined, or why it cannot be."""
+    invited = _invited(loan, participant, now, LoanEvent.DECLINE)
+    declined = PARTICIPANTS.next(invited.status, ParticipantEvent.DECLINE)
+    return replace(invited, status=declined, responded_at=now, decline_reason=reason or None)

@@ -35,7 +35,7 @@ class Invitation:
             contribution_amount=participant.contribution_amount,
             interest_rate=participant.interest_rate,
             term=participant.term,
-            created_at=loan.created_at,
+            created_at=participant.invited_at,
         )
 
     def participant_for(self, lender_id: str) -> Participant:

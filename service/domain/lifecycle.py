@@ -1,9 +1,11 @@
 """Statuses, and the transition tables every status change goes through.
 
 A change is a pair `(status, event)`; the table says the status it leads to, and a pair the
-table lacks is refused with `INVALID_STATE` (409), naming the status and the action. The
-rules the contract gives their own codes (`ALREADY_ACCEPTED`, `LOAN_FULLY_FUNDED`) are
-checked before the table is asked. New states and events are new rows.
+table lacks is refused with `INVALID_STATE` (409), naming the status and the action. Some
+events change nothing but need a status (a loan is invited to, funded or declined only while
+`PENDING`): their rows lead back to it. The rules the contract gives their own codes
+(`ALREADY_ACCEPTED`, `INVITATION_DECLINED`, `LOAN_FULLY_FUNDED`, `LOAN_EXPIRED`) are checked
+before the table is asked. New states and events are new rows.
 """
 
 from enum import StrEnum
@@ -15,11 +17,17 @@ from .errors import DomainError, InvalidInput
 class LoanStatus(StrEnum):
     PENDING = "PENDING"  # fundraising
     ACTIVE = "ACTIVE"  # fully funded
+    CANCELLED = "CANCELLED"  # withdrawn by the borrower (final)
+    EXPIRED = "EXPIRED"  # its funding deadline passed unfunded (final)
+    COMPLETED = "COMPLETED"  # repaid (final)
 
 
 class ParticipantStatus(StrEnum):
     PENDING = "PENDING"  # invited
     ACCEPTED = "ACCEPTED"  # funded
+    DECLINED = "DECLINED"  # said no (final)
+    CLOSED = "CLOSED"  # still pending when the loan was cancelled or expired (final)
+    RELEASED = "RELEASED"  # accepted, then the loan was cancelled or expired: no longer counts
 
 
 class InvitationStatus(StrEnum):
@@ -27,12 +35,22 @@ class InvitationStatus(StrEnum):
     ACTIVATED = "ACTIVATED"  # turned into that account's participation
 
 
+# Each event's name is the action `INVALID_STATE` details name (the operation refused); its
+# value completes the message "A loan that is ACTIVE cannot be ...".
 class LoanEvent(StrEnum):
+    INVITE = "invited to"
+    ACCEPT = "funded"
+    DECLINE = "declined"
     FULLY_FUNDED = "fully funded"
+    CANCEL = "cancelled"
+    EXPIRE = "expired"
 
 
 class ParticipantEvent(StrEnum):
     ACCEPT = "accepted"
+    DECLINE = "declined"
+    CLOSE = "closed"
+    RELEASE = "released"
 
 
 class InvitationEvent(StrEnum):
@@ -43,7 +61,8 @@ class InvalidState(DomainError):
     code = "INVALID_STATE"
 
     def __init__(self, kind: str, status: StrEnum, event: StrEnum):
-        super().__init__(f"A {kind} that is {status} cannot be {event}.", {"status": str(status), "action": str(event)})
+        details = {"status": str(status), "action": event.name.lower()}
+        super().__init__(f"A {kind} that is {status} cannot be {event}.", details)
 
 
 S = TypeVar("S", bound=StrEnum)
@@ -64,24 +83,24 @@ class Lifecycle(Generic[S, E]):
             raise InvalidState(self.kind, status, event) from None
 
 
-LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle(
-    "loan",
-    {
-        (LoanStatus.PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
-    },
-)
-PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle(
-    "participation",
-    {
-        (ParticipantStatus.PENDING, ParticipantEvent.ACCEPT): ParticipantStatus.ACCEPTED,
-    },
-)
-INVITATIONS: Lifecycle[InvitationStatus, InvitationEvent] = Lifecycle(
-    "invitation",
-    {
-        (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED,
-    },
-)
+_PENDING, _P = LoanStatus.PENDING, ParticipantStatus
+LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle("loan", {
+    (_PENDING, LoanEvent.INVITE): _PENDING,
+    (_PENDING, LoanEvent.ACCEPT): _PENDING,
+    (_PENDING, LoanEvent.DECLINE): _PENDING,
+    (_PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
+    (_PENDING, LoanEvent.CANCEL): LoanStatus.CANCELLED,
+    (_PENDING, LoanEvent.EXPIRE): LoanStatus.EXPIRED,
+})  # fmt: skip
+PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle("participation", {
+    (_P.PENDING, ParticipantEvent.ACCEPT): _P.ACCEPTED,
+    (_P.PENDING, ParticipantEvent.DECLINE): _P.DECLINED,
+    (_P.PENDING, ParticipantEvent.CLOSE): _P.CLOSED,
+    (_P.ACCEPTED, ParticipantEvent.RELEASE): _P.RELEASED,
+})  # fmt: skip
+INVITATIONS: Lifecycle[InvitationStatus, InvitationEvent] = Lifecycle("invitation", {
+    (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED,
+})  # fmt: skip
 
 
 def parse_status(kind: type[S], value: object) -> S:

@@ -2,8 +2,9 @@
 
 Every object checks its invariants when it is made, whatever its caller validated before:
 a loan's amount is positive and within the maximum, its rate 0-100, its term 1-360 months,
-`0 <= total_funded <= amount`, and it is `ACTIVE` exactly when fully funded; a participant's
-contribution is positive and what it funded lies between nothing (while pending) and that
+`0 <= total_funded <= amount`; it is `ACTIVE` (or repaid) exactly when fully funded, and a
+cancelled or expired loan counts no funding (its commitments were released). A participant's
+contribution is positive and what it funded lies between nothing (unless accepted) and that
 contribution.
 """
 
@@ -11,11 +12,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import InvalidAmount, InvalidInput
+from .errors import InvalidAmount, InvalidInput, LoanExpired
 from .lifecycle import LoanStatus, ParticipantStatus, parse_status
 from .money import CENT, ZERO, amount_in_range, percent_of, simple_interest
 
 MAX_RATE = Decimal(100)
+FUNDED = frozenset({LoanStatus.ACTIVE, LoanStatus.COMPLETED})
+RELEASED = frozenset({LoanStatus.CANCELLED, LoanStatus.EXPIRED})
 MAX_TERM_MONTHS = 360
 _TERM = re.compile(r"([1-9][0-9]{0,2}) months?")
 
@@ -46,7 +49,9 @@ class Loan:
     status: LoanStatus
     total_funded: Decimal
     created_at: str
+    funding_deadline: str
     activated_at: str | None = None
+    closed_at: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", parse_status(LoanStatus, self.status))
@@ -54,11 +59,21 @@ class Loan:
         check_rate(self.interest_rate)
         term_months(self.term)
         amount_in_range(self.total_funded, "total_funded", ZERO, self.amount)
-        if (self.status == LoanStatus.ACTIVE) != (self.total_funded == self.amount):
+        funded = self.total_funded == self.amount
+        if (self.status in FUNDED) != funded or (self.status in RELEASED and self.total_funded != ZERO):
             raise InvalidAmount(
-                "A loan is ACTIVE exactly when it is fully funded.",
+                "A loan is ACTIVE (or repaid) exactly when fully funded; a cancelled or expired one counts nothing.",
                 {"status": str(self.status), "amount": self.amount, "total_funded": self.total_funded},
             )
+
+    def past_deadline(self, now: str) -> bool:
+        """Whether a PENDING loan's funding deadline has passed at `now` (both timestamps)."""
+        return self.status == LoanStatus.PENDING and self.funding_deadline <= now
+
+    def refuse_if_expired(self, now: str) -> None:
+        """`LOAN_EXPIRED` for a loan expired at `now`: written so, or past its deadline unwritten."""
+        if self.status == LoanStatus.EXPIRED or self.past_deadline(now):
+            raise LoanExpired("This loan's funding deadline has passed.")
 
     @property
     def remaining(self) -> Decimal:
@@ -92,13 +107,14 @@ class Participant:
     status: ParticipantStatus = ParticipantStatus.PENDING
     funded_amount: Decimal = ZERO
     responded_at: str | None = None
+    decline_reason: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", parse_status(ParticipantStatus, self.status))
         amount_in_range(self.contribution_amount, "contribution_amount")
-        # Pending: nothing funded yet. Accepted: at least a cent, at most the contribution.
-        pending = self.status == ParticipantStatus.PENDING
-        low, high = (ZERO, ZERO) if pending else (CENT, self.contribution_amount)
+        # Accepted (or released after): at least a cent, at most the contribution; else nothing.
+        committed = self.status in (ParticipantStatus.ACCEPTED, ParticipantStatus.RELEASED)
+        low, high = (CENT, self.contribution_amount) if committed else (ZERO, ZERO)
         amount_in_range(self.funded_amount, "funded_amount", low, high)
 
     @property

@@ -98,8 +98,8 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
             MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
             allow_methods=["GET", "POST", "PUT", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Request-Id", "Location"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["X-Request-Id", "Location", "Idempotent-Replayed", "Retry-After"],
             max_age=600,
         )
     return app

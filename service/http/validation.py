@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from connexion.exceptions import NonConformingResponseBody, UnsupportedMediaTypeProblem
-from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
+from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator, allow_nullable
 from connexion.utils import is_null, is_nullable
 from connexion.validators import JSONRequestBodyValidator, JSONResponseBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError, validators
@@ -103,8 +103,12 @@ def _error_order(error: ValidationError) -> tuple[int, str]:
     return (len(error.absolute_path), str(error.absolute_path))
 
 
-ExactRequestValidator = validators.extend(Draft4RequestValidator, _EXACT_NUMBERS)
-ExactResponseValidator = validators.extend(Draft4ResponseValidator, _EXACT_NUMBERS)
+# `nullable: true` beside `allOf: [$ref]` is how the contract makes a referenced schema
+# nullable (generated clients read it so); Connexion honours `nullable` only beside `type`
+# and `enum`, so null would fail the referenced schema's `type`.
+_NULLABLE_ALL_OF = {"allOf": allow_nullable(Draft4Validator.VALIDATORS["allOf"])}
+ExactRequestValidator = validators.extend(Draft4RequestValidator, {**_EXACT_NUMBERS, **_NULLABLE_ALL_OF})
+ExactResponseValidator = validators.extend(Draft4ResponseValidator, {**_EXACT_NUMBERS, **_NULLABLE_ALL_OF})
 _BUILT: dict[tuple[int, int], tuple[t.Any, t.Any]] = {}  # (class, schema) ids: (schema, validator)
 
 
@@ -134,15 +138,16 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         headers = MutableHeaders(scope=scope)
         content_type = headers.get("content-type")
-        if content_type is None:
+        raw = await _read_all(receive)  # bounded by the size limit middleware
+        if content_type is None and (raw or self._required):
             raise UnsupportedMediaTypeProblem(detail="The request body must be sent as application/json.")
         try:
-            json_body.require_utf8(content_type)
+            json_body.require_utf8(content_type or "")
         except json_body.UnsupportedCharset as exc:
             raise UnsupportedMediaTypeProblem(
                 detail=f"JSON request bodies must be UTF-8 (RFC 8259), not charset={exc}."
             ) from None
-        body = json_body.parse(await _read_all(receive))  # bounded by the size limit middleware
+        body = json_body.parse(raw)
         if body is not None:
             self._validate(body)
         elif self._required:

@@ -4,14 +4,15 @@ import functools
 import hashlib
 import hmac
 import re
-import time
 from typing import Any
 
 import jwt
 
+from ..clock import SystemClock
 from ..config import Settings
 from ..domain.errors import InvalidToken
 from ..domain.users import User
+from ..usecases.ports import Clock
 
 ALGORITHM = "HS256"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -19,13 +20,15 @@ _USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 # A client sends the same token with every request, and verifying it again (header, HMAC,
 # claims) costs 0.2-0.3 ms of CPU each time; so verified tokens are remembered, by their whole
-# text (only the very token that was verified hits), until they expire. Refusals are not kept.
+# text (only the very token that was verified hits). Their times are checked on every use, on
+# the injected clock, so a remembered token is refused once it expires. Refusals are not kept.
 VERIFIED_TOKENS_KEPT = 1024
 
 
 class JwtTokens:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
+        self.clock = clock or SystemClock()
         self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify)
 
     def issue(self, user: User, now: float) -> str:
@@ -49,11 +52,11 @@ class JwtTokens:
     def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of `token`, or `InvalidToken`."""
         claims = self._verified(token)
-        if int(claims["exp"]) <= time.time():  # as PyJWT decides it, for a token it verified before
-            raise InvalidToken("The bearer token has expired.")
+        self._check_times(claims)  # on every use, on the injected clock: never remembered
         return dict(claims)
 
     def _verify(self, token: str) -> dict[str, Any]:
+        """The signature, header and claims of `token`, checked; its times are not."""
         config = self.settings
         if not _COMPACT_JWS.fullmatch(token):  # one spelling per token: no padding, no junk
             raise InvalidToken("The bearer token is not valid.")
@@ -68,17 +71,33 @@ class JwtTokens:
                 algorithms=[ALGORITHM],
                 audience=config.jwt_audience,
                 issuer=config.jwt_issuer,
-                options={"require": REQUIRED_CLAIMS},
+                # The times are checked in `verify`, on the clock every other decision uses.
+                options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("The bearer token has expired.") from None
         except jwt.InvalidTokenError:
             raise InvalidToken("The bearer token is not valid.") from None
         if not isinstance(claims.get("sub"), str) or not _USER_ID.fullmatch(claims["sub"]):
             raise InvalidToken("The bearer token is not valid.")
         return dict(claims)
 
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """Issued and valid from no later than now, expiring after it (as PyJWT would check)."""
+        times = [claims["exp"], claims["iat"], claims.get("nbf", claims["iat"])]
+        if any(isinstance(value, bool) or not isinstance(value, (int, float)) for value in times):
+            raise InvalidToken("The bearer token is not valid.")
+        expires, issued, valid_from = times
+        now = self.clock.now()
+        if issued > now or valid_from > now:
+            raise InvalidToken("The bearer token is not valid.")
+        if now >= expires:
+            raise InvalidToken("The bearer token has expired.")
+
+
+def derived_key(config: Settings, purpose: str) -> bytes:
+    """A key for one purpose (signing page cursors, fingerprinting idempotent requests),
+    derived from (and rotating with) the token secret."""
+    return hmac.new(config.jwt_secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
 
 def cursor_key(config: Settings) -> bytes:
-    """The key that signs page cursors, derived from (and rotating with) the token secret."""
-    return hmac.new(config.jwt_secret.encode(), b"page-cursor", hashlib.sha256).digest()
+    return derived_key(config, "page-cursor")

@@ -81,3 +81,9 @@ class AchRecordsTable:
             "created_at": participant.responded_at,
         }
         self._writes.append(Write.put(self._name, item, "attribute_not_exists(user_id)"))
+
+    def delete(self, participant: Participant) -> None:
+        """The bank details of a released acceptance: no longer needed, so not kept."""
+        self._writes.append(
+            Write.delete(self._name, {"user_id": participant.lender_id, "loan_id": participant.loan_id})
+        )

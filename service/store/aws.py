@@ -138,8 +138,14 @@ class Table:
     def get_item(self, **request: Any) -> Any:
         return self._client.get_item(TableName=self.name, **request)
 
+    def put_item(self, **request: Any) -> Any:
+        return self._client.put_item(TableName=self.name, **request)
+
     def update_item(self, **request: Any) -> Any:
         return self._client.update_item(TableName=self.name, **request)
+
+    def delete_item(self, **request: Any) -> Any:
+        return self._client.delete_item(TableName=self.name, **request)
 
     def query(self, **request: Any) -> Any:
         return self._client.query(TableName=self.name, **request)

@@ -74,7 +74,8 @@ class ParticipantRecords:
     # -- writes -------------------------------------------------------------------------
 
     def add(self, participant: Participant) -> None:
-        self._writes.append(Write.put(self._name, participant_item(participant)))
+        """A new participant; refused if the loan already has one for this lender or email."""
+        self._writes.append(Write.put(self._name, participant_item(participant), "attribute_not_exists(lender_id)"))
 
     def record_acceptance(self, participant: Participant) -> None:
         """The participation accepted, if it was pending: what it funds must be more than
@@ -102,3 +103,37 @@ class ParticipantRecords:
         placeholder = participant_key(participant.loan_id, email_key(participant.email))
         self._writes.append(Write.delete(self._name, placeholder))
         self._writes.append(Write.put(self._name, participant_item(participant), "attribute_not_exists(lender_id)"))
+
+    def record_decline(self, participant: Participant) -> None:
+        """The participation declined, if it was pending."""
+        values = {
+            ":declined": participant.status,
+            ":now": participant.responded_at,
+            ":reason": participant.decline_reason,
+            ":pending": ParticipantStatus.PENDING,
+        }
+        self._writes.append(
+            Write.update(
+                self._name,
+                participant_key(participant.loan_id, _lender_key(participant)),
+                "SET #status = :declined, responded_at = :now, decline_reason = :reason",
+                "#status = :pending",
+                values,
+            )
+        )
+
+    def record_closing(self, before: Participant, after: Participant) -> None:
+        """Closed or released with its loan, if it is still as it was read."""
+        self._writes.append(
+            Write.update(
+                self._name,
+                participant_key(after.loan_id, _lender_key(after)),
+                "SET #status = :after",
+                "#status = :before",
+                {":after": after.status, ":before": before.status},
+            )
+        )
+
+
+def _lender_key(participant: Participant) -> str:
+    return participant.lender_id or email_key(participant.email)

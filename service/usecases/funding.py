@@ -3,6 +3,7 @@
 import random
 import time
 
+from ..domain import events
 from ..domain.ach import AchDetails
 from ..domain.errors import StoreUnavailable
 from ..domain.funding import Funding, accept
@@ -39,11 +40,11 @@ class FundingService:
         for attempt in range(MAX_ACCEPT_ATTEMPTS):
             funding = accept(loan, participant, self.clock.timestamp())
             sealed_numbers = sealed_numbers or self.vault.seal(ach, user_id, loan_id)
-            uow.loans.record_funding(funding)
+            uow.loans.record_funding(funding, events.accepted(loan, funding))
             uow.participants.record_acceptance(funding.participant)
             uow.ach.add(funding.participant, ach, sealed_numbers)
             try:
-                uow.commit()
+                uow.commit(funding)
                 return funding
             except LostRace as lost:
                 if lost.loan is not None:

@@ -4,15 +4,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings
-from ..domain import applications
-from ..domain.applications import LoanApplication
+from ..domain import applications, events
+from ..domain.applications import LenderInvite, LoanApplication
+from ..domain.closing import as_of
+from ..domain.deadlines import funding_deadline
 from ..domain.errors import AccessDenied, LoanNotFound, StoreUnavailable
 from ..domain.invitations import Invitation
 from ..domain.loans import Loan, Participant, can_view, funded_total
-from ..domain.messages import invitation_email
 from ..domain.verification import require_verified
 from . import existing, new_id
-from .ports import Clock, Mailer, Membership, Page, Storage, UnitOfWork
+from .ports import Clock, Membership, Page, Storage, UnitOfWork
 
 MAX_SNAPSHOT_READS = 10
 
@@ -38,42 +39,49 @@ def membership(uow: UnitOfWork, user_id: str, loan_id: str, verified: bool = Fal
     return found
 
 
+def queue_invitations(
+    uow: UnitOfWork, loan: Loan, lenders: tuple[LenderInvite, ...], owners: dict[str, str], now: str
+) -> list[Participant]:
+    """The participants these lenders become (queued, with the invitations of emails that have
+    no verified account yet, and the lender role of those that have one)."""
+    participants = [applications.invite(loan, lender, owners.get(lender.email), now) for lender in lenders]
+    for participant in participants:
+        uow.participants.add(participant)
+        if participant.lender_id is not None:
+            uow.users.make_lender(participant.lender_id)
+        else:
+            uow.invitations.add(Invitation.for_participant(new_id(), loan, participant))
+    return participants
+
+
 class LoanService:
-    def __init__(self, store: Storage, mailer: Mailer, clock: Clock, settings: Settings):
+    def __init__(self, store: Storage, clock: Clock, settings: Settings):
         self.store = store
-        self.mailer = mailer
         self.clock = clock
         self.settings = settings
 
     def create(self, user_id: str, body: dict[str, Any]) -> LoanView:
         """A PENDING loan. Invitees with a verified account take part at once; every other
-        email gets an invitation, and an email saying so, and takes part once its owner has a
-        verified account. One read, one transaction."""
+        email gets an invitation (and, from the notifier, an email saying so) and takes part
+        once its owner has a verified account. One read, one transaction with its first event."""
         application = LoanApplication.from_request(body)
+        deadline = funding_deadline(
+            body.get("funding_deadline"), self.clock.now(), self.settings.min_funding_window_seconds
+        )
         uow = self.store.unit_of_work()
         borrower, owners = uow.borrower_and_owners(user_id, application.emails)
         borrower = existing(borrower)
         require_verified(borrower.email_verified)
         application.check_borrower(borrower.email)
-        loan = applications.new_loan(application, new_id(), borrower.user_id, borrower.name, self.clock.timestamp())
-        participants = [applications.invite(loan, lender, owners.get(lender.email)) for lender in application.lenders]
-        invitations = [Invitation.for_participant(new_id(), loan, p) for p in participants if not p.registered]
-        uow.loans.add(loan)
+        loan = applications.new_loan(
+            application, new_id(), borrower.user_id, borrower.name, self.clock.timestamp(), deadline
+        )
+        participants = queue_invitations(uow, loan, application.lenders, owners, loan.created_at)
+        uow.loans.add(loan, len(participants), [events.created(loan, participants)])
         uow.users.make_borrower(borrower.user_id)
-        for participant in participants:
-            uow.participants.add(participant)
-            if participant.lender_id is not None:
-                uow.users.make_lender(participant.lender_id)
-        for invitation in invitations:
-            uow.invitations.add(invitation)
-        uow.commit()
-        for invitation in invitations:
-            self.mailer.send(
-                invitation_email(
-                    invitation.email, borrower.name, invitation.contribution_amount, self.settings.app_base_url
-                )
-            )
-        return LoanView(loan, participants)
+        created = LoanView(loan, participants)
+        uow.commit(created)
+        return created
 
     def get(self, user_id: str, loan_id: str) -> LoanView:
         uow = self.store.unit_of_work()
@@ -83,28 +91,37 @@ class LoanService:
         if not can_view(loan, user_id, found.participant):
             raise AccessDenied("You do not have access to this loan.")
         if loan.borrower_id == user_id:
-            return self._borrower_view(uow, loan)
-        assert found.participant is not None  # can_view() says so
-        return LoanView(loan, [found.participant])
+            loan, participants = self._borrower_view(uow, loan)
+        else:
+            assert found.participant is not None  # can_view() says so
+            participants = [found.participant]
+        return LoanView(*as_of(loan, participants, self.clock.timestamp()))
 
-    def _borrower_view(self, uow: UnitOfWork, loan: Loan) -> LoanView:
+    @staticmethod
+    def _borrower_view(uow: UnitOfWork, loan: Loan) -> tuple[Loan, list[Participant]]:
         """The loan and its participants as one snapshot. They are two reads, and an
         acceptance can land between them; it writes both in one transaction, so re-reading
         until they agree gives a view that existed."""
         for _ in range(MAX_SNAPSHOT_READS):
             participants = uow.participants.of_loan(loan.loan_id)
             if funded_total(participants) == loan.total_funded:
-                return LoanView(loan, participants)
+                return loan, participants
             loan = uow.loans.get_many({loan.loan_id})[0]
         raise StoreUnavailable("The loan is too busy right now; please retry.")
 
     def of_borrower(self, user_id: str, limit: int, cursor: str | None) -> Page:
+        """A page of the borrower's loans, newest first, as they are now (expired ones too)."""
         uow = self.store.unit_of_work()
         existing(uow.users.get(user_id))
-        return uow.loans.page_of_borrower(user_id, limit, cursor)
+        page, now = uow.loans.page_of_borrower(user_id, limit, cursor), self.clock.timestamp()
+        return Page([as_of(loan, [], now)[0] for loan in page.items], page.next_cursor)
 
     def pending_invitations(self, user_id: str, limit: int, cursor: str | None) -> Page:
-        """A page of (participation, loan) pairs; empty until the caller's email is verified
-        (nothing is attached to an unverified account: this keeps it so whatever the data)."""
+        """A page of (participation, loan) pairs the caller can still answer: their loan is
+        PENDING and before its deadline. Empty until the caller's email is verified (nothing
+        is attached to an unverified account: this keeps it so whatever the data)."""
         user, page = self.store.unit_of_work().pending_participations(user_id, limit, cursor)
-        return page if existing(user).email_verified else Page([], None)
+        if not existing(user).email_verified:
+            return Page([], None)
+        now = self.clock.timestamp()
+        return Page([(p, loan) for p, loan in page.items if not loan.past_deadline(now)], page.next_cursor)

@@ -137,7 +137,7 @@ PROTECTED = _protected_operations()
 def test_the_spec_protects_every_operation_but_register_login_verify_and_health():
     public = {op["operation_id"] for op in spec_operations(SPEC)} - {op["operation_id"] for op in PROTECTED}
     assert public == {"registerUser", "loginUser", "verifyEmail", "getHealth"}
-    assert len(PROTECTED) == 8
+    assert len(PROTECTED) == 14
 
 
 def _token(**overrides) -> str:
@@ -228,15 +228,20 @@ def _loan_request(lender_email: str) -> dict:
 def test_bad_credentials_are_401_on_every_protected_operation(api, store, register, operation, credentials):
     borrower, lender = register("borrower"), register("lender")
     target = borrower.create_loan([(lender.email, 100)], amount=100)
-    # The token is the borrower's for reads and the lender's for the acceptance, so that the
-    # request would succeed with a good token.
-    owner = lender if operation["operation_id"] == "acceptLoan" else borrower
+    # The token is the borrower's, or the lender's for the lender's answers, so that the request
+    # would succeed with a good token.
+    op = operation["operation_id"]
+    owner = lender if op in ("acceptLoan", "declineLoan") else borrower
     authorization = BAD_CREDENTIALS[credentials](owner.user_id)
     headers = {"Authorization": authorization} if authorization is not None else {}
     path = operation["path"].replace("{loan_id}", target["loan_id"])
-    body = None
-    if operation["has_body"]:
-        body = dict(ACH) if operation["operation_id"] == "acceptLoan" else _loan_request(lender.email)
+    bodies = {
+        "acceptLoan": dict(ACH),
+        "createLoan": _loan_request(lender.email),
+        "inviteLenders": {"lenders": [{"email": unique_email("more"), "contribution_amount": 10}]},
+        "markNotificationsRead": {"notification_ids": ["none"]},
+    }
+    body = bodies.get(op)
     before = write_count(store)
 
     response = api.request(operation["method"].upper(), path, headers=headers, json=body)

@@ -55,6 +55,12 @@ def test_operation_ids_are_unique_and_paths_are_fixed():
         ("post", "/loans"),
         ("post", "/auth/verify-email"),
         ("post", "/auth/resend-verification"),
+        ("post", "/loans/{loan_id}/cancel"),
+        ("post", "/loans/{loan_id}/invitations"),
+        ("get", "/loans/{loan_id}/events"),
+        ("put", "/lender/decline/{loan_id}"),
+        ("get", "/user/notifications"),
+        ("post", "/user/notifications/read"),
         ("get", "/loans/my-loans"),
         ("get", "/loans/{loan_id}"),
         ("get", "/lender/pending"),
@@ -67,11 +73,11 @@ def test_operation_ids_are_unique_and_paths_are_fixed():
 
 def test_stub_generator_writes_importable_stubs_for_new_operations(tmp_path, monkeypatch):
     spec = load_spec()
-    spec["paths"]["/loans/{loan_id}/decline"] = {
+    spec["paths"]["/loans/{loan_id}/remind"] = {
         "parameters": [{"$ref": "#/components/parameters/LoanId"}],
         "put": {
             "tags": ["lender"],
-            "operationId": "declineLoan",
+            "operationId": "remindLender",
             "responses": {"204": {"description": "ok"}},
             "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
         },
@@ -91,12 +97,12 @@ def test_stub_generator_writes_importable_stubs_for_new_operations(tmp_path, mon
 
     written = stub_handlers.write_stubs(spec, tmp_path)
 
-    assert written == ["lender.py: decline_loan", "reports.py: list_reports"]
+    assert written == ["lender.py: remind_lender", "reports.py: list_reports"]
     assert stub_handlers.missing_operations(spec, tmp_path) == []
     namespace: dict = {}
     exec(compile((tmp_path / "reports.py").read_text(), "reports.py", "exec"), namespace)
     assert list(inspect.signature(namespace["list_reports"]).parameters) == ["services", "limit"]
     with pytest.raises(NotImplementedError):
         namespace["list_reports"](None)
-    assert "def decline_loan(services, user, loan_id, body):" in (tmp_path / "lender.py").read_text()
-    assert snake_case("declineLoan") == "decline_loan"
+    assert "def remind_lender(services, user, loan_id, body):" in (tmp_path / "lender.py").read_text()
+    assert snake_case("remindLender") == "remind_lender"

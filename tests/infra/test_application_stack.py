@@ -15,6 +15,7 @@ import io
 import json
 import re
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from devstack import mailbox
 from devstack.apigateway import invoke, lambda_handler_module, rest_event
 from devstack.application import APPLICATION_TEMPLATE, deploy_application_stack, load_template, unsupported_types
 from devstack.aws import client, deploy_database_stack
+from devstack.workers import StreamPump
 from service.config import TableNames
 from service.http.routing import load_spec, spec_operations
 from tools import gateway_routes
@@ -40,6 +42,7 @@ ORIGINS = "https://app.example.com,https://admin.example.com"
 SENDER = mailbox.LOCAL_SENDER
 APP_URL = "https://app.example.com"
 TAGS = ["auth", "loans", "lender", "user", "health"]
+WORKERS = ["expiry", "notifier"]  # the functions beside the API
 PASSWORD = "correct horse battery staple"
 ACH = {
     "bank_name": "First Example Bank",
@@ -218,11 +221,17 @@ def test_outputs(stack) -> None:
         "participants": "LoanParticipants",
         "invitations": "Invitations",
         "ach_details": "AchDetails",
+        "events": "LoanEvents",
+        "notifications": "Notifications",
+        "idempotency": "Idempotency",
     }
     for attribute, name in vars(tables).items():
         key = f"{logical[attribute]}TableName"
         assert outputs[key] == stack.database[key] == name
     assert outputs["AlarmTopicArn"].endswith(f":{PROJECT}-{STAGE}-alarms")
+    for worker in WORKERS:
+        assert outputs[f"{worker.title()}FunctionName"] == f"{PROJECT}-{STAGE}-{worker}"
+    assert outputs["NotifierFailuresQueueUrl"].endswith(f"/{PROJECT}-{STAGE}-notifier-failures")
 
 
 def test_functions(stack, function_environment) -> None:
@@ -235,6 +244,7 @@ def test_functions(stack, function_environment) -> None:
         "EMAIL_SENDER": SENDER,
         "APP_BASE_URL": APP_URL,
         "AUTO_VERIFY_EMAIL_DOMAIN": "",
+        "MIN_FUNDING_WINDOW_SECONDS": "3600",
     }
     logs = stack.client("logs")
     roles = set()
@@ -269,7 +279,7 @@ def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None
         # No grant for the secret's key without a customer managed key; the ACH key for
         # the function that seals ACH numbers only.
         assert set(policies) == {"logs-and-secret", "dynamodb"} | ({"ach-key"} if tag == "lender" else set()) | (
-            {"email"} if tag in ("auth", "loans") else set()
+            {"email"} if tag == "auth" else set()
         )
         statements = policies["logs-and-secret"]["Statement"]
         assert statements == [
@@ -284,6 +294,77 @@ def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None
                 "Resource": f"arn:aws:ssm:us-east-1:123456789012:parameter{SECRET_PARAMETER}",
             },
         ]
+
+
+def test_the_workers(stack) -> None:
+    """The expiry job on its schedule, the notifier on the events' stream; neither can read the
+    JWT secret, and each role has its own logs only."""
+    logs = stack.client("logs")
+    for worker in WORKERS:
+        function = stack.function(worker)
+        assert function["Handler"] == f"service.lambdas.{worker}.handler"
+        assert function["Environment"]["Variables"] == {
+            "TABLE_PREFIX": f"{PROJECT}-{STAGE}",
+            "LOG_LEVEL": "INFO",
+            "EMAIL_SENDER": SENDER,
+            "APP_BASE_URL": APP_URL,
+        }
+        group = f"/aws/lambda/{function['FunctionName']}"
+        assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]] == [group]
+        policies = stack.role_policies(worker)
+        assert set(policies) == {"logs", "dynamodb"} | ({"stream", "email"} if worker == "notifier" else set())
+        assert policies["logs"]["Statement"] == [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"arn:aws:logs:us-east-1:123456789012:log-group:{group}",
+            }
+        ]
+        assert "ssm" not in json.dumps(policies)
+
+    # The schedule invokes the expiry function, and only the rule may.
+    events = stack.client("events")
+    rule = events.describe_rule(Name=f"{PROJECT}-{STAGE}-expiry")
+    assert (rule["ScheduleExpression"], rule["State"]) == ("rate(5 minutes)", "ENABLED")
+    [target] = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == stack.function("expiry")["FunctionArn"]
+    [statement] = json.loads(stack.client("lambda").get_policy(FunctionName=f"{PROJECT}-{STAGE}-expiry")["Policy"])[
+        "Statement"
+    ]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+
+    # The stream feeds the notifier, reporting failed records; what still fails is queued.
+    [mapping] = stack.client("lambda").list_event_source_mappings(FunctionName=f"{PROJECT}-{STAGE}-notifier")[
+        "EventSourceMappings"
+    ]
+    assert mapping["EventSourceArn"] == stack.database["LoanEventsStreamArn"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue_arn = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.outputs["NotifierFailuresQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    assert stack.role_policies("notifier")["stream"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Resource": stack.database["LoanEventsStreamArn"],
+        },
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn},
+    ]
+
+
+def test_no_role_may_change_or_delete_an_event(stack) -> None:
+    """The history is append-only down to IAM: events may be put and read, nothing else."""
+    events_table = stack.database["LoanEventsTableArn"]
+    granted = {
+        (tag, action)
+        for tag in TAGS + WORKERS
+        for statement in statements(stack.role_policies(tag))
+        for action in statement["Action"]
+        if events_table in statement["Resource"]
+    }
+    assert {action for _, action in granted} == {"dynamodb:PutItem", "dynamodb:BatchGetItem"}
 
 
 # -- the template, where moto cannot look -------------------------------------------------------
@@ -324,19 +405,24 @@ def test_prod_refuses_an_auto_verified_domain(template) -> None:
 
 
 def test_no_secret_in_the_template(template) -> None:
-    for function in resources(template, "AWS::Lambda::Function").values():
+    for name, function in resources(template, "AWS::Lambda::Function").items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert "JWT_SECRET" not in variables
-        assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
+        if name.lower().removesuffix("function") in TAGS:
+            assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
+        else:  # the workers neither issue nor check tokens
+            assert "JWT_SECRET_PARAMETER" not in variables
     assert "secret" not in json.dumps(template["Outputs"]).lower()
 
 
 def test_functions_match_the_artifact(template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    assert sorted(functions) == sorted(f"{tag.title()}Function" for tag in TAGS)
-    for props in (f["Properties"] for f in functions.values()):
+    assert sorted(functions) == sorted(f"{name.title()}Function" for name in TAGS + WORKERS)
+    for name, props in ((n, f["Properties"]) for n, f in functions.items()):
         assert props["Code"] == "../build/lambda.zip"  # one artifact, uploaded by `package`
-        assert props["Runtime"] == "python3.11" and props["MemorySize"] == 512 and props["Timeout"] == 30
+        assert props["Runtime"] == "python3.11" and props["MemorySize"] == 512
+        # API Gateway gives up on a request after 29 s; the workers have the time their batches take.
+        assert props["Timeout"] == {"ExpiryFunction": 120, "NotifierFunction": 60}.get(name, 30)
         assert props["Architectures"] == [PLATFORM.split("_", 1)[1]]  # what `make package` installs for
 
 
@@ -359,7 +445,7 @@ def test_kms_decrypt_only_for_a_customer_managed_key(template) -> None:
 
 def test_log_retention_and_stage_throttling(template) -> None:
     groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(groups) == len(TAGS)
+    assert len(groups) == len(TAGS + WORKERS)
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
     [stage] = resources(template, "AWS::ApiGateway::Stage").values()
@@ -382,6 +468,15 @@ def test_alarms(template) -> None:
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     lambda_alarms: dict[str, set[str]] = {}
     api_alarms = []
+    queue_alarm = alarms.pop("NotifierFailuresAlarm")["Properties"]
+    assert (queue_alarm["Namespace"], queue_alarm["MetricName"], queue_alarm["Threshold"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        0,
+    )
+    assert queue_alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["NotifierFailuresQueue", "QueueName"]}}
+    ]
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -394,7 +489,7 @@ def test_alarms(template) -> None:
             assert [m["MetricName"] for m in stats] == ["5XXError"] and stats[0]["Namespace"] == "AWS/ApiGateway"
             assert props["Threshold"] == {"Ref": "Api5xxAlarmPercent"}
             api_alarms.append(props)
-    assert lambda_alarms == {f"{tag.title()}Function": {"Errors", "Invocations"} for tag in TAGS}
+    assert lambda_alarms == {f"{name.title()}Function": {"Errors", "Invocations"} for name in TAGS + WORKERS}
     assert len(api_alarms) == 1
 
 
@@ -537,7 +632,8 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     }
     table_arn = {stack.database[f"{k[:-3]}Name"]: v for k, v in stack.database.items() if k.endswith("TableArn")}
     kms = stack.client("kms")
-    required: dict[str, set[Call]] = {name: set() for name in set(function_of.values())}
+    workers = {worker: stack.outputs[f"{worker.title()}FunctionName"] for worker in WORKERS}
+    required: dict[str, set[Call]] = {name: set() for name in set(function_of.values()) | set(workers.values())}
     exercised: set[str] = set()
     current: list[str] = []
 
@@ -560,17 +656,13 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     ) -> dict:
         exercised.add(operations[(method, route or path)])
         current[:] = [function_of[(method, route or path)]]
-        params = dict(zip(re.findall(r"{(\w+)}", route), path.split("/")[-1:], strict=False)) if route else None
+        params = re.fullmatch(re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", route), path).groupdict() if route else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if method in ("POST", "PUT") and path != "/auth/login":  # every change under a key of its own
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         response = invoke(
             handler,
-            rest_event(
-                method,
-                path,
-                resource=route,
-                path_parameters=params,
-                headers={"Authorization": f"Bearer {token}"} if token else None,
-                **kwargs,
-            ),
+            rest_event(method, path, resource=route, path_parameters=params, headers=headers or None, **kwargs),
         )
         assert response.status == status, (method, path, response.text)
         return response.json() if response.body else {}
@@ -638,17 +730,91 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         for token in (borrower["token"], lender["token"], newcomer_account["token"]):
             call("GET", "/user/dashboard", token=token)
         call("GET", "/health")
+
+        # The loan's life: a lender declines, the borrower invites another, a lender accepts,
+        # the borrower cancels (deleting the bank details); the history, read by both.
+        second = call(
+            "POST",
+            "/loans",
+            token=borrower["token"],
+            status=201,
+            body={
+                "amount": 500,
+                "interest_rate": 5,
+                "term": "12 months",
+                "purpose": "Evidence",
+                "lenders": [
+                    {"email": lender["user"]["email"], "contribution_amount": 200},
+                    {"email": newcomer, "contribution_amount": 300},
+                ],
+            },
+        )["loan_id"]
+        call(
+            "PUT",
+            f"/lender/decline/{second}",
+            "/lender/decline/{loan_id}",
+            newcomer_account["token"],
+            body={"reason": "Not this time"},
+        )
+        call(
+            "POST",
+            f"/loans/{second}/invitations",
+            "/loans/{loan_id}/invitations",
+            borrower["token"],
+            status=201,
+            body={"lenders": [{"email": f"evidence-m-{tag}@example.com", "contribution_amount": 300}]},
+        )
+        call("PUT", f"/lender/accept/{second}", "/lender/accept/{loan_id}", lender["token"], body=ACH)
+        call("POST", f"/loans/{second}/cancel", "/loans/{loan_id}/cancel", borrower["token"], body={"reason": "Done"})
+        for token in (borrower["token"], lender["token"]):
+            call("GET", f"/loans/{second}/events", "/loans/{loan_id}/events", token)
+
+        # The workers: the expiry job a month on (the first loan is still pending), and the
+        # notifier over everything the stream holds, with its invitation email.
+        current[:] = [workers["expiry"]]
+        with mock.patch.object(services.clock, "now", return_value=time.time() + 31 * 86400):
+            assert services.expiry.expire_due() >= 1
+        # The first invitation email fails: its marker is given back, and the record delivered again.
+        current[:] = [workers["notifier"]]
+        pump = StreamPump(services, stack.endpoint)
+        with mock.patch.object(services.mailer, "send", return_value=False):
+            pump.pump()
+        assert pump.pump() > 0
+        call("GET", "/user/notifications", token=lender["token"])
+        inbox = call("GET", "/user/notifications", token=lender["token"], query={"unread": "true"})
+        ids = [item["notification_id"] for item in inbox["items"]]
+        assert call("POST", "/user/notifications/read", token=lender["token"], body={"notification_ids": ids}) == {
+            "marked": len(ids)
+        }
+
+        # Answers not kept free their key: an unverified caller, a failure.
+        loan_body = {
+            "amount": 100,
+            "interest_rate": 5,
+            "term": "12 months",
+            "purpose": "E",
+            "lenders": [{"email": lender["user"]["email"], "contribution_amount": 100}],
+        }
+        call("POST", "/loans", token=unverified["token"], status=403, body=loan_body)
+        call("PUT", f"/lender/accept/{second}", "/lender/accept/{loan_id}", unverified["token"], status=403, body=ACH)
+        with mock.patch.object(services.notifications, "mark_read", side_effect=RuntimeError("injected")):
+            call("POST", "/user/notifications/read", token=lender["token"], status=500, body={"notification_ids": ids})
     finally:
         for events, name, hook in hooks:
             events.unregister(name, hook)
 
     assert exercised == set(operations.values()), "every operation must be exercised"
-    for tag in TAGS:
+    problems = {}
+    for tag in TAGS + WORKERS:
         name = stack.outputs[f"{tag.title()}FunctionName"]
-        granted = statements(stack.role_policies(tag))
-        denied = {c for c in required[name] if not any(allows(s, c) for s in granted)}
-        assert denied == set(), f"{name} makes calls its role does not allow"
-        unused = {(a, r) for s in granted for a in s["Action"] for r in s["Resource"]} - {
-            (c.action, c.resource) for c in required[name]
+        # The stream's read is Lambda's, on the notifier's behalf (test_the_workers).
+        granted = statements({k: v for k, v in stack.role_policies(tag).items() if k != "stream"})
+        denied = {
+            (c.action, c.resource.rsplit(":", 1)[1]) for c in required[name] if not any(allows(s, c) for s in granted)
         }
-        assert unused == set(), f"{name}'s role allows calls nothing makes"
+        unused = {(a, r.rsplit(":", 1)[1]) for s in granted for a in s["Action"] for r in s["Resource"]} - {
+            (c.action, c.resource.rsplit(":", 1)[1]) for c in required[name]
+        }
+        if denied or unused:  # calls its role does not allow; calls it allows that nothing makes
+            problems[name] = {"denied": sorted(denied), "unused": sorted(unused)}
+    assert problems == {}, json.dumps(problems, indent=1)

@@ -58,6 +58,7 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
         {
             "borrower-loans-index": (_keys("borrower_id", "created_at"), ALL),
             "status-created-index": (_keys("status", "created_at"), ALL),
+            "status-deadline-index": (_keys("status", "funding_deadline"), {"ProjectionType": "KEYS_ONLY"}),
         },
     ),
     "loan-participants": (
@@ -78,7 +79,18 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
         _keys("user_id", "loan_id"),
         {"loan-ach-index": (_keys("loan_id", "user_id"), ALL)},
     ),
+    "loan-events": ("LoanEventsTable", _keys("loan_id", "event_id"), {}),
+    "notifications": (
+        "NotificationsTable",
+        _keys("user_id", "notification_id"),
+        {"unread-index": (_keys("unread_user", "notification_id"), ALL)},
+    ),
+    "idempotency": ("IdempotencyTable", _keys("scope"), {}),
 }
+# The stream the notifier reads: new events, as written.
+STREAMS = {"loan-events": "NEW_IMAGE"}
+# Items that expire by themselves: login counters (users), idempotency keys.
+TTL = {"users": "expires_at", "idempotency": "expires_at"}
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +144,9 @@ def test_stack_outputs_name_and_arn_of_every_table(aws: LocalAws, local_outputs:
         name = f"marketplace-local-{suffix}"
         expected[f"{logical_id}Name"] = name
         expected[f"{logical_id}Arn"] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}"
+    stream_arn = local_outputs.pop("LoanEventsStreamArn")
+    assert stream_arn == dynamodb_table("loan-events", aws)["LatestStreamArn"]
+    expected["LoanEventsStreamArn"] = local_outputs["LoanEventsStreamArn"] = stream_arn
     key_arn = local_outputs.pop("AchDetailsKeyArn")
     assert key_arn.startswith("arn:aws:kms:us-east-1:123456789012:key/")
     expected["AchDetailsKeyArn"] = key_arn
@@ -145,6 +160,10 @@ def test_stack_outputs_name_and_arn_of_every_table(aws: LocalAws, local_outputs:
     exports = client("cloudformation", aws.endpoint_url).list_exports()["Exports"]
     stack_exports = {e["Name"]: e["Value"] for e in exports if e["Name"].startswith("marketplace-local-database-")}
     assert stack_exports == {f"marketplace-local-database-{k}": v for k, v in expected.items()}
+
+
+def dynamodb_table(suffix: str, aws: LocalAws) -> dict[str, Any]:
+    return client("dynamodb", aws.endpoint_url).describe_table(TableName=f"marketplace-local-{suffix}")["Table"]
 
 
 def test_deploy_is_idempotent(aws: LocalAws, local_outputs: dict[str, str]) -> None:
@@ -162,6 +181,10 @@ def test_table_keys_and_indexes(suffix: str, local_outputs: dict[str, str], dyna
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["KeySchema"] == key_schema
     assert table.get("LocalSecondaryIndexes", []) == []
+    stream = table.get("StreamSpecification", {"StreamEnabled": False})
+    assert stream == (
+        {"StreamEnabled": True, "StreamViewType": STREAMS[suffix]} if suffix in STREAMS else {"StreamEnabled": False}
+    )
     actual_indexes = {
         gsi["IndexName"]: (gsi["KeySchema"], gsi["Projection"]) for gsi in table.get("GlobalSecondaryIndexes", [])
     }
@@ -217,7 +240,7 @@ def test_deletion_protection_only_in_prod(
 # (d) ------------------------------------------------------------------------
 
 
-def test_template_declares_the_five_tables(template: dict[str, Any]) -> None:
+def test_template_declares_the_tables(template: dict[str, Any]) -> None:
     tables = {
         logical_id: resource
         for logical_id, resource in template["Resources"].items()
@@ -238,6 +261,14 @@ def test_template_table_protection_settings(template: dict[str, Any], logical_id
     assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
     assert resource["DeletionPolicy"] == "Retain"
     assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_template_time_to_live(template: dict[str, Any]) -> None:
+    """moto's CloudFormation does not apply TTL settings, so the template is read instead."""
+    for suffix, (logical_id, _, _) in EXPECTED_TABLES.items():
+        ttl = template["Resources"][logical_id]["Properties"].get("TimeToLiveSpecification")
+        expected = {"AttributeName": TTL[suffix], "Enabled": True} if suffix in TTL else None
+        assert ttl == expected, suffix
 
 
 def test_template_parameters_and_condition(template: dict[str, Any]) -> None:

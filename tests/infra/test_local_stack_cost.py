@@ -72,3 +72,12 @@ def test_a_transaction_copies_the_items_it_names_whatever_the_table_size(ddb) ->
     assert at_5000["table"] == 0 and at_5000["snapshot"] == 2 * 5, at_5000
     # The snapshots, the two Puts' new items, and moto's own copy of the updated item.
     assert at_5000["item"] <= 2 * 2 * 5, at_5000
+
+
+def test_a_table_with_a_stream_is_not_copied_whole_either(ddb) -> None:
+    """The loan events table has a stream: its transactions must be as cheap as the others'."""
+    stream = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
+    with scratch_table(ddb, {**HASHED, **stream}) as name:
+        fill(ddb, name, [hashed_item(i, "g0", i) for i in range(1000)])
+        counts = copies_made(ddb, name, run=0)
+    assert counts["table"] == 0 and counts["snapshot"] == 2 * 5, counts

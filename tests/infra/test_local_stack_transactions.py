@@ -3,6 +3,8 @@ items and GSIs alike, and refused in moto's own words (its errors and Cancellati
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
 
 from devstack import moto_patches
+from devstack.aws import client
 
 from local_stack_support import (  # noqa: F401 (ddb is a fixture)
     HASHED,
@@ -88,7 +91,8 @@ def test_a_transaction_whose_last_condition_fails_changes_nothing(ddb, tables, o
 
 
 def test_on_a_table_with_a_stream_a_cancelled_transaction_leaves_no_records(ddb) -> None:
-    """Stream records are table state too; there the patch leaves moto's whole-table copy."""
+    """Stream records are table state too: a cancelled transaction takes back those it added,
+    and a committed one keeps them."""
     with scratch_table(
         ddb, {**HASHED, "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
     ) as name:
@@ -98,6 +102,48 @@ def test_on_a_table_with_a_stream_a_cancelled_transaction_leaves_no_records(ddb)
             ddb.transact_write_items(TransactItems=one_table(name, "", last_holds=False))
         assert state(ddb, name) == before
         assert len(backend().get_table(name).stream_shard.items) == records == 10
+        ddb.transact_write_items(TransactItems=one_table(name, "", last_holds=True))
+        assert len(backend().get_table(name).stream_shard.items) > records
+
+
+def test_a_stream_mapped_to_a_function_keeps_its_records_for_its_readers(ddb, local_aws) -> None:
+    """moto would hand each record to the mapped function (in a container the local stack does
+    not have) and then drop the shard's records; here they stay, for the stream's readers
+    (devstack.workers), as on DynamoDB."""
+    stream = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
+    lambdas, iam = client("lambda", local_aws.endpoint_url), client("iam", local_aws.endpoint_url)
+    with scratch_table(ddb, {**HASHED, **stream}) as name:
+        role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        function = lambdas.create_function(
+            FunctionName=f"{name}-reader",
+            Runtime="python3.11",
+            Role=role,
+            Handler="reader.handler",
+            Code={"ZipFile": archive({"reader.py": "def handler(event, context):\n    return {}\n"})},
+        )["FunctionName"]
+        stream_arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+        lambdas.create_event_source_mapping(
+            EventSourceArn=stream_arn, FunctionName=function, StartingPosition="TRIM_HORIZON"
+        )
+        fill(ddb, name, [hashed_item(i, "g0", i) for i in range(3)])
+        ddb.transact_write_items(TransactItems=[update(name, {"pk": s("h0")}, "SET #g = :g", {":g": s("g1")})])
+        assert backend().get_table(name).lambda_event_source_mappings  # the mapping is there
+        streams = client("dynamodbstreams", local_aws.endpoint_url)
+        [shard] = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        assert [record["eventName"] for record in records] == ["INSERT"] * 3 + ["MODIFY"]
+        lambdas.delete_function(FunctionName=function)
+
+
+def archive(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        for path, text in files.items():
+            zipped.writestr(path, text)
+    return buffer.getvalue()
 
 
 def keys(items: list[dict[str, Any]]) -> list[str]:

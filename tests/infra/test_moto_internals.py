@@ -154,3 +154,12 @@ def test_moto_only_appends_to_iterates_over_and_replaces_its_registries() -> Non
                 line.split("#")[0].strip() for line in text.splitlines() if "instances_tracked" in line
             ]
     assert uses == KNOWN_USES
+
+
+def test_a_stream_shard_hands_records_to_the_mappings_it_finds_on_its_table() -> None:
+    """Fix 3 empties the table's mappings while moto's own ``StreamShard.add`` runs."""
+    source = code(moto_patches.STOCK_STREAM_ADD)
+    assert parameters(moto_patches.STOCK_STREAM_ADD) == ["self", "old", "new"]
+    assert "self.items.append(StreamRecord(" in source
+    assert "forarn,esminself.table.lambda_event_source_mappings.items():" in source
+    assert "self.items=[]" in source  # what the fix prevents

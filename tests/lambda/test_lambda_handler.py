@@ -129,6 +129,18 @@ def test_handlers_run_on_the_invocations_thread(lambda_module, handler, monkeypa
     assert threads == [threading.get_ident()] * 3
 
 
+def test_a_retry_with_its_idempotency_key_is_replayed_by_the_function(handler, event):
+    """The Idempotency-Key layer with the handlers on the invocation's thread: the second
+    request gets the first one's answer and makes no second account (one email sent)."""
+    address, key = email("retried"), {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"name": "Ida", "email": address, "password": PASSWORD}
+    first = invoke(handler, event("POST", "/auth/register", body=body, headers=key))
+    again = invoke(handler, event("POST", "/auth/register", body=body, headers=key))
+    assert (first.status, again.status) == (201, 201), again.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers and len(mailbox.sent(address)) == 1
+
+
 def test_the_function_serves_neither_swagger_ui_nor_the_spec(handler):
     """API Gateway routes only the operations; `make run` serves both (tests/api/test_errors.py)."""
     for path in ("/openapi.json", "/ui/"):

@@ -14,7 +14,7 @@ from packaging.requirements import Requirement
 from devstack.application import APPLICATION_TEMPLATE, load_template
 from service.http.routing import load_spec
 from tools import package_lambda
-from tools.lambda_artifact import STUBS, write_spec
+from tools.lambda_artifact import STUBS, WORKER_HANDLERS, write_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,7 +138,16 @@ def test_the_handler_imports_and_serves_from_the_stubbed_artifact(tmp_path, caps
         stub = target.joinpath(*module.split(".")).with_suffix(".py")
         assert "A stub" in stub.read_text() and not stub.with_suffix("").is_dir()
     package_lambda.smoke_check(target)  # raises SystemExit if an import fails or a stub is used
-    assert "imports from the artifact alone and serves" in capsys.readouterr().out
+    assert "handlers import from the artifact alone and serve" in capsys.readouterr().out
+
+
+def test_the_smoke_check_imports_every_handler_the_template_names():
+    handlers = {
+        resource["Properties"]["Handler"]
+        for resource in load_template()["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    assert handlers == {f"{module}.handler" for module in ["service.lambdas.http", *WORKER_HANDLERS]}
 
 
 def test_only_the_functions_app_skips_connexions_check_of_the_spec(monkeypatch):

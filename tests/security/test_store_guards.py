@@ -52,7 +52,7 @@ def forged_funding(loan: Loan, participant: Participant, funded: str, status: st
 def record(store, funding: Funding) -> None:
     """What the acceptance use case writes, in one unit of work."""
     uow = store.unit_of_work()
-    uow.loans.record_funding(funding)
+    uow.loans.record_funding(funding, [])
     uow.participants.record_acceptance(funding.participant)
     uow.ach.add(funding.participant, AchDetails(**ACH), SEALED)
     uow.commit()

@@ -34,6 +34,9 @@ def test_defaults():
         participants="marketplace-dev-loan-participants",
         invitations="marketplace-dev-invitations",
         ach_details="marketplace-dev-ach-details",
+        events="marketplace-dev-loan-events",
+        notifications="marketplace-dev-notifications",
+        idempotency="marketplace-dev-idempotency",
     )
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v1"

@@ -34,6 +34,7 @@ def loan(**changes) -> Loan:
         status=PENDING,
         total_funded=D("0.00"),
         created_at=NOW,
+        funding_deadline="2099-01-01T00:00:00.000000Z",
     )
     return Loan(**{**values, **changes})
 

@@ -51,6 +51,7 @@ def make_loan(amount="1000.00", total_funded="0.00", status=None, **fields) -> L
         status=status,
         total_funded=D(total_funded),
         created_at=CREATED,
+        funding_deadline="2099-01-01T00:00:00.000000Z",
     )
     values.update(fields)
     return Loan(**values)
@@ -409,7 +410,7 @@ def test_check_borrower_allows_someone_else():
 
 def test_new_loan_and_invite_copy_the_application():
     application = LoanApplication.from_request(body(description="Stock"))
-    loan = new_loan(application, "loan-9", "borrower-9", "Bea", NOW)
+    loan = new_loan(application, "loan-9", "borrower-9", "Bea", NOW, "2026-12-22T10:15:30.123456Z")
     assert loan == Loan(
         loan_id="loan-9",
         borrower_id="borrower-9",
@@ -422,6 +423,7 @@ def test_new_loan_and_invite_copy_the_application():
         status=PENDING,
         total_funded=D("0"),
         created_at=NOW,
+        funding_deadline="2026-12-22T10:15:30.123456Z",
         activated_at=None,
     )
     participant = invite(loan, application.lenders[0], None)
@@ -525,7 +527,7 @@ def test_accept_in_sequence_property():
             participant = make_participant(str(contribution), email=f"l{index}@example.com")
             before = loan
             try:
-                funding = accept(loan, participant, f"t{index}")
+                funding = accept(loan, participant, f"2026-11-22T10:{index // 60:02d}:{index % 60:02d}.000000Z")
             except LoanFullyFunded:
                 assert before.remaining == 0 and before.status == ACTIVE, case
                 continue
@@ -536,7 +538,8 @@ def test_accept_in_sequence_property():
             assert 0 <= loan.total_funded <= loan.amount, case
             assert loan.total_funded == sum(funded_amounts), case
             assert (loan.status == ACTIVE) == (loan.total_funded == loan.amount), case
-            assert loan.activated_at == (f"t{index}" if loan.status == ACTIVE else None), case
+            moment = f"2026-11-22T10:{index // 60:02d}:{index % 60:02d}.000000Z"
+            assert loan.activated_at == (moment if loan.status == ACTIVE else None), case
         assert (loan.status == ACTIVE) == (sum(contributions) >= amount), case
         assert loan.total_funded == min(sum(contributions), amount), case
 

@@ -61,8 +61,12 @@ def b64url(data: dict) -> str:
 
 
 def rejected(config: Settings, token: str) -> InvalidToken:
+    return rejected_by(JwtTokens(config), token)
+
+
+def rejected_by(tokens: JwtTokens, token: str) -> InvalidToken:
     with pytest.raises(InvalidToken) as caught:
-        JwtTokens(config).verify(token)
+        tokens.verify(token)
     assert caught.value.code == "INVALID_TOKEN"
     return caught.value
 
@@ -301,17 +305,51 @@ def test_a_token_has_one_spelling(config, suffix):
     rejected(config, token + suffix)
 
 
-def test_a_verified_token_is_verified_once_and_refused_once_it_expires(config, monkeypatch):
-    tokens, token = JwtTokens(config), sign(claims(exp=int(time.time()) + 600))
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("value", ["soon", True, [1]])
+def test_times_that_are_not_numbers(config, claim, value):
+    rejected(config, sign(claims(**{claim: value})))
+
+
+def test_iat_in_the_future(config):
+    now = int(time.time())
+    rejected(config, sign(claims(iat=now + 600, nbf=now, exp=now + 1200)))
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.at = now
+
+    def now(self) -> float:
+        return self.at
+
+
+def test_times_are_checked_on_the_injected_clock(config):
+    """The clock that issued a token decides when it expires, not the machine's."""
+    now = time.time()
+    token = JwtTokens(config).issue(user_with({"borrower": True}), now + 7200)  # two hours from now
+    assert JwtTokens(config, Clock(now + 7201)).verify(token)["sub"] == USER_ID
+    assert rejected_by(JwtTokens(config, Clock(now)), token).message == "The bearer token is not valid."
+    expired = rejected_by(JwtTokens(config, Clock(now + 7200 + config.token_ttl_seconds)), token)
+    assert expired.message == "The bearer token has expired."
+
+
+def test_a_verified_token_is_verified_once_and_its_times_checked_on_every_use(config, monkeypatch):
+    """A remembered token is still refused once the injected clock passes its `exp` (or is
+    before its `iat`), though the machine's clock says it is valid."""
+    now = time.time()
+    clock = Clock(now)
+    tokens, token = JwtTokens(config, clock), JwtTokens(config).issue(user_with({"borrower": True}), now)
     decoded, decode = [], jwt.decode
     monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
     first = tokens.verify(token)
     first["sub"] = "changed by a caller"
     assert tokens.verify(token)["sub"] == USER_ID and len(decoded) == 1
     # Another spelling of the same claims is verified on its own, and refused.
-    with pytest.raises(InvalidToken):
-        tokens.verify(token + "A")
-    later = time.time() + 601
-    monkeypatch.setattr("service.security.tokens.time.time", lambda: later)
-    with pytest.raises(InvalidToken, match="expired"):
-        tokens.verify(token)
+    assert rejected_by(tokens, token + "A").message == "The bearer token is not valid."
+    clock.at = now + config.token_ttl_seconds
+    assert rejected_by(tokens, token).message == "The bearer token has expired."
+    clock.at = now - 60
+    assert rejected_by(tokens, token).message == "The bearer token is not valid."
+    clock.at = now + 1
+    assert tokens.verify(token)["sub"] == USER_ID and len(decoded) == 2  # the refused spelling, and once

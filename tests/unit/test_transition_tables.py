@@ -25,12 +25,37 @@ LIFECYCLES = [
 ]
 
 
-def test_only_todays_transitions_exist():
-    assert LOANS.transitions == {(LoanStatus.PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE}
+def test_the_tables_say_what_the_lifecycle_allows():
+    """A loan changes status only while PENDING: to ACTIVE, CANCELLED or EXPIRED; invited to,
+    funded or declined only then. A participation is answered once, and closed or released
+    with its loan."""
+    L, P = LoanStatus, ParticipantStatus
+    assert LOANS.transitions == {
+        (L.PENDING, LoanEvent.INVITE): L.PENDING,
+        (L.PENDING, LoanEvent.ACCEPT): L.PENDING,
+        (L.PENDING, LoanEvent.DECLINE): L.PENDING,
+        (L.PENDING, LoanEvent.FULLY_FUNDED): L.ACTIVE,
+        (L.PENDING, LoanEvent.CANCEL): L.CANCELLED,
+        (L.PENDING, LoanEvent.EXPIRE): L.EXPIRED,
+    }
     assert PARTICIPANTS.transitions == {
-        (ParticipantStatus.PENDING, ParticipantEvent.ACCEPT): ParticipantStatus.ACCEPTED
+        (P.PENDING, ParticipantEvent.ACCEPT): P.ACCEPTED,
+        (P.PENDING, ParticipantEvent.DECLINE): P.DECLINED,
+        (P.PENDING, ParticipantEvent.CLOSE): P.CLOSED,
+        (P.ACCEPTED, ParticipantEvent.RELEASE): P.RELEASED,
     }
     assert INVITATIONS.transitions == {(InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED}
+
+
+def test_final_statuses_lead_nowhere():
+    for status in (LoanStatus.CANCELLED, LoanStatus.EXPIRED, LoanStatus.COMPLETED):
+        for event in LoanEvent:
+            with pytest.raises(InvalidState):
+                LOANS.next(status, event)
+    for status in (ParticipantStatus.DECLINED, ParticipantStatus.CLOSED, ParticipantStatus.RELEASED):
+        for event in ParticipantEvent:
+            with pytest.raises(InvalidState):
+                PARTICIPANTS.next(status, event)
 
 
 @pytest.mark.parametrize(("lifecycle", "statuses", "events"), LIFECYCLES, ids=lambda x: getattr(x, "kind", ""))
@@ -42,7 +67,7 @@ def test_every_pair_is_a_row_or_a_refusal(lifecycle, statuses, events):
         with pytest.raises(InvalidState) as refused:
             lifecycle.next(status, event)
         assert refused.value.code == "INVALID_STATE"
-        assert refused.value.details == {"status": str(status), "action": str(event)}
+        assert refused.value.details == {"status": str(status), "action": event.name.lower()}
         assert status in refused.value.message and str(event) in refused.value.message
 
 

@@ -1,0 +1,167 @@
+"""Schemathesis hooks of the contract run (loaded through `hooks` in schemathesis.toml).
+
+Some valid requests cannot be generated from the schema alone: a routing number's checksum,
+a password that matches an account, a loan the caller is invited to, a token that was
+emailed. Without them those operations only ever answer 4xx and their logic goes untested.
+So:
+
+- `aba-routing-number`, the spec's format for routing numbers, generates numbers with a
+  valid checksum (the server checks them with the same library, python-stdnum).
+- Before a positive case of a non-stateful phase is sent, the first of each phase and every
+  second one after that gets real data from the fixtures `devstack/contract_setup.py` made:
+  a peer's credentials for `loginUser`, a loan the caller is invited to (each used once) for
+  `acceptLoan` and `declineLoan`, a freshly emailed token for `verifyEmail` (local stack only: there is no
+  mailbox to read on a deployed one), and an account that may ask for a new link for
+  `resendVerification` (local stack only). The other cases keep their generated values, so
+  made-up loans and tokens are still sent and must still be refused. Stateful sequences get
+  nothing: they reach these operations through the spec's links or not at all.
+- A well-formed generated `Idempotency-Key` becomes a fresh one, as a client's would be for a
+  new request (generated keys repeat across unrelated requests; replays and reuse are
+  tested in tests/api/test_idempotency.py).
+- Every response's status is counted per operation and phase, and written to
+  `results/contract/reach.json` when the run ends, for the report of what got a 2xx.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import MutableMapping
+from pathlib import Path
+
+import httpx
+import schemathesis
+from hypothesis import strategies as st
+from stdnum.us import rtn
+
+RESULTS = Path(__file__).resolve().parent.parent / "results" / "contract"
+FIXTURES_FILE = RESULTS / "fixtures.json"
+REACH_FILE = RESULTS / "reach.json"
+_lock = threading.Lock()
+_fixtures: dict | None = None
+_seen: defaultdict[tuple[str, str], int] = defaultdict(int)
+# {operation label: {phase: {"2xx": n, "4xx": n, ..., "fixtures": n}}}
+_reach: defaultdict[str, defaultdict[str, defaultdict[str, int]]] = defaultdict(
+    lambda: defaultdict(lambda: defaultdict(int))
+)
+
+# The spec's pattern for Idempotency-Key.
+VALID_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
+
+schemathesis.openapi.format(
+    "aba-routing-number",
+    st.text(alphabet="0123456789", min_size=8, max_size=8).map(lambda digits: digits + rtn.calc_check_digit(digits)),
+)
+
+
+def fixtures() -> dict:
+    global _fixtures
+    if _fixtures is None:
+        _fixtures = json.loads(FIXTURES_FILE.read_text())
+    return _fixtures
+
+
+def _login(case) -> bool:
+    if not isinstance(case.body, dict):
+        return False
+    peer = fixtures()["peers"]["alice"]
+    case.body = {"email": peer["email"], "password": peer["password"]}
+    return True
+
+
+def _invited_loan(case) -> bool:
+    """A loan the caller is invited to and has not answered, in place of the generated id."""
+    if not isinstance(case.path_parameters, dict):
+        return False
+    with _lock:
+        pool = fixtures()["invited_loans"].get(case.auth_identity or "", [])
+        loan_id = pool.pop(0) if pool else None
+    if loan_id is None:
+        return False
+    case.path_parameters["loan_id"] = loan_id
+    return True
+
+
+def _accept(case) -> bool:
+    return isinstance(case.body, dict) and _invited_loan(case)
+
+
+def _verify(case) -> bool:
+    from devstack.mailbox import fetch, token_in
+
+    data = fixtures()
+    if not data["mailbox_url"] or not isinstance(case.body, dict):
+        return False
+    email = f"contract-verify-{uuid.uuid4().hex[:10]}@{data['email_domain']}"
+    httpx.post(
+        f"{data['base_url']}/auth/register",
+        timeout=30,
+        json={"name": "Verifier", "email": email, "password": uuid.uuid4().hex},
+    ).raise_for_status()
+    token = token_in(fetch(data["mailbox_url"], email))
+    if token is None:
+        return False
+    case.body = {"token": token}
+    return True
+
+
+def _resend(case) -> bool:
+    with _lock:
+        pool = fixtures()["unverified_tokens"]
+        token = pool.pop(0) if pool else None
+    if token is None or "Authorization" not in case.headers:
+        return False
+    case.headers["Authorization"] = f"Bearer {token}"
+    return True
+
+
+SUBSTITUTES = {
+    "loginUser": _login,
+    "acceptLoan": _accept,
+    "declineLoan": _invited_loan,
+    "verifyEmail": _verify,
+    "resendVerification": _resend,
+}
+
+
+def _phase(case) -> str:
+    return case.meta.phase.name.value if case.meta is not None else "unknown"
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    key = case.headers.get("Idempotency-Key") if isinstance(case.headers, MutableMapping) else None
+    if isinstance(key, str) and VALID_KEY.fullmatch(key):
+        # A client sends a new key with each new request; generated keys repeat ("0", "00")
+        # across unrelated requests, which the API rightly refuses (422) or holds (409).
+        # Malformed keys are left as they are, for the API to refuse.
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    substitute = SUBSTITUTES.get(case.operation.definition.raw.get("operationId"))
+    if substitute is None or case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    phase = _phase(case)
+    if phase == "stateful":
+        return
+    with _lock:
+        key = (case.operation.label, phase)
+        turn, _seen[key] = _seen[key], _seen[key] + 1
+    if turn % 2 == 0 and substitute(case):
+        with _lock:
+            _reach[case.operation.label][phase]["fixtures"] += 1
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    with _lock:
+        _reach[case.operation.label][_phase(case)][f"{response.status_code // 100}xx"] += 1
+
+
+@atexit.register
+def _write_reach() -> None:
+    if _reach:
+        REACH_FILE.parent.mkdir(parents=True, exist_ok=True)
+        REACH_FILE.write_text(json.dumps(_reach, indent=2, sort_keys=True))

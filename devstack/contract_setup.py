@@ -1,0 +1,135 @@
+"""What the contract run needs before Schemathesis starts: two verified peers, loans to
+accept, and the fixtures file its hooks (`devstack/contract_hooks.py`) read.
+
+Everything is made through the API, so a deployed stack gets the same: the peers, and loans
+a third account creates inviting alice, as whom every generated request is sent (a third, so
+that bob, whom the authorization check replays alice's reads as, has no part in them). Only the local stack
+adds accounts that cannot be had through the API without waiting: unverified ones whose
+link was sent over a minute ago, which may ask for a new one (`POST /auth/resend-verification`
+refuses a second link within a minute).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from service.bootstrap import Services
+
+RESULTS = Path(__file__).resolve().parent.parent / "results" / "contract"
+PEERS_FILE = RESULTS / "peers.json"
+FIXTURES_FILE = RESULTS / "fixtures.json"
+PEER_PASSWORD = "contract-peer-password"
+PEERS = ("alice", "bob")
+# `user` of [auth.wfc] in schemathesis.toml.
+FUZZING_USER = "alice"
+
+
+def _register(base_url: str, name: str, email: str, mailbox_url: str | None, domain: str) -> str:
+    """A verified account's token: verified with the emailed token, or at registration on a
+    stage that verifies `domain`."""
+    from devstack.mailbox import fetch, token_in
+
+    response = httpx.post(
+        f"{base_url}/auth/register", timeout=30, json={"name": name, "email": email, "password": PEER_PASSWORD}
+    )
+    response.raise_for_status()
+    if response.json()["user"]["email_verified"]:
+        return response.json()["token"]
+    token = token_in(fetch(mailbox_url, email)) if mailbox_url else None
+    if token is None:
+        raise SystemExit(
+            f"{email} is not verified: deploy the stage with AutoVerifyEmailDomain={domain} "
+            "(README, Deploy) or give CONTRACT_EMAIL_DOMAIN."
+        )
+    verified = httpx.post(f"{base_url}/auth/verify-email", json={"token": token}, timeout=30)
+    verified.raise_for_status()
+    return verified.json()["token"]
+
+
+def _login_entry(name: str, email: str) -> dict:
+    """A Web Fuzzing Commons auth entry: Schemathesis logs in as this peer itself."""
+    return {
+        "name": name,
+        "loginEndpointAuth": {
+            "verb": "POST",
+            "endpoint": "/auth/login",
+            "contentType": "application/json",
+            "payloadRaw": json.dumps({"email": email, "password": PEER_PASSWORD}),
+            "token": {
+                "extractFrom": "body",
+                "extractSelector": "/token",
+                "sendIn": "header",
+                "sendName": "Authorization",
+                "sendTemplate": "Bearer {token}",
+            },
+        },
+    }
+
+
+def _loans_inviting(base_url: str, borrower_token: str, lender_email: str, count: int) -> list[str]:
+    ids = []
+    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {borrower_token}"}) as api:
+        for number in range(count):
+            response = api.post(
+                "/loans",
+                json={
+                    "amount": 100 + number,
+                    "interest_rate": 5,
+                    "term": "6 months",
+                    "purpose": "Contract fixture",
+                    "lenders": [{"email": lender_email, "contribution_amount": 100 + number}],
+                },
+            )
+            response.raise_for_status()
+            ids.append(response.json()["loan_id"])
+    return ids
+
+
+def backdated_unverified_accounts(services: Services, count: int, domain: str = "example.com") -> list[str]:
+    """Tokens of unverified accounts whose verification email went out two minutes ago, so each
+    may ask for one new link. Made in-process through the service's own use case with an
+    earlier clock: the API has no way to do it but waiting."""
+    from service.bootstrap import bootstrap
+    from service.clock import SystemClock
+    from service.domain.verification import RESEND_INTERVAL_SECONDS
+
+    class Earlier(SystemClock):
+        def now(self) -> float:
+            return super().now() - 2 * RESEND_INTERVAL_SECONDS
+
+    earlier = bootstrap(services.settings, store=services.store, mailer=services.mailer, clock=Earlier())
+    return [
+        earlier.accounts.register(
+            "Unverified", f"contract-unverified-{uuid.uuid4().hex[:10]}@{domain}", PEER_PASSWORD
+        ).token
+        for _ in range(count)
+    ]
+
+
+def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unverified: list[str]) -> dict:
+    """Register the peers, write their logins (WFC) and the hooks' fixtures; return the fixtures."""
+    emails = {name: f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}" for name in PEERS}
+    for name in PEERS:
+        _register(base_url, name.title(), emails[name], mailbox_url, domain)
+    borrower = _register(base_url, "Carol", f"contract-carol-{uuid.uuid4().hex[:10]}@{domain}", mailbox_url, domain)
+    fixtures = {
+        "base_url": base_url,
+        "mailbox_url": mailbox_url,
+        "email_domain": domain,
+        "peers": {name: {"email": emails[name], "password": PEER_PASSWORD} for name in PEERS},
+        # Loans carol created inviting alice, whom every generated request is sent as.
+        "invited_loans": {FUZZING_USER: _loans_inviting(base_url, borrower, emails[FUZZING_USER], loans)},
+        "unverified_tokens": unverified,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    PEERS_FILE.write_text(
+        json.dumps({"schemaVersion": "1.0.0", "auth": [_login_entry(name, emails[name]) for name in PEERS]}, indent=2)
+    )
+    FIXTURES_FILE.write_text(json.dumps(fixtures, indent=2))
+    return fixtures
