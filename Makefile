@@ -64,9 +64,11 @@ load: $(STAMP)
 		--duration $(DURATION) --max-failure-rate $(MAX_FAILURE_RATE) --max-p95-ms $(MAX_P95_MS) --workers $(WORKERS)
 
 ## Accept throughput and latency vs a no-framework baseline, store calls per operation, bcrypt's share;
+## the service's CPU per request through the Lambda handler vs the bare AWS calls;
 ## moto's transaction cost and memory, stock and patched; then cold start.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench --workers $(WORKERS)
+	$(BIN)/python -m benchmarks.service_cpu
 	$(BIN)/python -m benchmarks.moto_transactions
 	@if [ -f benchmarks/cold_start.py ]; then $(BIN)/python benchmarks/cold_start.py; fi
 

@@ -20,6 +20,11 @@ tools (rich, click, ...) make some imports heavier than in Lambda.
 
 bcrypt runs at the service's default cost (12) unless `--bcrypt-rounds` says otherwise, so
 register and login show what they cost in production. Figures are medians over the runs.
+
+Each run is paired with a baseline run in a fresh process from the same files: what any
+Python function that uses DynamoDB pays, `import boto3` (imports), then
+`boto3.resource("dynamodb"); boto3.client("ssm")` (init). The ratio of imports + init to it is
+what the service's framework, validation and app build add to a cold start.
 """
 
 from __future__ import annotations
@@ -143,14 +148,26 @@ def child(requests: int) -> dict:
     return timings
 
 
+def baseline_child() -> dict:
+    started = time.perf_counter()
+    import boto3
+
+    imported = time.perf_counter()
+    boto3.resource("dynamodb")
+    boto3.client("ssm")
+    return {"imports_ms": (imported - started) * 1000, "init_ms": (time.perf_counter() - imported) * 1000}
+
+
 # -- parent: the local stack and the runs ------------------------------------------------------
 
 
-def run_child(env: dict[str, str], requests: int, artifact: Path | None) -> dict:
+def run_child(env: dict[str, str], requests: int, artifact: Path | None, baseline: bool = False) -> dict:
     args = [sys.executable]
     if artifact is not None:
         args.append("-S")  # no site-packages: only the artifact and the standard library
     args += [str(Path(__file__).resolve()), "--child", "--requests", str(requests)]
+    if baseline:
+        args.append("--baseline")
     if artifact is not None:
         args += ["--artifact", str(artifact)]
     result = subprocess.run(args, env=env, capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -159,15 +176,21 @@ def run_child(env: dict[str, str], requests: int, artifact: Path | None) -> dict
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def table(runs: list[dict]) -> str:
+def table(runs: list[dict], baselines: list[dict]) -> str:
     def median(values: list[float]) -> str:
         return f"{statistics.median(values):8.1f}"
 
+    total = statistics.median([r["imports_ms"] + r["init_ms"] for r in runs])
+    base = statistics.median([r["imports_ms"] + r["init_ms"] for r in baselines])
     lines = [
         f"{'phase':<34}{'median ms':>10}   (runs: {len(runs)})",
         f"{'imports (service.http.app, mangum)':<34}{median([r['imports_ms'] for r in runs]):>10}",
         f"{'init (import lambda_handler)':<34}{median([r['init_ms'] for r in runs]):>10}",
-        f"{'imports + init':<34}{median([r['imports_ms'] + r['init_ms'] for r in runs]):>10}",
+        f"{'imports + init':<34}{total:>10.1f}",
+        f"{'baseline: import boto3':<34}{median([r['imports_ms'] for r in baselines]):>10}",
+        f"{'baseline: resource + ssm client':<34}{median([r['init_ms'] for r in baselines]):>10}",
+        f"{'baseline: imports + init':<34}{base:>10.1f}",
+        f"{'imports + init ÷ baseline':<34}{'×' + format(total / base, '.2f'):>10}",
         f"{'first request (register)':<34}{median([r['first_ms']['register'] for r in runs]):>10}",
         "",
         f"{'operation':<16}{'first call':>12}{'warm median':>13}",
@@ -211,11 +234,15 @@ def parent(args: argparse.Namespace) -> int:
         source = f"artifact {args.artifact}" if artifact else "this virtualenv"
         print(
             f"Cold start of service.lambdas.http ({source}), {args.runs} fresh processes,"
-            f" {args.requests} warm requests per operation, bcrypt cost {args.bcrypt_rounds}"
+            f" {args.requests} warm requests per operation, bcrypt cost {args.bcrypt_rounds};"
+            f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
         run_child(env, 2, artifact)  # warms moto; not counted
-        runs = [run_child(env, args.requests, artifact) for _ in range(args.runs)]
-    print(table(runs))
+        runs, baselines = [], []
+        for _ in range(args.runs):  # alternately, so both see the same machine
+            runs.append(run_child(env, args.requests, artifact))
+            baselines.append(run_child(env, args.requests, artifact, baseline=True))
+    print(table(runs, baselines))
     return 0
 
 
@@ -226,12 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bcrypt-rounds", type=int, default=12, help="bcrypt cost (default 12, the service's)")
     parser.add_argument("--artifact", type=Path, help="import the service from this staged artifact")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         if args.artifact is not None:
             sys.path.insert(0, str(args.artifact))
             sys.path.append(str(ROOT))  # devstack.apigateway only: the standard library and nothing else
-        print(json.dumps(child(args.requests)))
+        print(json.dumps(baseline_child() if args.baseline else child(args.requests)))
         return 0
     return parent(args)
 

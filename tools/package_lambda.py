@@ -1,5 +1,6 @@
-"""Build the Lambda artifact, `build/lambda.zip`: the `service` package, `openapi.yaml`, and
-the runtime dependencies of `pyproject.toml` (not the dev extras), installed for Lambda.
+"""Build the Lambda artifact, `build/lambda.zip`: the `service` package, the spec (as
+`openapi.json`), and the runtime dependencies of `pyproject.toml` (not the dev extras),
+installed for Lambda, with stubs for modules the function never runs (`tools.lambda_stubs`).
 
     python -m tools.package_lambda                 # what `make package` runs
     python -m tools.package_lambda --no-smoke      # skip the import check of the result
@@ -13,8 +14,10 @@ The modules are byte-compiled into the zip (unchecked-hash .pyc files): Lambda's
 is read-only, so without them every cold start compiles every module it imports from source.
 This needs a Python 3.11 here, the runtime's version; on another version the step is skipped.
 
-The smoke check imports the handler from the staged files alone (no site-packages), with no
-settings: it must fail init with "TABLE_PREFIX is not set.", which proves every import resolves.
+The smoke check imports every function's handler from the staged files alone (no
+site-packages), stubs included, and serves requests that need no AWS call through routing,
+authentication, body validation and the error handlers, and a stream batch through the
+notifier: every import resolves and no stub is used.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ import py_compile
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
+
+from tools.lambda_artifact import smoke_check, write_spec, write_stubs
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
@@ -39,8 +43,9 @@ ARTIFACT = BUILD / "lambda.zip"
 
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = "3.11"
-# What the artifact carries from this repository (everything else here stays out).
-SOURCES = ["service", "openapi.yaml"]
+# What the artifact carries from this repository (everything else here stays out), and the spec.
+SOURCES = ["service"]
+SPEC = ROOT / "openapi.yaml"
 # Never in the artifact, wherever a dependency would put them.
 EXCLUDED_TOP_LEVEL = {"tests", "test", "devstack", "tools", "bin", "benchmarks", "loadtests"}
 EXCLUDED_NAMES = {"__pycache__"}
@@ -92,6 +97,11 @@ def stage(target: Path = STAGING, requirements: list[str] | None = None) -> None
         shutil.rmtree(target)
     target.mkdir(parents=True)
     subprocess.run(pip_command(target, requirements or runtime_dependencies()), check=True)
+    finish(target)
+
+
+def finish(target: Path) -> None:
+    """Over the dependencies installed in `target`: the sources, the spec and the stubs."""
     for source in SOURCES:
         path = ROOT / source
         if path.is_dir():
@@ -103,6 +113,8 @@ def stage(target: Path = STAGING, requirements: list[str] | None = None) -> None
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     for cache in list(target.rglob("__pycache__")):
         shutil.rmtree(cache)
+    write_spec(SPEC, target)
+    write_stubs(target)
 
 
 def byte_compile(target: Path) -> bool:
@@ -156,26 +168,6 @@ def write_zip(target: Path, output: Path, with_pyc: bool) -> tuple[int, int]:
             archive.writestr(info, data, compresslevel=9)
     tmp.replace(output)
     return len(files), unzipped
-
-
-def smoke_check(target: Path) -> None:
-    """Import the handler from `target` alone, with no settings: init must fail cleanly."""
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import service.lambdas.http as h;"
-        "assert h.init_error == 'TABLE_PREFIX is not set.', h.init_error;"
-        "assert h.__file__.startswith(sys.argv[1]), h.__file__;"
-        "print('smoke check: the handler imports from the artifact alone')"
-    )
-    env = {"PATH": os.environ.get("PATH", ""), "LOG_LEVEL": "CRITICAL", "PYTHONDONTWRITEBYTECODE": "1"}
-    with tempfile.TemporaryDirectory() as cwd:
-        # -S: no site-packages; -c runs with the empty cwd first on sys.path, then the stdlib.
-        result = subprocess.run(
-            [sys.executable, "-S", "-c", code, str(target)], cwd=cwd, env=env, capture_output=True, text=True
-        )
-    if result.returncode != 0:
-        raise SystemExit(f"smoke check failed:\n{result.stdout}{result.stderr}")
-    print(result.stdout.strip())
 
 
 def human(size: int) -> str:

@@ -20,4 +20,10 @@ def bearer_security(verify: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
             return verify
 
+        @staticmethod
+        def _accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
+            """`verify` takes the token alone: Connexion would inspect its signature twice a
+            request to find that out."""
+            return False
+
     return {**SECURITY_HANDLERS, "bearer": BoundBearer}

@@ -109,12 +109,26 @@ def _error_order(error: ValidationError) -> tuple[int, str]:
 _NULLABLE_ALL_OF = {"allOf": allow_nullable(Draft4Validator.VALIDATORS["allOf"])}
 ExactRequestValidator = validators.extend(Draft4RequestValidator, {**_EXACT_NUMBERS, **_NULLABLE_ALL_OF})
 ExactResponseValidator = validators.extend(Draft4ResponseValidator, {**_EXACT_NUMBERS, **_NULLABLE_ALL_OF})
+_BUILT: dict[tuple[int, int], tuple[t.Any, t.Any]] = {}  # (class, schema) ids: (schema, validator)
+
+
+def built(validator_class: t.Any, schema: dict[str, t.Any]) -> t.Any:
+    """The jsonschema validator of `schema`, built once. Connexion asks for one on every
+    request, and building it (its reference resolver included) costs more than most of the
+    validations it does. An entry keeps its schema, so the id stays that schema's; a process
+    that builds many apps (the tests) starts over now and then."""
+    key = (id(validator_class), id(schema))
+    if key not in _BUILT:
+        if len(_BUILT) >= 1024:
+            _BUILT.clear()
+        _BUILT[key] = (schema, validator_class(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
+    return _BUILT[key][1]
 
 
 class ExactJSONBodyValidator(JSONRequestBodyValidator):
     @property
     def _validator(self) -> t.Any:
-        return ExactRequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        return built(ExactRequestValidator, self._schema)
 
     def _validate(self, body: t.Any) -> None:
         error = next(iter(sorted(self._validator.iter_errors(body), key=_error_order)), None)
@@ -158,7 +172,7 @@ class ExactJSONResponseValidator(JSONResponseBodyValidator):
 
     @property
     def validator(self) -> t.Any:
-        return ExactResponseValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        return built(ExactResponseValidator, self._schema)
 
     def _parse(self, stream: t.Generator[bytes, None, None]) -> t.Any:
         body = b"".join(stream).decode(self._encoding)
@@ -181,12 +195,5 @@ class ConciseParameterValidator(ParameterValidator):
             return None
         if is_nullable(param) and is_null(value):
             return None
-        error = next(
-            iter(
-                Draft4Validator(param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(
-                    value
-                )
-            ),
-            None,
-        )
+        error = next(iter(built(Draft4Validator, param.get("schema", param)).iter_errors(value)), None)
         return describe(error, param["name"]) if error else None

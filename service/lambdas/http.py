@@ -23,16 +23,15 @@ app and events (REST API events, moto for DynamoDB, 600 calls each, two runs):
 around every invocation.
 
 **Init.** Importing this module is Lambda's init phase: it reads the settings (the JWT secret
-from SSM Parameter Store when `JWT_SECRET_PARAMETER` is set), creates the boto3 DynamoDB
-resource, builds the app and the adapter, and then runs one ASGI lifespan cycle through the
-app. Connexion (like Starlette) builds its middleware stack (routing, security, validation
-for every operation of the spec) on the first ASGI event it receives, and lifespan startup is
-the event servers send for exactly this; under Mangum with lifespan off it would otherwise
-happen inside the first request. The app registers no lifespan handlers, so the cycle's only
-effect is that build, and it touches neither DynamoDB nor the access log. Then one no-op
-call goes through anyio's thread pool, where Connexion runs the operation handlers: the
-first one otherwise imports anyio's asyncio backend and starts the worker thread inside the
-first request (measured: 50-75 ms of a 100 ms first request).
+from SSM Parameter Store when `JWT_SECRET_PARAMETER` is set), creates the boto3 clients,
+builds the app as a Lambda function runs it (`create_app(lambda_function=True)`: handlers on
+the event loop, no Swagger UI layer, no second check of the spec) and the adapter, and then
+runs one ASGI lifespan cycle through the app. Connexion (like Starlette) builds its middleware
+stack (routing, security, validation for every operation of the spec) on the first ASGI event
+it receives, and lifespan startup is the event servers send for exactly this; under Mangum
+with lifespan off it would otherwise happen inside the first request. The app registers no
+lifespan handlers, so the cycle's only effect is that build, and it touches neither DynamoDB
+nor the access log.
 
 **Failures.** The handler never raises and never returns a stack trace. If init fails (a
 missing `TABLE_PREFIX` or secret, an unreadable SSM parameter), the reason is logged as one
@@ -48,10 +47,8 @@ import asyncio
 import logging
 import time
 import uuid
-import warnings
 from typing import Any
 
-from anyio import to_thread
 from mangum import Mangum
 
 from ..config import ConfigError
@@ -60,9 +57,6 @@ from ..http.middleware import gateway_request_id
 from ..logs import bind_request_id, configure_logging, unbind_request_id
 
 logger = logging.getLogger("service.lambda")
-# Connexion imports Starlette's test client, which warns about httpx on import: a non-JSON
-# line in the function's logs at every cold start, about code the function never runs.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 app: Any = None  # the Connexion app, once init succeeds
 services: Any = None  # what the composition root built for it
@@ -72,9 +66,7 @@ init_seconds: float | None = None
 
 
 def _warm_up(asgi_app: Any) -> None:
-    """On the adapter's event loop: one ASGI lifespan cycle (startup, shutdown) through the
-    app, then one no-op call through anyio's thread pool, where Connexion runs the (sync)
-    operation handlers."""
+    """On the adapter's event loop: one ASGI lifespan cycle (startup, shutdown) through the app."""
 
     async def cycle() -> list[str]:
         incoming = iter(({"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}))
@@ -88,7 +80,6 @@ def _warm_up(asgi_app: Any) -> None:
 
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
         await asgi_app(scope, receive, send)
-        await to_thread.run_sync(int)
         return sent
 
     sent = asyncio.get_event_loop().run_until_complete(cycle())
@@ -105,7 +96,7 @@ def init() -> bool:
         from ..http.app import create_app
 
         built_services = bootstrap()
-        built = create_app(built_services)
+        built = create_app(built_services, lambda_function=True)
         # Mangum logs each request at INFO; the service's access log line already does, with
         # the request id and duration.
         logging.getLogger("mangum.http").setLevel(logging.WARNING)

@@ -1,7 +1,9 @@
 """What every storage adapter shares: the boto3 configuration, the DynamoDB client and tables,
 the few multi-item operations, and the translation of AWS failures into `DATABASE_ERROR`.
 
-This package is the only place that talks to AWS for data.
+This package is the only place that talks to AWS for data. The client is a low-level one made
+to take and give plain values (`dynamo_json`), not the boto3 resource's: the same values for
+the same calls, for about a third less client CPU per call.
 """
 
 import functools
@@ -12,13 +14,13 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import TableNames
 from ..domain.errors import StoreUnavailable
 from ..usecases.ports import LostRace
+from .dynamo_json import decode_item, plain_values
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -26,13 +28,16 @@ BATCH_GET_LIMIT = 100
 BATCH_GET_ATTEMPTS = 5
 
 # Standard mode retries throttling and transient errors with exponential backoff and jitter.
+# No client-side parameter validation: it walks every request through its shape model (0.16 ms
+# for an acceptance's transaction), these requests are built here alone, AWS validates them
+# anyway, and one it refuses is a `DATABASE_ERROR` like any other failed call.
 BOTO_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4},
     connect_timeout=2,
     read_timeout=5,
     max_pool_connections=50,
+    parameter_validation=False,
 )
-_DESERIALIZE = TypeDeserializer().deserialize
 
 
 def store_errors(method: Callable[P, T]) -> Callable[P, T]:
@@ -49,9 +54,9 @@ def store_errors(method: Callable[P, T]) -> Callable[P, T]:
 
 
 def plain(item: dict[str, Any] | None) -> dict[str, Any]:
-    """An item in DynamoDB's JSON (as errors carry them; the resource's client does not
-    convert those) as plain values."""
-    return {key: _DESERIALIZE(value) for key, value in (item or {}).items()}
+    """An item in DynamoDB's JSON (as errors carry them: the client converts only the items of
+    successful responses) as plain values."""
+    return decode_item(item or {})
 
 
 def epoch(seconds: float) -> Decimal:
@@ -125,16 +130,43 @@ def _expression(
     return request
 
 
-class Database:
-    def __init__(self, tables: TableNames, resource: Any = None):
-        self.resource = resource or boto3.resource("dynamodb", config=BOTO_CONFIG)
-        # The resource's client serialises plain Python values for every operation,
-        # transactions and batches included.
-        self.client = self.resource.meta.client
-        self.names = tables
+class Table:
+    """The operations the adapters make on one table, on the shared client: what they used
+    of a boto3 resource's `Table`, which builds a new class from the resource model for each
+    table object (1 ms each)."""
 
-    def table(self, name: str) -> Any:
-        return self.resource.Table(name)
+    def __init__(self, client: Any, name: str):
+        self._client, self.name = client, name
+
+    def get_item(self, **request: Any) -> Any:
+        return self._client.get_item(TableName=self.name, **request)
+
+    def put_item(self, **request: Any) -> Any:
+        return self._client.put_item(TableName=self.name, **request)
+
+    def update_item(self, **request: Any) -> Any:
+        return self._client.update_item(TableName=self.name, **request)
+
+    def delete_item(self, **request: Any) -> Any:
+        return self._client.delete_item(TableName=self.name, **request)
+
+    def query(self, **request: Any) -> Any:
+        return self._client.query(TableName=self.name, **request)
+
+
+class Database:
+    def __init__(self, tables: TableNames, client: Any = None):
+        """`client`: a low-level DynamoDB client to use (tests stub one); by default a new one."""
+        # It takes and gives plain Python values for every operation the store makes,
+        # transactions and batches included.
+        self.client = plain_values(client or boto3.client("dynamodb", config=BOTO_CONFIG))
+        self.names = tables
+        self._tables: dict[str, Table] = {}
+
+    def table(self, name: str) -> Table:
+        if name not in self._tables:
+            self._tables[name] = Table(self.client, name)
+        return self._tables[name]
 
     def transact(self, requests: list[dict[str, Any]]) -> None:
         """One TransactWriteItems. The token makes botocore's retries of it idempotent: a

@@ -34,6 +34,12 @@ def test_unknown_path_is_404_not_found(api, register, method, path):
         assert_error(api.request(method, path, headers=headers), 404, "NOT_FOUND")
 
 
+def test_the_local_app_serves_its_spec_and_swagger_ui(api):
+    """What `make run` offers; the Lambda function serves neither (tests/lambda)."""
+    assert api.get("/openapi.json").json()["info"]["title"]
+    assert api.get("/ui/").status_code == 200
+
+
 @pytest.mark.parametrize(
     "method, path",
     [

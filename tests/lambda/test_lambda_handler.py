@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -117,8 +118,33 @@ def test_init_builds_the_app_and_its_middleware_stack(lambda_module):
     # Connexion builds this on the first ASGI event; init sent the lifespan cycle.
     assert lambda_module.app.middleware.middleware_stack is not None
     assert lambda_module.adapter.lifespan == "off"
-    # ... and the thread pool the operation handlers run in has run once.
-    assert "anyio._backends._asyncio" in sys.modules
+
+
+def test_handlers_run_on_the_invocations_thread(lambda_module, handler, monkeypatch):
+    """One request at a time per process: no thread pool, so no new OS thread per request."""
+    ping, threads = lambda_module.services.store.ping, []
+    monkeypatch.setattr(lambda_module.services.store, "ping", lambda: threads.append(threading.get_ident()) or ping())
+    for _ in range(3):
+        assert invoke(handler, v1("GET", "/health")).status == 200
+    assert threads == [threading.get_ident()] * 3
+
+
+def test_a_retry_with_its_idempotency_key_is_replayed_by_the_function(handler, event):
+    """The Idempotency-Key layer with the handlers on the invocation's thread: the second
+    request gets the first one's answer and makes no second account (one email sent)."""
+    address, key = email("retried"), {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"name": "Ida", "email": address, "password": PASSWORD}
+    first = invoke(handler, event("POST", "/auth/register", body=body, headers=key))
+    again = invoke(handler, event("POST", "/auth/register", body=body, headers=key))
+    assert (first.status, again.status) == (201, 201), again.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers and len(mailbox.sent(address)) == 1
+
+
+def test_the_function_serves_neither_swagger_ui_nor_the_spec(handler):
+    """API Gateway routes only the operations; `make run` serves both (tests/api/test_errors.py)."""
+    for path in ("/openapi.json", "/ui/"):
+        assert invoke(handler, v1("GET", path)).json()["error"] == "NOT_FOUND"
 
 
 def test_the_secret_came_from_ssm(lambda_module):

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
 from devstack import mailbox
 from devstack.aws import client
+from service.store.aws import plain
+from service.store.events import from_stream, to_event
 
 from conftest import TEST_ENV, soon, unique_email
 
@@ -70,6 +74,23 @@ def test_the_notifier_handles_a_batch_and_reports_nothing_failed(worker, registe
     assert notifier.handler({"Records": records}, None) == {"batchItemFailures": []}  # again: nothing new
     assert len(mailbox.sent(newcomer)) == 1
     assert notifier.services().settings.jwt_secret not in (TEST_ENV["JWT_SECRET"], "")
+
+
+def test_a_stream_image_reads_as_the_boto3_resource_reads_items(worker, register, local_aws, services) -> None:
+    """Stream records carry DynamoDB's JSON; the store's converters read it into the same
+    plain values (`Decimal` numbers, lists, maps) as boto3's deserializer would."""
+    borrower, lender = register("borrower"), register("lender")
+    loan_id = borrower.create_loan([(lender.email, 100.5)], amount=100.5)["loan_id"]
+    [record] = stream_records(local_aws, services, loan_id)
+    image = record["dynamodb"]["NewImage"]
+    by_boto3 = {name: TypeDeserializer().deserialize(value) for name, value in image.items()}
+    assert plain(image) == by_boto3
+    assert from_stream(image) == to_event(by_boto3)
+    event = from_stream(image)
+    assert (event.loan_id, event.data["amount"]) == (loan_id, Decimal("100.5"))
+    assert event.data["lenders"] == [
+        {"email": lender.email, "lender_id": lender.user_id, "contribution_amount": Decimal("100.5")}
+    ]
 
 
 def test_a_failed_record_is_reported_with_what_follows_it(worker, register, local_aws, services, monkeypatch) -> None:

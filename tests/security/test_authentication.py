@@ -13,10 +13,13 @@ import socket
 import time
 import uuid
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from devstack.api import BackgroundServer
 
 from conftest import PASSWORD, Account, assert_error, current_services, unique_email, write_count
 from security_support import (
@@ -157,16 +160,35 @@ def test_tampered_payload_with_kept_signature_is_401(client, victim):
     assert_refused(client, f"{header}.{segment(good_claims(victim.user_id))}.{signature}")
 
 
-def test_token_works_until_its_exp_and_not_after(client, victim):
-    exp = int(time.time()) + 2
-    token = pyjwt_token(good_claims(victim.user_id, iat=exp - 600, nbf=exp - 600, exp=exp))
+class HandClock:
+    """A clock the test moves."""
 
-    just_before = client.get(PROFILE, headers=as_bearer(token))
-    assert time.time() < exp, "the request took too long to prove anything"
-    assert just_before.status_code == 200, just_before.text
+    def __init__(self, now: float):
+        self.at = now
 
-    time.sleep(max(0.0, exp - time.time()) + 0.05)
-    assert_refused(client, token)
+    def now(self) -> float:
+        return self.at
+
+
+def test_token_works_until_its_exp_and_not_after(services, victim):
+    """By the service's clock, in one app, which remembers the token once it has verified it."""
+    from service.bootstrap import bootstrap
+    from service.http.app import create_app
+
+    now = time.time()
+    clock, exp = HandClock(now), int(now) + 600
+    token = pyjwt_token(good_claims(victim.user_id, iat=exp - 1200, nbf=exp - 1200, exp=exp))
+    parts = {"store": services.store, "vault": services.vault, "mailer": services.mailer, "clock": clock}
+    server = BackgroundServer(create_app(bootstrap(services.settings, **parts)))
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as api:
+            assert api.get(PROFILE, headers=as_bearer(token)).status_code == 200
+            clock.at = exp - 0.001
+            assert api.get(PROFILE, headers=as_bearer(token)).status_code == 200
+            clock.at = exp
+            assert_refused(api, token)
+    finally:
+        server.stop()
 
 
 # -- remote key references are never fetched -----------------------------------------------

@@ -318,10 +318,10 @@ def test_iat_in_the_future(config):
 
 class Clock:
     def __init__(self, now: float):
-        self._now = now
+        self.at = now
 
     def now(self) -> float:
-        return self._now
+        return self.at
 
 
 def test_times_are_checked_on_the_injected_clock(config):
@@ -332,3 +332,24 @@ def test_times_are_checked_on_the_injected_clock(config):
     assert rejected_by(JwtTokens(config, Clock(now)), token).message == "The bearer token is not valid."
     expired = rejected_by(JwtTokens(config, Clock(now + 7200 + config.token_ttl_seconds)), token)
     assert expired.message == "The bearer token has expired."
+
+
+def test_a_verified_token_is_verified_once_and_its_times_checked_on_every_use(config, monkeypatch):
+    """A remembered token is still refused once the injected clock passes its `exp` (or is
+    before its `iat`), though the machine's clock says it is valid."""
+    now = time.time()
+    clock = Clock(now)
+    tokens, token = JwtTokens(config, clock), JwtTokens(config).issue(user_with({"borrower": True}), now)
+    decoded, decode = [], jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
+    first = tokens.verify(token)
+    first["sub"] = "changed by a caller"
+    assert tokens.verify(token)["sub"] == USER_ID and len(decoded) == 1
+    # Another spelling of the same claims is verified on its own, and refused.
+    assert rejected_by(tokens, token + "A").message == "The bearer token is not valid."
+    clock.at = now + config.token_ttl_seconds
+    assert rejected_by(tokens, token).message == "The bearer token has expired."
+    clock.at = now - 60
+    assert rejected_by(tokens, token).message == "The bearer token is not valid."
+    clock.at = now + 1
+    assert tokens.verify(token)["sub"] == USER_ID and len(decoded) == 2  # the refused spelling, and once

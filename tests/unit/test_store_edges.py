@@ -16,13 +16,13 @@ USERS = TABLES.users
 
 
 @pytest.fixture
-def resource():
-    return boto3.resource("dynamodb", region_name="us-east-1", aws_access_key_id="edge", aws_secret_access_key="edge")
+def client():
+    return boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="edge", aws_secret_access_key="edge")
 
 
 @pytest.fixture
-def stub(resource):
-    with Stubber(resource.meta.client) as stubber:
+def stub(client):
+    with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
 
@@ -35,7 +35,7 @@ def keys(*ids: str) -> list[dict]:
     return [{"user_id": user_id} for user_id in ids]
 
 
-def test_a_batch_read_retries_what_dynamodb_left_unprocessed(resource, stub):
+def test_a_batch_read_retries_what_dynamodb_left_unprocessed(client, stub):
     stub.add_response(
         "batch_get_item",
         {
@@ -49,19 +49,19 @@ def test_a_batch_read_retries_what_dynamodb_left_unprocessed(resource, stub):
         {"Responses": {USERS: [item("b")]}, "UnprocessedKeys": {}},
         {"RequestItems": {USERS: {"Keys": keys("b"), "ConsistentRead": True}}},
     )
-    found = Database(TABLES, resource).batch_get({USERS: keys("a", "b")})
+    found = Database(TABLES, client).batch_get({USERS: keys("a", "b")})
     assert sorted(i["user_id"] for i in found[USERS]) == ["a", "b"]
 
 
-def test_a_batch_read_that_stays_unprocessed_is_a_database_error(resource, stub):
+def test_a_batch_read_that_stays_unprocessed_is_a_database_error(client, stub):
     for _ in range(BATCH_GET_ATTEMPTS):  # each answer its own dict: the client converts them in place
         stuck = {USERS: {"Keys": [{"user_id": {"S": "a"}}], "ConsistentRead": True}}
         stub.add_response("batch_get_item", {"Responses": {USERS: []}, "UnprocessedKeys": stuck})
     with pytest.raises(StoreUnavailable):
-        Database(TABLES, resource).batch_get({USERS: keys("a")})
+        Database(TABLES, client).batch_get({USERS: keys("a")})
 
 
-def test_a_batch_read_asks_at_most_100_keys_at_a_time(resource, stub):
+def test_a_batch_read_asks_at_most_100_keys_at_a_time(client, stub):
     ids = [f"u{i:03d}" for i in range(BATCH_GET_LIMIT + 1)]
     stub.add_response(
         "batch_get_item",
@@ -73,10 +73,10 @@ def test_a_batch_read_asks_at_most_100_keys_at_a_time(resource, stub):
         {"Responses": {USERS: [item(ids[100])]}},
         {"RequestItems": {USERS: {"Keys": keys(ids[100]), "ConsistentRead": True}}},
     )
-    assert len(Database(TABLES, resource).batch_get({USERS: keys(*ids)})[USERS]) == 101
+    assert len(Database(TABLES, client).batch_get({USERS: keys(*ids)})[USERS]) == 101
 
 
-def test_a_query_follows_every_page(resource, stub):
+def test_a_query_follows_every_page(client, stub):
     participant = {
         "loan_id": {"S": "loan"},
         "email": {"S": "a@example.com"},
@@ -100,7 +100,7 @@ def test_a_query_follows_every_page(resource, stub):
             "ExclusiveStartKey": {"loan_id": "loan", "lender_id": "email#a@example.com"},
         },
     )
-    store = DynamoStore(TABLES, b"k" * 32, resource)
+    store = DynamoStore(TABLES, b"k" * 32, client)
     found = store.unit_of_work().participants.of_loan("loan")
     assert [p.email for p in found] == ["a@example.com", "b@example.com"]
 
@@ -109,21 +109,21 @@ def test_a_query_follows_every_page(resource, stub):
     "code",
     ["InternalServerError", "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"],
 )
-def test_a_failed_commit_is_a_database_error_not_a_crash(resource, stub, code):
+def test_a_failed_commit_is_a_database_error_not_a_crash(client, stub, code):
     stub.add_client_error("transact_write_items", service_error_code=code, http_status_code=500)
-    uow = DynamoStore(TABLES, b"k" * 32, resource).unit_of_work()
+    uow = DynamoStore(TABLES, b"k" * 32, client).unit_of_work()
     uow.users.make_borrower("someone")
     with pytest.raises(StoreUnavailable):
         uow.commit()
 
 
-def test_a_failed_read_is_a_database_error(resource, stub):
+def test_a_failed_read_is_a_database_error(client, stub):
     stub.add_client_error("get_item", service_error_code="InternalServerError", http_status_code=500)
     with pytest.raises(StoreUnavailable):
-        DynamoStore(TABLES, b"k" * 32, resource).unit_of_work().users.get("someone")
+        DynamoStore(TABLES, b"k" * 32, client).unit_of_work().users.get("someone")
 
 
-def test_a_cancelled_transaction_with_an_unknown_reason_is_a_database_error(resource, stub):
+def test_a_cancelled_transaction_with_an_unknown_reason_is_a_database_error(client, stub):
     stub.add_client_error(
         "transact_write_items",
         service_error_code="TransactionCanceledException",
@@ -131,7 +131,7 @@ def test_a_cancelled_transaction_with_an_unknown_reason_is_a_database_error(reso
         response_meta={},
         modeled_fields={"CancellationReasons": [{"Code": "ValidationError"}]},
     )
-    uow = DynamoStore(TABLES, b"k" * 32, resource).unit_of_work()
+    uow = DynamoStore(TABLES, b"k" * 32, client).unit_of_work()
     uow.users.add(User(user_id="u", email="u@example.com", name="U", created_at="t"), "hash", None)
     with pytest.raises(StoreUnavailable):
         uow.commit()
