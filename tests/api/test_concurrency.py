@@ -1,31 +1,14 @@
 """Many lenders race for one over-subscribed loan, each on its own connection, released
 together by a barrier. The funding invariants must hold exactly."""
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-import httpx
+from concurrent_requests import race
 
 from conftest import ACH, PASSWORD, bearer, unique_email
 
 LENDERS = 30
-
-
-def _race(base_url: str, requests: list[tuple[str, str, dict, dict | None]]) -> list[httpx.Response]:
-    """Send every request at the same moment, one thread and one connection each."""
-    barrier = threading.Barrier(len(requests))
-
-    def send(request):
-        method, path, headers, body = request
-        with httpx.Client(base_url=base_url, timeout=60) as client:
-            client.get("/health")  # open the connection before the start line
-            barrier.wait()
-            return client.request(method, path, headers=headers, json=body)
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(send, requests))
 
 
 def test_thirty_lenders_race_for_an_oversubscribed_loan(base_url, register, store):
@@ -35,7 +18,7 @@ def test_thirty_lenders_race_for_an_oversubscribed_loan(base_url, register, stor
     loan = borrower.create_loan([(lender.email, 70) for lender in lenders], amount=1000)
     path = f"/lender/accept/{loan['loan_id']}"
 
-    responses = _race(base_url, [("PUT", path, lender.headers, ACH) for lender in lenders])
+    responses = race(base_url, [("PUT", path, lender.headers, ACH) for lender in lenders])
 
     outcomes = Counter(r.status_code if r.status_code == 200 else (r.status_code, r.json()["error"]) for r in responses)
     assert outcomes == {200: 15, (409, "LOAN_FULLY_FUNDED"): 15}, outcomes
@@ -73,7 +56,7 @@ def test_the_same_lender_accepting_twice_at_once_funds_once(base_url, register):
     loan = borrower.create_loan([(lender.email, 400), (other.email, 600)], amount=1000)
     path = f"/lender/accept/{loan['loan_id']}"
 
-    responses = _race(base_url, [("PUT", path, lender.headers, ACH)] * 8)
+    responses = race(base_url, [("PUT", path, lender.headers, ACH)] * 8)
 
     codes = Counter(r.status_code if r.status_code == 200 else r.json()["error"] for r in responses)
     assert codes == {200: 1, "ALREADY_ACCEPTED": 7}
@@ -83,7 +66,7 @@ def test_the_same_lender_accepting_twice_at_once_funds_once(base_url, register):
 def test_concurrent_registrations_of_one_email_create_one_account(base_url, api):
     email = unique_email("popular")
     body = {"name": "Popular", "email": email, "password": PASSWORD}
-    responses = _race(base_url, [("POST", "/auth/register", {}, body)] * 10)
+    responses = race(base_url, [("POST", "/auth/register", {}, body)] * 10)
 
     assert sorted(r.status_code for r in responses) == [201] + [409] * 9
     winner = next(r for r in responses if r.status_code == 201).json()
@@ -93,7 +76,7 @@ def test_concurrent_registrations_of_one_email_create_one_account(base_url, api)
     assert login.json()["user"]["user_id"] == winner["user"]["user_id"]
 
 
-def test_the_borrower_never_sees_a_torn_loan_during_a_race(base_url, register):
+def test_the_borrower_never_sees_a_torn_loan_during_arace(base_url, register):
     borrower = register("borrower")
     lenders = [register(f"racer{i}") for i in range(12)]
     loan = borrower.create_loan([(lender.email, 50) for lender in lenders], amount=400)
@@ -101,7 +84,7 @@ def test_the_borrower_never_sees_a_torn_loan_during_a_race(base_url, register):
     accepts = [("PUT", f"/lender/accept/{loan['loan_id']}", lender.headers, ACH) for lender in lenders]
     reads = [("GET", path, borrower.headers, None)] * 12
 
-    responses = _race(base_url, [request for pair in zip(accepts, reads, strict=False) for request in pair])
+    responses = race(base_url, [request for pair in zip(accepts, reads, strict=False) for request in pair])
 
     views = [r.json() for r in responses if r.request.method == "GET"]
     assert len(views) == 12 and all(r.status_code == 200 for r in responses if r.request.method == "GET")

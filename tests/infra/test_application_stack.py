@@ -679,6 +679,10 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     def login(email: str, password: str = PASSWORD, status: int = 200) -> dict:
         return call("POST", "/auth/login", body={"email": email, "password": password}, status=status)
 
+    def loan_body(amount: int, offers: dict[str, int], rate: int = 5, term: str = "12 months") -> dict:
+        lenders = [{"email": email, "contribution_amount": offer} for email, offer in offers.items()]
+        return {"amount": amount, "interest_rate": rate, "term": term, "purpose": "Evidence", "lenders": lenders}
+
     hooks = [
         (services.store.db.client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
         (services.vault.client.meta.events, "provide-client-params.kms", record_kms),
@@ -691,22 +695,8 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         borrower = register(f"evidence-b-{tag}@example.com")
         lender = register(f"evidence-l-{tag}@example.com")
         newcomer = f"evidence-n-{tag}@example.com"
-        loan = call(
-            "POST",
-            "/loans",
-            token=borrower["token"],
-            status=201,
-            body={
-                "amount": 300,
-                "interest_rate": 5,
-                "term": "12 months",
-                "purpose": "Evidence",
-                "lenders": [
-                    {"email": lender["user"]["email"], "contribution_amount": 200},
-                    {"email": newcomer, "contribution_amount": 100},
-                ],
-            },
-        )
+        offers = {lender["user"]["email"]: 200, newcomer: 100}
+        loan = call("POST", "/loans", token=borrower["token"], status=201, body=loan_body(300, offers))
         newcomer_account = register(newcomer)  # turns the invitation into a participation
         # An unverified account asks for a new link: too soon, then (a clock two minutes on) sent.
         unverified = register(f"evidence-u-{tag}@example.com", verified=False)
@@ -734,22 +724,8 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
 
         # The loan's life: a lender declines, the borrower invites another, a lender accepts,
         # the borrower cancels (deleting the bank details); the history, read by both.
-        second = call(
-            "POST",
-            "/loans",
-            token=borrower["token"],
-            status=201,
-            body={
-                "amount": 500,
-                "interest_rate": 5,
-                "term": "12 months",
-                "purpose": "Evidence",
-                "lenders": [
-                    {"email": lender["user"]["email"], "contribution_amount": 200},
-                    {"email": newcomer, "contribution_amount": 300},
-                ],
-            },
-        )["loan_id"]
+        offers = {lender["user"]["email"]: 200, newcomer: 300}
+        second = call("POST", "/loans", token=borrower["token"], status=201, body=loan_body(500, offers))["loan_id"]
         call(
             "PUT",
             f"/lender/decline/{second}",
@@ -772,19 +748,8 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
 
         # Repayment: a loan the lender funds alone (its activation writes the schedule), its
         # schedule, a repayment and the list, by both; the dashboards read the schedules.
-        funded = call(
-            "POST",
-            "/loans",
-            token=borrower["token"],
-            status=201,
-            body={
-                "amount": 120,
-                "interest_rate": 0,
-                "term": "2 months",
-                "purpose": "Evidence",
-                "lenders": [{"email": lender["user"]["email"], "contribution_amount": 120}],
-            },
-        )["loan_id"]
+        alone = loan_body(120, {lender["user"]["email"]: 120}, rate=0, term="2 months")
+        funded = call("POST", "/loans", token=borrower["token"], status=201, body=alone)["loan_id"]
         call("PUT", f"/lender/accept/{funded}", "/lender/accept/{loan_id}", lender["token"], body=ACH)
         call(
             "POST",
@@ -818,14 +783,9 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         }
 
         # Answers not kept free their key: an unverified caller, a failure.
-        loan_body = {
-            "amount": 100,
-            "interest_rate": 5,
-            "term": "12 months",
-            "purpose": "E",
-            "lenders": [{"email": lender["user"]["email"], "contribution_amount": 100}],
-        }
-        call("POST", "/loans", token=unverified["token"], status=403, body=loan_body)
+        call(
+            "POST", "/loans", token=unverified["token"], status=403, body=loan_body(100, {lender["user"]["email"]: 100})
+        )
         call("PUT", f"/lender/accept/{second}", "/lender/accept/{loan_id}", unverified["token"], status=403, body=ACH)
         with mock.patch.object(services.notifications, "mark_read", side_effect=RuntimeError("injected")):
             call("POST", "/user/notifications/read", token=lender["token"], status=500, body={"notification_ids": ids})
