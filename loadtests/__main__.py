@@ -1,10 +1,12 @@
-"""`make load`: Locust's loan-acceptance scenarios, headless, then the funding invariants.
+"""`make load`: Locust's loan scenarios, headless, then the invariants of every loan and its history.
 
     python -m loadtests [--host URL] [--users 60] [--spawn-rate 20] [--duration 60s]
                         [--max-failure-rate 0.01] [--max-p95-ms MS] [--workers 2]
 
 Without --host it starts the local stack (one moto server process, `--workers` API worker
-processes, bcrypt cost 4) and stops it on exit, failure included. Everything lands in
+processes, bcrypt cost 4, the background workers) and stops it on exit, failure included;
+before the check, it runs the expiry job once more, alone, so the check knows every expiry
+due by then is written. Everything lands in
 `results/load-<timestamp>/`: Locust's CSV files and HTML report, the loans the run created
 (`loans.jsonl`), Locust's verdict (`summary.json`), the invariant report (`invariants.json`)
 and, for a local stack, the servers' logs. Exits 1 on any broken invariant or unreadable
@@ -158,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host = args.host
         if host is None:
-            print(f"Starting the local stack: 1 moto process, {args.workers} API workers, bcrypt cost 4 …", flush=True)
+            print(
+                f"Starting the local stack: 1 moto process, {args.workers} API workers, the background workers, "
+                "bcrypt cost 4 …",
+                flush=True,
+            )
             stack = LocalStack(workers=args.workers, log_dir=out).start()
             host = stack.url
             print(f"API on {host} (DynamoDB: moto at {stack.aws_endpoint})", flush=True)
@@ -168,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 
         records_path = out / "loans.jsonl"
         records = read_records(records_path) if records_path.exists() else []
-        report = check_run(host, records)
+        expiry_ran_at = stack.expire_now() if stack else None
+        report = check_run(host, records, expiry_ran_at=expiry_ran_at)
         (out / "invariants.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     except StackError as exc:
         print(f"The local stack did not start: {exc}", file=sys.stderr)
