@@ -5,6 +5,7 @@ This package is the only place that talks to AWS for data.
 """
 
 import functools
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 import boto3
+from boto3.dynamodb.transform import TransformationInjector
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -122,6 +124,20 @@ def _expression(
     return request
 
 
+class _ConditionsPerThread:
+    """boto3's resource names a request's placeholders (#n0, :v0, ...) with one builder whose
+    counter every request resets: threads sharing the resource (a local server's) can get each
+    other's numbers, and a query then asks for another key. One builder per thread."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self, params: Any, model: Any, **kwargs: Any) -> None:
+        if not hasattr(self._local, "injector"):
+            self._local.injector = TransformationInjector()
+        self._local.injector.inject_condition_expressions(params, model, **kwargs)
+
+
 class Database:
     def __init__(self, tables: TableNames, resource: Any = None):
         self.resource = resource or boto3.resource("dynamodb", config=BOTO_CONFIG)
@@ -129,6 +145,10 @@ class Database:
         # transactions and batches included.
         self.client = self.resource.meta.client
         self.names = tables
+        events, event = self.client.meta.events, "before-parameter-build.dynamodb"
+        events.unregister(event, unique_id="dynamodb-condition-expression")
+        # First, as boto3's own was: the values it adds are serialised by the next handler.
+        events.register_first(event, _ConditionsPerThread(), unique_id="dynamodb-condition-expression")
 
     def table(self, name: str) -> Any:
         return self.resource.Table(name)
