@@ -2,6 +2,7 @@
 
     python -m loadtests [--host URL] [--users 60] [--spawn-rate 20] [--duration 60s]
                         [--max-failure-rate 0.01] [--max-p95-ms MS] [--workers 2]
+                        [--min-funding-window SECONDS] [-- more Locust options]
 
 Without --host it starts the local stack (one moto server process, `--workers` API worker
 processes, bcrypt cost 4, the background workers) and stops it on exit, failure included;
@@ -25,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from loadtests.stack import DEFAULT_WORKERS, ROOT, LocalStack, StackError
+from loadtests.stack import DEFAULT_WORKERS, LOAD_MIN_FUNDING_WINDOW, ROOT, LocalStack, StackError
 
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 
@@ -62,6 +63,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_WORKERS,
         help=f"API worker processes of the local stack (default {DEFAULT_WORKERS})",
     )
+    parser.add_argument(
+        "--min-funding-window",
+        type=int,
+        help=(
+            "the API's shortest funding window in seconds, for loans whose deadline passes during the run: "
+            f"the local stack's (default {LOAD_MIN_FUNDING_WINDOW}), or a deployed stage's "
+            "MinFundingWindowSeconds (default: no short deadlines)"
+        ),
+    )
     parser.add_argument("--results", type=Path, default=ROOT / "results", help="parent of the run's folder")
     parser.add_argument("--quiet", action="store_true", help="Locust's output only in locust.log")
     parser.add_argument("locust_args", nargs="*", help="more Locust options, after --")
@@ -77,7 +87,9 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | None = None) -> int:
+def run_locust(
+    args: argparse.Namespace, host: str, out: Path, mailbox: str | None = None, funding_window: int = 0
+) -> int:
     command = [
         sys.executable,
         "-m",
@@ -107,6 +119,8 @@ def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | No
         str(args.max_failure_rate),
         "--max-p95-ms",
         str(args.max_p95_ms),
+        "--min-funding-window",
+        str(funding_window),
         *(["--mailbox", mailbox] if mailbox else []),
         *(["--only-summary"] if args.quiet else []),
         *args.locust_args,
@@ -165,10 +179,14 @@ def main(argv: list[str] | None = None) -> int:
                 "bcrypt cost 4 …",
                 flush=True,
             )
-            stack = LocalStack(workers=args.workers, log_dir=out).start()
+            window = args.min_funding_window or LOAD_MIN_FUNDING_WINDOW
+            stack = LocalStack(workers=args.workers, log_dir=out, min_funding_window=window).start()
             host = stack.url
             print(f"API on {host} (DynamoDB: moto at {stack.aws_endpoint})", flush=True)
-        locust_code = run_locust(args, host, out, stack.aws_endpoint if stack else None)
+        if stack:
+            locust_code = run_locust(args, host, out, stack.aws_endpoint, stack.min_funding_window)
+        else:
+            locust_code = run_locust(args, host, out, None, args.min_funding_window or 0)
         summary_path = out / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
 
@@ -178,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         report = check_run(host, records, expiry_ran_at=expiry_ran_at)
         (out / "invariants.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     except StackError as exc:
-        print(f"The local stack did not start: {exc}", file=sys.stderr)
+        print(f"The local stack failed: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
