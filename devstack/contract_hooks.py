@@ -15,6 +15,9 @@ So:
   `resendVerification` (local stack only). The other cases keep their generated values, so
   made-up loans and tokens are still sent and must still be refused. Stateful sequences get
   nothing: they reach these operations through the spec's links or not at all.
+- A well-formed generated `Idempotency-Key` becomes a fresh one, as a client's would be for a
+  new request (generated keys repeat across unrelated requests; replays and reuse are
+  tested in tests/api/test_idempotency.py).
 - Every response's status is counted per operation and phase, and written to
   `results/contract/reach.json` when the run ends, for the report of what got a 2xx.
 """
@@ -23,9 +26,11 @@ from __future__ import annotations
 
 import atexit
 import json
+import re
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import httpx
@@ -43,6 +48,9 @@ _seen: defaultdict[tuple[str, str], int] = defaultdict(int)
 _reach: defaultdict[str, defaultdict[str, defaultdict[str, int]]] = defaultdict(
     lambda: defaultdict(lambda: defaultdict(int))
 )
+
+# The spec's pattern for Idempotency-Key.
+VALID_KEY = re.compile(r"[!-~]([ -~]*[!-~])?")
 
 schemathesis.openapi.format(
     "aba-routing-number",
@@ -126,6 +134,12 @@ def _phase(case) -> str:
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    key = case.headers.get("Idempotency-Key") if isinstance(case.headers, MutableMapping) else None
+    if isinstance(key, str) and VALID_KEY.fullmatch(key):
+        # A client sends a new key with each new request; generated keys repeat ("0", "00")
+        # across unrelated requests, which the API rightly refuses (422) or holds (409).
+        # Malformed keys are left as they are, for the API to refuse.
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
     substitute = SUBSTITUTES.get(case.operation.definition.raw.get("operationId"))
     if substitute is None or case.meta is None or not case.meta.generation.mode.is_positive:
         return

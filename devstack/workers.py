@@ -10,6 +10,7 @@ in a background thread for `make run` and the load stack (`python -m devstack wo
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from devstack.aws import client
@@ -19,18 +20,24 @@ if TYPE_CHECKING:
 
 
 class StreamPump:
-    def __init__(self, services: Services, endpoint_url: str):
+    """The event source mapping, locally: each record handed to the notifier in order, a failed
+    one delivered again (with what follows it) on the next pump, and after `max_attempts`
+    failures set aside in `given_up` (deployed, the failures queue) so the stream moves on."""
+
+    def __init__(self, services: Services, endpoint_url: str, max_attempts: int = 3, table: str | None = None):
         self.services = services
         self.streams = client("dynamodbstreams", endpoint_url)
-        table = client("dynamodb", endpoint_url).describe_table(TableName=services.settings.tables.events)["Table"]
-        self.stream_arn = table["LatestStreamArn"]
+        name = table or services.settings.tables.events
+        table_description = client("dynamodb", endpoint_url).describe_table(TableName=name)["Table"]
+        self.stream_arn = table_description["LatestStreamArn"]
+        self.max_attempts = max_attempts
+        self.given_up: list[dict[str, Any]] = []
+        self._attempts: Counter[str] = Counter()
         self._iterators: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def pump(self) -> int:
-        """Deliver every record added since the last pump; how many there were."""
-        from service.lambdas.notifier import notify
-
+        """Deliver every record added since the last pump; how many were handled."""
         delivered = 0
         with self._lock:
             for shard in self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]:
@@ -43,14 +50,29 @@ class StreamPump:
                 while True:
                     page = self.streams.get_records(ShardIterator=iterator)
                     records: list[dict[str, Any]] = page["Records"]
-                    if records and notify(self.services, records):
-                        break  # a failure: deliver again next time, from the same place
-                    delivered += len(records)
-                    iterator = page["NextShardIterator"]
                     if not records:
                         break
+                    if not self._deliver(records):
+                        break  # delivered again next time, from the same place
+                    delivered += len(records)
+                    iterator = page["NextShardIterator"]
                 self._iterators[shard["ShardId"]] = iterator
         return delivered
+
+    def _deliver(self, records: list[dict[str, Any]]) -> bool:
+        """Hand over the page; False if a record failed and is to be tried again."""
+        from service.lambdas.notifier import notify
+
+        while records and (failed := notify(self.services, records)):
+            sequence = failed[0]["itemIdentifier"]
+            self._attempts[sequence] += 1
+            if self._attempts[sequence] < self.max_attempts:
+                return False
+            at = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == sequence)
+            print(f"local workers: gave up on stream record {sequence} after {self.max_attempts} attempts", flush=True)
+            self.given_up.append(records[at])
+            records = records[at + 1 :]
+        return True
 
 
 class LocalWorkers:

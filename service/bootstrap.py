@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from .clock import SystemClock
 from .config import Settings
 from .security.passwords import BcryptPasswords
-from .security.tokens import JwtTokens, cursor_key
+from .security.tokens import JwtTokens, cursor_key, derived_key
 from .store import DynamoStore, KmsVault, SesMailer
 from .usecases.accounts import AccountService
 from .usecases.dashboard import DashboardService
 from .usecases.expiry import ExpiryService
 from .usecases.funding import FundingService
 from .usecases.history import HistoryService
+from .usecases.idempotency import IdempotencyService
 from .usecases.lifecycle import LifecycleService
 from .usecases.loans import LoanService
 from .usecases.notifications import NotificationService
@@ -40,6 +41,7 @@ class Services:
     expiry: ExpiryService
     notifications: NotificationService
     dashboards: DashboardService
+    idempotency: IdempotencyService
 
 
 def bootstrap(
@@ -55,7 +57,7 @@ def bootstrap(
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
     clock = clock or SystemClock()
-    tokens = JwtTokens(settings)
+    tokens = JwtTokens(settings, clock)
     accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
     return Services(
         settings=settings,
@@ -73,4 +75,5 @@ def bootstrap(
         expiry=ExpiryService(store, clock),
         notifications=NotificationService(store, mailer, settings),
         dashboards=DashboardService(store, clock),
+        idempotency=IdempotencyService(store, clock, derived_key(settings, "idempotent-request")),
     )

@@ -64,6 +64,7 @@ class TableNames:
     ach_details: str
     events: str
     notifications: str
+    idempotency: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "TableNames":
@@ -76,6 +77,7 @@ class TableNames:
             ach_details=f"{prefix}-ach-details",
             events=f"{prefix}-loan-events",
             notifications=f"{prefix}-notifications",
+            idempotency=f"{prefix}-idempotency",
         )
 
 

@@ -11,6 +11,7 @@ from devstack import mailbox
 from devstack.api import BackgroundServer
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
 from service.clock import SystemClock
+from service.domain.deadlines import at
 
 # bcrypt's cost is a setting; 4 keeps the suites fast without changing any code path.
 TEST_ENV = {
@@ -84,6 +85,39 @@ def services_later(services):
         )
 
     return later
+
+
+# The earliest funding deadline a test loan may have (MIN_FUNDING_WINDOW_SECONDS' default),
+# and how far on the clock of `later_api` is: past every such deadline.
+FUNDING_WINDOW = 3600
+LATER = 2 * FUNDING_WINDOW
+
+
+def soon() -> str:
+    """A funding deadline just past the earliest allowed: passed for `later_api`."""
+    return at(SystemClock().now() + FUNDING_WINDOW + 60)
+
+
+@pytest.fixture(scope="session")
+def later_services(services):
+    """The app's use cases over the same store, mailer and vault, `LATER` seconds on."""
+    from service.bootstrap import bootstrap
+
+    return bootstrap(
+        services.settings, store=services.store, vault=services.vault, mailer=services.mailer, clock=ShiftedClock(LATER)
+    )
+
+
+@pytest.fixture(scope="session")
+def later_api(later_services):
+    """The same system served `LATER` seconds on, as the API: tokens issued now have expired
+    there, so act through `Account.later(later_api)`, which logs in again."""
+    from service.http.app import create_app
+
+    server = BackgroundServer(create_app(later_services))
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        yield client
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -212,6 +246,38 @@ class Account:
 
     def accept(self, loan_id: str, **ach) -> httpx.Response:
         return self.put(f"/lender/accept/{loan_id}", json={**ACH, **ach})
+
+    def decline(self, loan_id: str, reason: str | None = None) -> httpx.Response:
+        return self.put(f"/lender/decline/{loan_id}", json={"reason": reason} if reason else None)
+
+    def cancel(self, loan_id: str, reason: str | None = None) -> httpx.Response:
+        return self.post(f"/loans/{loan_id}/cancel", json={"reason": reason} if reason else None)
+
+    def invite(self, loan_id: str, lenders: list[tuple[str, float]]) -> httpx.Response:
+        body = {"lenders": [{"email": email, "contribution_amount": c} for email, c in lenders]}
+        return self.post(f"/loans/{loan_id}/invitations", json=body)
+
+    def events(self, loan_id: str) -> list[dict]:
+        """The loan's whole history as this user may see it, every page."""
+        items, cursor = [], None
+        while True:
+            response = self.get(
+                f"/loans/{loan_id}/events", params={"limit": 100, **({"cursor": cursor} if cursor else {})}
+            )
+            assert response.status_code == 200, response.text
+            items += response.json()["items"]
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                return items
+
+    def later(self, later_api: httpx.Client) -> "Account":
+        """This user on `later_api`, logged in there."""
+        response = later_api.post("/auth/login", json={"email": self.email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        moved = object.__new__(Account)
+        moved.client, moved.token, moved.user, moved.email = later_api, response.json()["token"], self.user, self.email
+        moved.headers = bearer(moved.token)
+        return moved
 
 
 @pytest.fixture

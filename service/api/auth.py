@@ -3,6 +3,7 @@
 from typing import Any
 
 from ..bootstrap import Services
+from ..http.idempotency import idempotently
 from ..usecases.accounts import Session
 from .views import Reply, user_view
 
@@ -17,7 +18,10 @@ def _session_view(session: Session) -> dict[str, Any]:
 
 
 def register_user(services: Services, body: dict[str, Any]) -> Reply:
-    return _session_view(services.accounts.register(body["name"], body["email"], body["password"])), 201
+    def register() -> Session:
+        return services.accounts.register(body["name"], body["email"], body["password"])
+
+    return idempotently(services, register, lambda session: (_session_view(session), 201), body=body)
 
 
 def login_user(services: Services, body: dict[str, Any]) -> Reply:
@@ -25,9 +29,11 @@ def login_user(services: Services, body: dict[str, Any]) -> Reply:
 
 
 def verify_email(services: Services, body: dict[str, Any]) -> Reply:
-    return _session_view(services.verification.verify(body["token"])), 200
+    def verify() -> Session:
+        return services.verification.verify(body["token"])
+
+    return idempotently(services, verify, lambda session: (_session_view(session), 200), body=body)
 
 
 def resend_verification(services: Services, user: str) -> Reply:
-    services.verification.resend(user)
-    return None, 204
+    return idempotently(services, lambda: services.verification.resend(user), lambda _: (None, 204), user)

@@ -4,6 +4,9 @@ from typing import Any
 
 from ..bootstrap import Services
 from ..domain.ach import AchDetails
+from ..domain.funding import Funding
+from ..domain.loans import Loan, Participant
+from ..http.idempotency import idempotently
 from .views import Reply, loan_summary, loan_view, page_view, participant_view
 
 
@@ -23,15 +26,22 @@ def get_pending_invitations(services: Services, user: str, limit: int = 20, curs
 
 
 def accept_loan(services: Services, user: str, loan_id: str, body: dict[str, Any]) -> Reply:
-    ach = AchDetails.from_request(body)
-    funding = services.funding.accept(user, loan_id, ach)
-    return {
-        "loan": loan_view(funding.loan, [funding.participant]),
-        "participation": participant_view(funding.participant),
-        "ach": ach.masked(),
-    }, 200
+    def accept() -> Funding:
+        return services.funding.accept(user, loan_id, AchDetails.from_request(body))
+
+    def render(funding: Funding) -> Reply:
+        return {
+            "loan": loan_view(funding.loan, [funding.participant]),
+            "participation": participant_view(funding.participant),
+            "ach": AchDetails.from_request(body).masked(),
+        }, 200
+
+    return idempotently(services, accept, render, user, body)
 
 
 def decline_loan(services: Services, user: str, loan_id: str, body: dict[str, Any] | None = None) -> Reply:
-    loan, declined = services.lifecycle.decline(user, loan_id, body)
-    return {"loan": loan_view(loan, [declined]), "participation": participant_view(declined)}, 200
+    def render(answer: tuple[Loan, Participant]) -> Reply:
+        loan, declined = answer
+        return {"loan": loan_view(loan, [declined]), "participation": participant_view(declined)}, 200
+
+    return idempotently(services, lambda: services.lifecycle.decline(user, loan_id, body), render, user, body)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from ..bootstrap import Services
+from ..http.idempotency import idempotently
 from .views import Reply, notification_view, page_view, user_view
 
 
@@ -22,4 +23,7 @@ def get_notifications(
 
 
 def mark_notifications_read(services: Services, user: str, body: dict[str, Any]) -> Reply:
-    return {"marked": services.notifications.mark_read(user, list(body["notification_ids"]))}, 200
+    def mark() -> int:
+        return services.notifications.mark_read(user, list(body["notification_ids"]))
+
+    return idempotently(services, mark, lambda marked: ({"marked": marked}, 200), user, body)

@@ -2,13 +2,16 @@
 
 from typing import Any
 
+from connexion.lifecycle import ConnexionResponse
+
 from ..domain.events import LoanEventRecord
 from ..domain.loans import Loan, Participant
 from ..domain.notifications import Notice
 from ..domain.users import User
 
-# A body (or None), the status, and maybe headers: what Connexion turns into the response.
-Reply = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+# A body (or None), the status, and maybe headers, which Connexion turns into the response;
+# or the response itself (a replayed one).
+Reply = tuple[Any, int] | tuple[Any, int, dict[str, str]] | ConnexionResponse
 
 
 def user_view(user: User) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .errors import InvalidAmount, InvalidEmail, InvalidInput, LoanExpired
+from .errors import InvalidAmount, InvalidEmail, InvalidInput
 from .lifecycle import LOANS, LoanEvent, LoanStatus
 from .loans import Loan, Participant, check_rate, term_months
 from .money import ZERO, amount_in_range
@@ -133,8 +133,7 @@ def more_lenders(
 ) -> tuple[LenderInvite, ...]:
     """Further lenders for a PENDING loan, by the rules of its creation: each email once per
     loan, never the borrower, at most MAX_LENDERS in all (counting those already invited)."""
-    if loan.past_deadline(now):
-        raise LoanExpired("This loan's funding deadline has passed.")
+    loan.refuse_if_expired(now)
     LOANS.next(loan.status, LoanEvent.INVITE)
     new = invites(lenders)
     if not new:

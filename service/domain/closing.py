@@ -8,7 +8,7 @@ returns to zero). The loan is final afterwards.
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .errors import AccessDenied, LoanExpired
+from .errors import AccessDenied
 from .lifecycle import LOANS, PARTICIPANTS, LoanEvent, ParticipantEvent, ParticipantStatus
 from .loans import Loan, Participant
 from .money import ZERO
@@ -48,8 +48,7 @@ def cancel(loan: Loan, participants: list[Participant], borrower_id: str, now: s
     """The borrower withdraws a PENDING loan."""
     if loan.borrower_id != borrower_id:
         raise AccessDenied("Only the loan's borrower may cancel it.")
-    if loan.past_deadline(now):
-        raise LoanExpired("This loan's funding deadline has passed.")
+    loan.refuse_if_expired(now)
     return _close(loan, participants, LoanEvent.CANCEL, now)
 
 

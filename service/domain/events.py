@@ -129,10 +129,11 @@ def replay(events: list[LoanEventRecord]) -> tuple[LoanStatus | None, Decimal]:
 
 
 def seen_by(event: LoanEventRecord, user_id: str, email: str) -> LoanEventRecord | None:
-    """The event as a lender of the loan may see it: loan-level events as they are, their own
-    answers, and invitations reduced to their own; never another lender's email or amount."""
+    """The event as a lender of the loan may see it: loan-level events, their own answers, and
+    invitations reduced to their own; never another lender's email, amount or id (a loan
+    another lender's acceptance activated shows no actor)."""
     if event.type in LOAN_LEVEL:
-        return event
+        return event if event.actor_id in (user_id, event.borrower_id, None) else replace(event, actor_id=None)
     if event.type in (EventType.LOAN_CREATED, EventType.LENDERS_INVITED):
         mine = [
             lender

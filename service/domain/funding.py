@@ -9,7 +9,7 @@ contract's own codes come first, then the loan's and the participation's transit
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .errors import AccessDenied, AlreadyAccepted, InvalidInput, InvitationDeclined, LoanExpired, LoanFullyFunded
+from .errors import AccessDenied, AlreadyAccepted, InvalidInput, InvitationDeclined, LoanFullyFunded
 from .lifecycle import LOANS, PARTICIPANTS, LoanEvent, LoanStatus, ParticipantEvent, ParticipantStatus
 from .loans import Loan, Participant
 
@@ -34,13 +34,12 @@ def _invited(loan: Loan, participant: Participant | None, now: str, event: LoanE
     """The caller's participation, if they may still answer it; else why not."""
     if participant is None:
         raise AccessDenied("You are not invited to fund this loan.")
+    loan.refuse_if_expired(now)
     if participant.status == ParticipantStatus.ACCEPTED:
         raise AlreadyAccepted("You have already accepted this loan.")
     if participant.status == ParticipantStatus.DECLINED:
         raise InvitationDeclined("You declined this loan.")
-    if loan.past_deadline(now):
-        raise LoanExpired("This loan's funding deadline has passed.")
-    if event == LoanEvent.FUND and loan.status == LoanStatus.ACTIVE:
+    if event == LoanEvent.ACCEPT and loan.status == LoanStatus.ACTIVE:
         raise LoanFullyFunded("This loan is already fully funded.")
     LOANS.next(loan.status, event)
     return participant
@@ -48,7 +47,7 @@ def _invited(loan: Loan, participant: Participant | None, now: str, event: LoanE
 
 def accept(loan: Loan, participant: Participant | None, now: str) -> Funding:
     """Decide one acceptance against the loan as last read, or raise why it cannot happen."""
-    invited = _invited(loan, participant, now, LoanEvent.FUND)
+    invited = _invited(loan, participant, now, LoanEvent.ACCEPT)
     accepted = PARTICIPANTS.next(invited.status, ParticipantEvent.ACCEPT)
     funded = min(invited.contribution_amount, loan.remaining)
     total = loan.total_funded + funded

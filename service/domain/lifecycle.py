@@ -35,9 +35,11 @@ class InvitationStatus(StrEnum):
     ACTIVATED = "ACTIVATED"  # turned into that account's participation
 
 
+# Each event's name is the action `INVALID_STATE` details name (the operation refused); its
+# value completes the message "A loan that is ACTIVE cannot be ...".
 class LoanEvent(StrEnum):
     INVITE = "invited to"
-    FUND = "funded"
+    ACCEPT = "funded"
     DECLINE = "declined"
     FULLY_FUNDED = "fully funded"
     CANCEL = "cancelled"
@@ -59,7 +61,8 @@ class InvalidState(DomainError):
     code = "INVALID_STATE"
 
     def __init__(self, kind: str, status: StrEnum, event: StrEnum):
-        super().__init__(f"A {kind} that is {status} cannot be {event}.", {"status": str(status), "action": str(event)})
+        details = {"status": str(status), "action": event.name.lower()}
+        super().__init__(f"A {kind} that is {status} cannot be {event}.", details)
 
 
 S = TypeVar("S", bound=StrEnum)
@@ -83,7 +86,7 @@ class Lifecycle(Generic[S, E]):
 _PENDING, _P = LoanStatus.PENDING, ParticipantStatus
 LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle("loan", {
     (_PENDING, LoanEvent.INVITE): _PENDING,
-    (_PENDING, LoanEvent.FUND): _PENDING,
+    (_PENDING, LoanEvent.ACCEPT): _PENDING,
     (_PENDING, LoanEvent.DECLINE): _PENDING,
     (_PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
     (_PENDING, LoanEvent.CANCEL): LoanStatus.CANCELLED,

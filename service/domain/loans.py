@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import InvalidAmount, InvalidInput
+from .errors import InvalidAmount, InvalidInput, LoanExpired
 from .lifecycle import LoanStatus, ParticipantStatus, parse_status
 from .money import CENT, ZERO, amount_in_range, percent_of, simple_interest
 
@@ -69,6 +69,11 @@ class Loan:
     def past_deadline(self, now: str) -> bool:
         """Whether a PENDING loan's funding deadline has passed at `now` (both timestamps)."""
         return self.status == LoanStatus.PENDING and self.funding_deadline <= now
+
+    def refuse_if_expired(self, now: str) -> None:
+        """`LOAN_EXPIRED` for a loan expired at `now`: written so, or past its deadline unwritten."""
+        if self.status == LoanStatus.EXPIRED or self.past_deadline(now):
+            raise LoanExpired("This loan's funding deadline has passed.")
 
     @property
     def remaining(self) -> Decimal:

@@ -65,8 +65,8 @@ def create_app(services: Services | None = None) -> AsyncApp:
             MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
             allow_methods=["GET", "POST", "PUT", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Request-Id", "Location"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["X-Request-Id", "Location", "Idempotent-Replayed", "Retry-After"],
             max_age=600,
         )
     return app

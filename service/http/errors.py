@@ -36,8 +36,10 @@ STATUS_BY_CODE = {
     "INVALID_STATE": 409,
     "INVITATION_DECLINED": 409,
     "LOAN_EXPIRED": 409,
+    "IDEMPOTENCY_KEY_IN_USE": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
+    "IDEMPOTENCY_KEY_REUSED": 422,
     "TOO_MANY_ATTEMPTS": 429,
     "INTERNAL_ERROR": 500,
     "DATABASE_ERROR": 503,
@@ -81,12 +83,18 @@ def error_response(
     )
 
 
+def error_parts(exc: DomainError) -> tuple[int, bytes, dict[str, str]]:
+    """A business error's status, body and headers."""
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return STATUS_BY_CODE[exc.code], error_body(exc.code, exc.message, exc.details), headers
+
+
 async def _domain_error(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
     if exc.code == "DATABASE_ERROR":
         logger.error("store failure: %s", exc.message, exc_info=exc.__cause__)
-    retry_after = getattr(exc, "retry_after", None)
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return error_response(exc.code, exc.message, exc.details, headers=headers)
+    status, body, headers = error_parts(exc)
+    return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers or None)
 
 
 async def _http_error(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:

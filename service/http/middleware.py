@@ -61,15 +61,17 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, self._limited(scope, receive), send_with_id)
         finally:
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            }
+            # A retry and the request it repeats share their key: the log ties them together.
+            key = Headers(scope=scope).get("idempotency-key")
+            if key is not None:
+                fields["idempotency_key"] = key[:255]
+            access_log.info("request", extra=fields)
             unbind_request_id(token)
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:

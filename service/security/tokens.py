@@ -7,9 +7,11 @@ from typing import Any
 
 import jwt
 
+from ..clock import SystemClock
 from ..config import Settings
 from ..domain.errors import InvalidToken
 from ..domain.users import User
+from ..usecases.ports import Clock
 
 ALGORITHM = "HS256"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -18,8 +20,9 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
 
 class JwtTokens:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
+        self.clock = clock or SystemClock()
 
     def issue(self, user: User, now: float) -> str:
         """A signed token. Its roles are hints for the frontend; the server authorizes from
@@ -55,17 +58,34 @@ class JwtTokens:
                 algorithms=[ALGORITHM],
                 audience=config.jwt_audience,
                 issuer=config.jwt_issuer,
-                options={"require": REQUIRED_CLAIMS},
+                # The times are checked below, on the clock every other decision uses.
+                options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("The bearer token has expired.") from None
         except jwt.InvalidTokenError:
             raise InvalidToken("The bearer token is not valid.") from None
         if not isinstance(claims.get("sub"), str) or not _USER_ID.fullmatch(claims["sub"]):
             raise InvalidToken("The bearer token is not valid.")
+        self._check_times(claims)
         return dict(claims)
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """Issued and valid from no later than now, expiring after it (as PyJWT would check)."""
+        times = [claims["exp"], claims["iat"], claims.get("nbf", claims["iat"])]
+        if any(isinstance(value, bool) or not isinstance(value, (int, float)) for value in times):
+            raise InvalidToken("The bearer token is not valid.")
+        expires, issued, valid_from = times
+        now = self.clock.now()
+        if issued > now or valid_from > now:
+            raise InvalidToken("The bearer token is not valid.")
+        if now >= expires:
+            raise InvalidToken("The bearer token has expired.")
+
+
+def derived_key(config: Settings, purpose: str) -> bytes:
+    """A key for one purpose (signing page cursors, fingerprinting idempotent requests),
+    derived from (and rotating with) the token secret."""
+    return hmac.new(config.jwt_secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 def cursor_key(config: Settings) -> bytes:
-    """The key that signs page cursors, derived from (and rotating with) the token secret."""
-    return hmac.new(config.jwt_secret.encode(), b"page-cursor", hashlib.sha256).digest()
+    return derived_key(config, "page-cursor")

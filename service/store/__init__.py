@@ -1,5 +1,6 @@
 """The storage adapters: DynamoDB by aggregate (users, loans, participants, invitations, ACH
-details), the KMS vault, the SES mailer. The only package that talks to AWS for data."""
+details, events, notifications, idempotency keys), the KMS vault, the SES mailer. The only
+package that talks to AWS for data."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ from ..config import TableNames
 from .ach import KmsVault
 from .aws import Database, store_errors
 from .cursors import CursorCodec
+from .idempotency import IdempotencyRecords
 from .mailer import SesMailer
 from .unit_of_work import DynamoUnitOfWork
 
@@ -17,9 +19,10 @@ class DynamoStore:
     def __init__(self, tables: TableNames, cursor_key: bytes, resource: Any = None):
         self.db = Database(tables, resource)
         self.cursors = CursorCodec(cursor_key)
+        self.idempotency = IdempotencyRecords(self.db)
 
     def unit_of_work(self) -> DynamoUnitOfWork:
-        return DynamoUnitOfWork(self.db, self.cursors)
+        return DynamoUnitOfWork(self.db, self.cursors, self.idempotency)
 
     @store_errors
     def ping(self) -> None:

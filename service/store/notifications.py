@@ -8,7 +8,7 @@ from boto3.dynamodb.conditions import Key
 
 from ..domain.notifications import Notice
 from ..usecases.ports import Page
-from .aws import Database, store_errors
+from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 
 _FIELDS = set(Notice.__dataclass_fields__)
@@ -20,9 +20,11 @@ def to_notice(item: dict[str, Any]) -> tuple[Notice, bool]:
 
 
 class NotificationRecords:
-    def __init__(self, db: Database, cursors: CursorCodec):
+    def __init__(self, db: Database, writes: list[Write], cursors: CursorCodec):
         self._db = db
-        self._table = db.table(db.names.notifications)
+        self._writes = writes
+        self._name = db.names.notifications
+        self._table = db.table(self._name)
         self._cursors = cursors
         self._failed = db.client.exceptions.ConditionalCheckFailedException
 
@@ -54,20 +56,24 @@ class NotificationRecords:
         )
 
     @store_errors
-    def mark_read(self, user_id: str, notification_ids: list[str]) -> int:
-        """Mark the user's unread notifications among these read; how many there were."""
-        marked = 0
+    def unread_among(self, user_id: str, notification_ids: list[str]) -> list[str]:
+        """Which of these are the user's and unread (one consistent read)."""
+        keys = [{"user_id": user_id, "notification_id": i} for i in notification_ids]
+        found = self._db.batch_get({self._name: keys})[self._name]
+        return [item["notification_id"] for item in found if "unread_user" in item]
+
+    def mark_read(self, user_id: str, notification_ids: list[str]) -> None:
+        """Mark them read, if they still are unread when this commits."""
         for notification_id in notification_ids:
-            try:
-                self._table.update_item(
-                    Key={"user_id": user_id, "notification_id": notification_id},
-                    UpdateExpression="REMOVE unread_user",
-                    ConditionExpression="attribute_exists(unread_user)",
+            self._writes.append(
+                Write.update(
+                    self._name,
+                    {"user_id": user_id, "notification_id": notification_id},
+                    "REMOVE unread_user",
+                    "attribute_exists(unread_user)",
+                    {},
                 )
-                marked += 1
-            except self._failed:
-                continue  # not the user's, not there, or read already
-        return marked
+            )
 
     @store_errors
     def forget(self, notice: Notice) -> None:

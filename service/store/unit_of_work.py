@@ -10,11 +10,12 @@ conflict raises `LostRace`, to decide again.
 
 from ..domain.lifecycle import LoanStatus
 from ..domain.users import User
-from ..usecases.ports import LostRace, Membership, Page
+from ..usecases.ports import NO_OUTCOME, PENDING_KEY, LostRace, Membership, Page
 from .ach import AchRecordsTable
 from .aws import Database, Write, cancellation_reasons, plain, store_errors
 from .cursors import CursorCodec
 from .events import EventRecords
+from .idempotency import IdempotencyRecords
 from .invitations import InvitationRecords
 from .loans import LoanRecords, loan_key, to_loan
 from .login_guard import LoginGuard
@@ -31,8 +32,9 @@ class TransactionTooLarge(RuntimeError):
 
 
 class DynamoUnitOfWork:
-    def __init__(self, db: Database, cursors: CursorCodec):
+    def __init__(self, db: Database, cursors: CursorCodec, idempotency: IdempotencyRecords):
         self._db = db
+        self._idempotency = idempotency
         self._writes: list[Write] = []
         self.users = UserRecords(db, self._writes)
         self.logins = LoginGuard(db)
@@ -41,7 +43,7 @@ class DynamoUnitOfWork:
         self.participants = ParticipantRecords(db, self._writes, cursors)
         self.invitations = InvitationRecords(db, self._writes)
         self.ach = AchRecordsTable(db, self._writes)
-        self.notifications = NotificationRecords(db, cursors)
+        self.notifications = NotificationRecords(db, self._writes, cursors)
 
     # -- reads across aggregates, one round trip each ------------------------------------
 
@@ -102,10 +104,15 @@ class DynamoUnitOfWork:
     # -- commit --------------------------------------------------------------------------
 
     @store_errors
-    def commit(self) -> None:
+    def commit(self, outcome: object = NO_OUTCOME) -> None:
         writes, self._writes[:] = list(self._writes), []
         if not writes:
             return
+        pending, response = PENDING_KEY.get(), None
+        if pending is not None and pending.response is None and outcome is not NO_OUTCOME:
+            # An idempotent request's effect and its key's completion commit together.
+            response = pending.render(outcome)
+            writes.append(self._idempotency.completion(pending, response))
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise TransactionTooLarge(
                 f"One unit of work may write at most {MAX_TRANSACTION_ITEMS} items; this one has {len(writes)}."
@@ -120,3 +127,5 @@ class DynamoUnitOfWork:
             if {reason.get("Code", "None") for reason in reasons} <= {"TransactionConflict", "None"}:
                 raise LostRace() from None
             raise
+        if pending is not None and response is not None:
+            pending.response = response  # the key is completed

@@ -4,11 +4,12 @@ from dataclasses import dataclass, replace
 
 from ..config import Settings
 from ..domain.errors import InvalidCredentials, InvalidEmail
+from ..domain.invitations import Invitation
 from ..domain.messages import verification_email
 from ..domain.users import User, check_password, clean_name, normalize_email, trim
 from ..domain.verification import VerificationToken
 from . import existing, new_id
-from .ports import Clock, LostRace, Mailer, Passwords, Storage, TokenIssuer
+from .ports import Clock, LostRace, Mailer, Passwords, Storage, TokenIssuer, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,22 @@ class AccountService:
         verification = None if verified else VerificationToken.issue(now)
         uow = self.store.unit_of_work()
         uow.users.add(user, self.passwords.hash(check_password(password)), verification)
-        uow.commit()
         if verification is None:
-            return self.session(self.activate_invitations(user))
+            return self.commit_verified(uow, user)
+        session = self.session(user)
+        uow.commit(session)
         self.mailer.send(verification_email(user.email, user.name, self.settings.app_base_url, verification.token))
-        return self.session(user)
+        return session
+
+    def commit_verified(self, uow: UnitOfWork, user: User) -> Session:
+        """Commit what makes `user` verified, answering with their session as it will be once
+        the invitations waiting for their email are theirs; then make them theirs (each in a
+        transaction of its own, after the one that answers)."""
+        waiting = uow.invitations.pending_for(user.email)
+        session = self.session(replace(user, is_lender=user.is_lender or bool(waiting)))
+        uow.commit(session)
+        self.activate_invitations(user, waiting)
+        return session
 
     def login(self, email: object, password: str) -> Session:
         """Every attempt is counted before the password is checked (see `domain.throttling`)."""
@@ -82,12 +94,13 @@ class AccountService:
     def profile(self, user_id: str) -> User:
         return existing(self.store.unit_of_work().users.get(user_id))
 
-    def activate_invitations(self, user: User) -> User:
-        """Invitations sent to the user's email before they had a verified account become
-        theirs, each in its own transaction. Only for verified users: the caller checks."""
+    def activate_invitations(self, user: User, waiting: list[Invitation] | None = None) -> User:
+        """Invitations sent to the user's email before they had a verified account (`waiting`,
+        if read already) become theirs, each in its own transaction. Only for verified users:
+        the caller checks."""
         uow = self.store.unit_of_work()
         activated = False
-        for invitation in uow.invitations.pending_for(user.email):
+        for invitation in uow.invitations.pending_for(user.email) if waiting is None else waiting:
             uow.invitations.activate(invitation, user.user_id, self.clock.timestamp())
             uow.participants.take_over_placeholder(invitation.participant_for(user.user_id))
             uow.users.make_lender(user.user_id)

@@ -44,7 +44,7 @@ class FundingService:
             uow.participants.record_acceptance(funding.participant)
             uow.ach.add(funding.participant, ach, sealed_numbers)
             try:
-                uow.commit()
+                uow.commit(funding)
                 return funding
             except LostRace as lost:
                 if lost.loan is not None:

@@ -51,7 +51,7 @@ class LifecycleService:
             uow.participants.record_decline(declined)
             uow.loans.record_decline(loan, now, [events.declined(loan, declined)])
             try:
-                uow.commit()
+                uow.commit((loan, declined))
                 return loan, declined
             except LostRace:
                 continue
@@ -65,12 +65,13 @@ class LifecycleService:
             now = self.clock.timestamp()
             closing = cancel(loan, participants, user_id, now)
             queue_closing(uow, closing, len(participants), now, events.closed(closing, user_id, reason))
+            changed = {after.email: after for _, after in closing.changes}
+            cancelled = LoanView(closing.loan, [changed.get(p.email, p) for p in participants])
             try:
-                uow.commit()
+                uow.commit(cancelled)
+                return cancelled
             except LostRace:
                 continue
-            changed = {after.email: after for _, after in closing.changes}
-            return LoanView(closing.loan, [changed.get(p.email, p) for p in participants])
         raise StoreUnavailable("The loan is too busy right now; please retry.")
 
     def invite(self, user_id: str, loan_id: str, body: dict[str, Any]) -> list[Participant]:
@@ -83,7 +84,7 @@ class LifecycleService:
             invited = queue_invitations(uow, loan, new, owners, now)
             uow.loans.record_invitations(loan, len(invited), MAX_LENDERS, now, [events.invited(loan, invited, now)])
             try:
-                uow.commit()
+                uow.commit(invited)
                 return invited
             except LostRace:
                 continue  # lenders invited meanwhile: decide again with them counted

@@ -79,8 +79,9 @@ class LoanService:
         participants = queue_invitations(uow, loan, application.lenders, owners, loan.created_at)
         uow.loans.add(loan, len(participants), [events.created(loan, participants)])
         uow.users.make_borrower(borrower.user_id)
-        uow.commit()
-        return LoanView(loan, participants)
+        created = LoanView(loan, participants)
+        uow.commit(created)
+        return created
 
     def get(self, user_id: str, loan_id: str) -> LoanView:
         uow = self.store.unit_of_work()

@@ -8,11 +8,14 @@ id made from its event, once, and each invitation email is sent after its own on
 from decimal import Decimal
 
 from ..config import Settings
+from ..domain.errors import StoreUnavailable
 from ..domain.events import LoanEventRecord
 from ..domain.messages import invitation_email
 from ..domain.notifications import Notice, invitees, notices
 from . import existing
-from .ports import Mailer, Page, Storage
+from .ports import LostRace, Mailer, Page, Storage
+
+MAX_ATTEMPTS = 5
 
 
 class EmailNotSent(RuntimeError):
@@ -32,9 +35,18 @@ class NotificationService:
         return uow.notifications.page(user_id, unread, limit, cursor)
 
     def mark_read(self, user_id: str, notification_ids: list[str]) -> int:
-        uow = self.store.unit_of_work()
-        existing(uow.users.get(user_id))
-        return uow.notifications.mark_read(user_id, notification_ids)
+        """Mark the user's unread ones among these read, in one transaction; how many."""
+        for _ in range(MAX_ATTEMPTS):
+            uow = self.store.unit_of_work()
+            existing(uow.users.get(user_id))
+            unread = uow.notifications.unread_among(user_id, notification_ids)
+            uow.notifications.mark_read(user_id, unread)
+            try:
+                uow.commit(len(unread))
+                return len(unread)
+            except LostRace:
+                continue  # one was marked read meanwhile: count again
+        raise StoreUnavailable("Your notifications are too busy right now; please retry.")
 
     def handle(self, event: LoanEventRecord) -> int:
         """Notify everyone the event concerns (see `domain.notifications`); how many notices and

@@ -6,6 +6,8 @@ a unit of work, reads through its repositories, queues the writes it decided on,
 them in one transaction.
 """
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,6 +15,7 @@ from ..domain.ach import AchDetails
 from ..domain.closing import Closing
 from ..domain.events import LoanEventRecord
 from ..domain.funding import Funding
+from ..domain.idempotency import IdempotentRequest, KeyRecord, StoredResponse
 from ..domain.invitations import Invitation
 from ..domain.loans import Loan, Participant
 from ..domain.messages import Email
@@ -45,6 +48,24 @@ class Membership:
     user: User | None
     loan: Loan | None
     participant: Participant | None
+
+
+@dataclass
+class PendingKey:
+    """The idempotent request this thread is serving (`PENDING_KEY`). The unit of work that
+    commits its effect completes the key in the same transaction, with the response rendered
+    from the outcome the use case commits with; `response` says it did."""
+
+    request: IdempotentRequest
+    owner: str
+    now: float
+    render: Callable[[Any], StoredResponse]
+    response: StoredResponse | None = None
+
+
+PENDING_KEY: ContextVar[PendingKey | None] = ContextVar("pending_idempotency_key", default=None)
+# `commit()` without an outcome: not the commit that answers the request (a follow-up one).
+NO_OUTCOME: Any = object()
 
 
 class Users(Protocol):
@@ -112,12 +133,15 @@ class AchRecords(Protocol):
 
 
 class Notifications(Protocol):
-    """Not part of any transaction: each notice is put once, whatever retries."""
+    """Each notice is put once, whatever retries, outside any transaction; marking read is
+    committed with the unit of work."""
 
     def add(self, notice: Notice) -> bool: ...
     def page(self, user_id: str, unread: bool, limit: int, cursor: str | None) -> Page: ...
-    def mark_read(self, user_id: str, notification_ids: list[str]) -> int: ...
+    def unread_among(self, user_id: str, notification_ids: list[str]) -> list[str]: ...
     def forget(self, notice: Notice) -> None: ...
+    # Committed with the unit of work:
+    def mark_read(self, user_id: str, notification_ids: list[str]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -141,10 +165,21 @@ class UnitOfWork(Protocol):
     def membership(self, loan_id: str, user_id: str) -> Membership: ...
     def borrower_and_owners(self, user_id: str, emails: list[str]) -> tuple[User | None, dict[str, str]]: ...
     def pending_participations(self, lender_id: str, limit: int, cursor: str | None) -> tuple[User | None, Page]: ...
-    def commit(self) -> None: ...
+    def commit(self, outcome: object = NO_OUTCOME) -> None:
+        """Write what was queued, in one transaction. `outcome`, when given, is what the use
+        case answers if this succeeds: an idempotent request's key is completed with it, in
+        the same transaction (`PendingKey`)."""
+
+
+class IdempotencyKeys(Protocol):
+    def take(self, request: IdempotentRequest, owner: str, now: float) -> KeyRecord | None: ...
+    def complete(self, pending: PendingKey, response: StoredResponse) -> None: ...
+    def release(self, pending: PendingKey) -> None: ...
 
 
 class Storage(Protocol):
+    @property
+    def idempotency(self) -> IdempotencyKeys: ...
     def unit_of_work(self) -> UnitOfWork: ...
     def ping(self) -> None: ...
 

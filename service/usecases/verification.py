@@ -43,8 +43,7 @@ class VerificationService:
         if user is None:
             raise InvalidVerificationToken(_NOT_VALID)
         uow.users.confirm_email(user, hashed)
-        uow.commit()
-        return self.accounts.session(self.accounts.activate_invitations(replace(user, email_verified=True)))
+        return self.accounts.commit_verified(uow, replace(user, email_verified=True))
 
     def resend(self, user_id: str) -> None:
         """A new verification email (the previous link stops working), at most one a minute."""
@@ -55,5 +54,5 @@ class VerificationService:
             raise EmailAlreadyVerified("This email address is verified already.")
         verification = VerificationToken.issue(now)
         uow.users.renew_verification(user_id, verification, sent_before=now - RESEND_INTERVAL_SECONDS)
-        uow.commit()
+        uow.commit(None)
         self.mailer.send(verification_email(user.email, user.name, self.settings.app_base_url, verification.token))

@@ -15,6 +15,7 @@ import io
 import json
 import re
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +223,7 @@ def test_outputs(stack) -> None:
         "ach_details": "AchDetails",
         "events": "LoanEvents",
         "notifications": "Notifications",
+        "idempotency": "Idempotency",
     }
     for attribute, name in vars(tables).items():
         key = f"{logical[attribute]}TableName"
@@ -350,6 +352,19 @@ def test_the_workers(stack) -> None:
         },
         {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn},
     ]
+
+
+def test_no_role_may_change_or_delete_an_event(stack) -> None:
+    """The history is append-only down to IAM: events may be put and read, nothing else."""
+    events_table = stack.database["LoanEventsTableArn"]
+    granted = {
+        (tag, action)
+        for tag in TAGS + WORKERS
+        for statement in statements(stack.role_policies(tag))
+        for action in statement["Action"]
+        if events_table in statement["Resource"]
+    }
+    assert {action for _, action in granted} == {"dynamodb:PutItem", "dynamodb:BatchGetItem"}
 
 
 # -- the template, where moto cannot look -------------------------------------------------------
@@ -642,16 +657,12 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         exercised.add(operations[(method, route or path)])
         current[:] = [function_of[(method, route or path)]]
         params = re.fullmatch(re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", route), path).groupdict() if route else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if method in ("POST", "PUT") and path != "/auth/login":  # every change under a key of its own
+            headers["Idempotency-Key"] = str(uuid.uuid4())
         response = invoke(
             handler,
-            rest_event(
-                method,
-                path,
-                resource=route,
-                path_parameters=params,
-                headers={"Authorization": f"Bearer {token}"} if token else None,
-                **kwargs,
-            ),
+            rest_event(method, path, resource=route, path_parameters=params, headers=headers or None, **kwargs),
         )
         assert response.status == status, (method, path, response.text)
         return response.json() if response.body else {}
@@ -775,6 +786,19 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         assert call("POST", "/user/notifications/read", token=lender["token"], body={"notification_ids": ids}) == {
             "marked": len(ids)
         }
+
+        # Answers not kept free their key: an unverified caller, a failure.
+        loan_body = {
+            "amount": 100,
+            "interest_rate": 5,
+            "term": "12 months",
+            "purpose": "E",
+            "lenders": [{"email": lender["user"]["email"], "contribution_amount": 100}],
+        }
+        call("POST", "/loans", token=unverified["token"], status=403, body=loan_body)
+        call("PUT", f"/lender/accept/{second}", "/lender/accept/{loan_id}", unverified["token"], status=403, body=ACH)
+        with mock.patch.object(services.notifications, "mark_read", side_effect=RuntimeError("injected")):
+            call("POST", "/user/notifications/read", token=lender["token"], status=500, body={"notification_ids": ids})
     finally:
         for events, name, hook in hooks:
             events.unregister(name, hook)

@@ -85,9 +85,12 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
         _keys("user_id", "notification_id"),
         {"unread-index": (_keys("unread_user", "notification_id"), ALL)},
     ),
+    "idempotency": ("IdempotencyTable", _keys("scope"), {}),
 }
 # The stream the notifier reads: new events, as written.
 STREAMS = {"loan-events": "NEW_IMAGE"}
+# Items that expire by themselves: login counters (users), idempotency keys.
+TTL = {"users": "expires_at", "idempotency": "expires_at"}
 
 
 @pytest.fixture(scope="module")
@@ -258,6 +261,14 @@ def test_template_table_protection_settings(template: dict[str, Any], logical_id
     assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
     assert resource["DeletionPolicy"] == "Retain"
     assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_template_time_to_live(template: dict[str, Any]) -> None:
+    """moto's CloudFormation does not apply TTL settings, so the template is read instead."""
+    for suffix, (logical_id, _, _) in EXPECTED_TABLES.items():
+        ttl = template["Resources"][logical_id]["Properties"].get("TimeToLiveSpecification")
+        expected = {"AttributeName": TTL[suffix], "Enabled": True} if suffix in TTL else None
+        assert ttl == expected, suffix
 
 
 def test_template_parameters_and_condition(template: dict[str, Any]) -> None:

@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from service.domain import events
 from service.domain.errors import UserExists
-from service.domain.funding import Funding
+from service.domain.funding import Funding, accept
 from service.domain.lifecycle import LoanStatus
 from service.domain.loans import Loan
 from service.domain.users import User
+from service.store.events import event_item
 from service.store.unit_of_work import MAX_TRANSACTION_ITEMS, TransactionTooLarge
 from service.usecases import new_id
 from service.usecases.ports import LostRace
@@ -137,3 +139,27 @@ def test_the_suites_write_counter_sees_writes_and_only_writes(store, register, a
     assert lender.accept(loan_id).status_code == 409
     assert api.get("/health").status_code == 200
     assert write_count(store) == before
+
+
+def test_a_change_and_its_event_commit_together_or_not_at_all(store, register):
+    """An acceptance whose event cannot be written (its id is taken) writes nothing: no funding
+    without its event. And an event is never written without its change: the event's write
+    is the same transaction's."""
+    borrower, lender = register("borrower"), register("lender")
+    loan_id = borrower.create_loan([(lender.email, 100)], amount=100)["loan_id"]
+    found = store.unit_of_work().membership(loan_id, lender.user_id)
+    funding = accept(found.loan, found.participant, NOW)
+    [event, *_] = events.accepted(found.loan, funding)
+    # The event is already there (whole, as the notifier will read it).
+    store.db.client.put_item(TableName=store.db.names.events, Item=event_item(event))
+    before = stored(store, store.db.names.loans, {"loan_id": loan_id})
+
+    uow = store.unit_of_work()
+    uow.participants.record_acceptance(funding.participant)
+    uow.loans.record_funding(funding, [event])
+    with pytest.raises(LostRace):  # decided again on a fresh read, with a fresh event
+        uow.commit()
+
+    assert stored(store, store.db.names.loans, {"loan_id": loan_id}) == before
+    participant = store.unit_of_work().membership(loan_id, lender.user_id).participant
+    assert participant.status == "PENDING" and participant.funded_amount == 0

@@ -36,6 +36,7 @@ def test_defaults():
         ach_details="marketplace-dev-ach-details",
         events="marketplace-dev-loan-events",
         notifications="marketplace-dev-notifications",
+        idempotency="marketplace-dev-idempotency",
     )
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v1"

@@ -61,8 +61,12 @@ def b64url(data: dict) -> str:
 
 
 def rejected(config: Settings, token: str) -> InvalidToken:
+    return rejected_by(JwtTokens(config), token)
+
+
+def rejected_by(tokens: JwtTokens, token: str) -> InvalidToken:
     with pytest.raises(InvalidToken) as caught:
-        JwtTokens(config).verify(token)
+        tokens.verify(token)
     assert caught.value.code == "INVALID_TOKEN"
     return caught.value
 
@@ -299,3 +303,32 @@ def test_a_token_has_one_spelling(config, suffix):
     token = sign(claims())
     JwtTokens(config).verify(token)
     rejected(config, token + suffix)
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("value", ["soon", True, [1]])
+def test_times_that_are_not_numbers(config, claim, value):
+    rejected(config, sign(claims(**{claim: value})))
+
+
+def test_iat_in_the_future(config):
+    now = int(time.time())
+    rejected(config, sign(claims(iat=now + 600, nbf=now, exp=now + 1200)))
+
+
+class Clock:
+    def __init__(self, now: float):
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+
+def test_times_are_checked_on_the_injected_clock(config):
+    """The clock that issued a token decides when it expires, not the machine's."""
+    now = time.time()
+    token = JwtTokens(config).issue(user_with({"borrower": True}), now + 7200)  # two hours from now
+    assert JwtTokens(config, Clock(now + 7201)).verify(token)["sub"] == USER_ID
+    assert rejected_by(JwtTokens(config, Clock(now)), token).message == "The bearer token is not valid."
+    expired = rejected_by(JwtTokens(config, Clock(now + 7200 + config.token_ttl_seconds)), token)
+    assert expired.message == "The bearer token has expired."

@@ -32,7 +32,7 @@ def test_the_tables_say_what_the_lifecycle_allows():
     L, P = LoanStatus, ParticipantStatus
     assert LOANS.transitions == {
         (L.PENDING, LoanEvent.INVITE): L.PENDING,
-        (L.PENDING, LoanEvent.FUND): L.PENDING,
+        (L.PENDING, LoanEvent.ACCEPT): L.PENDING,
         (L.PENDING, LoanEvent.DECLINE): L.PENDING,
         (L.PENDING, LoanEvent.FULLY_FUNDED): L.ACTIVE,
         (L.PENDING, LoanEvent.CANCEL): L.CANCELLED,
@@ -67,7 +67,7 @@ def test_every_pair_is_a_row_or_a_refusal(lifecycle, statuses, events):
         with pytest.raises(InvalidState) as refused:
             lifecycle.next(status, event)
         assert refused.value.code == "INVALID_STATE"
-        assert refused.value.details == {"status": str(status), "action": str(event)}
+        assert refused.value.details == {"status": str(status), "action": event.name.lower()}
         assert status in refused.value.message and str(event) in refused.value.message
 
 
