@@ -2,15 +2,17 @@
 
     python -m loadtests [--host URL] [--users 60] [--spawn-rate 20] [--duration 60s]
                         [--max-failure-rate 0.01] [--max-p95-ms MS] [--workers 2]
-                        [--min-funding-window SECONDS] [-- more Locust options]
+                        [--min-funding-window SECONDS] [--retry-share 0.1] [--concurrent-share 0.5]
+                        [-- more Locust options]
 
 Without --host it starts the local stack (one moto server process, `--workers` API worker
 processes, bcrypt cost 4, the background workers) and stops it on exit, failure included;
 before the check, it runs the expiry job once more, alone, so the check knows every expiry
 due by then is written. Everything lands in
 `results/load-<timestamp>/`: Locust's CSV files and HTML report, the loans the run created
-(`loans.jsonl`), Locust's verdict (`summary.json`), the invariant report (`invariants.json`)
-and, for a local stack, the servers' logs. Exits 1 on any broken invariant or unreadable
+(`loans.jsonl`), the requests it sent twice with one Idempotency-Key (`retries.jsonl`),
+Locust's verdict (`summary.json`), the invariant report (`invariants.json`) and, for a local
+stack, the servers' logs. Exits 1 on any broken invariant or unreadable
 loan, any 5xx, or a failure ratio or p95 over the thresholds; 2 when the stack did not start.
 """
 
@@ -72,6 +74,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "MinFundingWindowSeconds (default: no short deadlines)"
         ),
     )
+    parser.add_argument(
+        "--retry-share",
+        type=float,
+        default=0.1,
+        help="share of changing requests sent again with their Idempotency-Key after a lost answer (default 0.1)",
+    )
+    parser.add_argument(
+        "--concurrent-share",
+        type=float,
+        default=0.5,
+        help="share of those retries sent while the first attempt still runs (default 0.5)",
+    )
     parser.add_argument("--results", type=Path, default=ROOT / "results", help="parent of the run's folder")
     parser.add_argument("--quiet", action="store_true", help="Locust's output only in locust.log")
     parser.add_argument("locust_args", nargs="*", help="more Locust options, after --")
@@ -121,6 +135,12 @@ def run_locust(
         str(args.max_p95_ms),
         "--min-funding-window",
         str(funding_window),
+        "--retry-file",
+        str(out / "retries.jsonl"),
+        "--retry-share",
+        str(args.retry_share),
+        "--concurrent-share",
+        str(args.concurrent_share),
         *(["--mailbox", mailbox] if mailbox else []),
         *(["--only-summary"] if args.quiet else []),
         *args.locust_args,
@@ -163,7 +183,7 @@ def run_locust(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loadtests.check import check_run, describe, read_records
+    from loadtests.check import check_run, describe, json_lines, read_creates, read_records
 
     args = parse_args(argv)
     _raise_on_sigterm()
@@ -192,8 +212,11 @@ def main(argv: list[str] | None = None) -> int:
 
         records_path = out / "loans.jsonl"
         records = read_records(records_path) if records_path.exists() else []
+        creates = read_creates(records_path) if records_path.exists() else {}
         expiry_ran_at = stack.expire_now() if stack else None
-        report = check_run(host, records, expiry_ran_at=expiry_ran_at)
+        retries_path = out / "retries.jsonl"
+        retried = json_lines(retries_path) if retries_path.exists() else []
+        report = check_run(host, records, expiry_ran_at=expiry_ran_at, retried=retried, creates=creates)
         (out / "invariants.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     except StackError as exc:
         print(f"The local stack failed: {exc}", file=sys.stderr)

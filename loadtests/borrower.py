@@ -9,11 +9,14 @@ import time
 import uuid
 from decimal import Decimal
 
+import gevent
 import gevent.pool
 from locust import between, task
 from locust.exception import StopUser
 
+from loadtests.api_user import ApiUser, verified_token
 from loadtests.invariants import CLOSED_LOAN, accepted_sum, check_history, check_loan, money
+from loadtests.keyed import changing
 from loadtests.scenario import (
     MAX_LENDERS_PER_LOAN,
     PASSWORD,
@@ -22,7 +25,7 @@ from loadtests.scenario import (
     more_lenders,
     short_deadline,
 )
-from loadtests.users import ApiUser, RunState, body, log, outcome, planned, unexpected, verified_token, write_record
+from loadtests.users import RunState, body, log, outcome, planned, unexpected, write_record
 
 REASONS = [None, {}, {"reason": "Found the money elsewhere."}]
 
@@ -41,7 +44,7 @@ class BorrowerUser(ApiUser):
         index = next(RunState.next_borrower)
         self.email = borrower_email(RunState.run_id, index, uuid.uuid4().hex[:6])
         registration = {"name": f"Load Borrower {index}", "email": self.email, "password": PASSWORD}
-        with self.client.post("/auth/register", json=registration, catch_response=True) as response:
+        with changing(self.client, self.options, "POST", "/auth/register", json=registration) as response:
             if response.status_code != 201:
                 unexpected(response)
                 raise StopUser()
@@ -54,12 +57,14 @@ class BorrowerUser(ApiUser):
         self.open: dict[str, float] = {}  # loan id -> when it was created (monotonic)
         self.invited: dict[str, set[str]] = {}  # loan id -> every email it invited
         self.replaced: dict[str, set[str]] = {}  # loan id -> the lenders who declined and were replaced
-        self.cancels = gevent.pool.Group()
+        self.cancels = gevent.pool.Group()  # planned, not yet begun
+        self.cancelling = gevent.pool.Group()  # begun: their answer is counted, so they finish
         self.create_loan()
 
     def on_stop(self) -> None:
         if hasattr(self, "cancels"):
             self.cancels.kill(block=False)
+            self.cancelling.join(timeout=self.network_timeout * 2)
 
     @task(3)
     def create_loan(self) -> None:
@@ -71,7 +76,11 @@ class BorrowerUser(ApiUser):
         short = RunState.short_deadlines and options.min_funding_window > 0
         if short and planned("short deadline", options.short_deadline_share):
             request["funding_deadline"] = short_deadline(options.min_funding_window)
-        with self.client.post("/loans", json=request, headers=self.auth, catch_response=True) as response:
+        refused, key = False, str(uuid.uuid4())
+        # Written before it is sent: a run may stop with its answer still on the way, and the
+        # checker counts each borrower's loans against the keys of the creates they sent.
+        write_record({"borrower_email": self.email, "create_key": key})
+        with self.changing("POST", "/loans", json=request, key=key) as response:
             answer = body(response)
             if response.status_code == 400 and (answer.get("details") or {}).get("field") == "funding_deadline":
                 # The stage's shortest window is longer than --min-funding-window: go on without.
@@ -79,16 +88,20 @@ class BorrowerUser(ApiUser):
                 RunState.short_deadlines = False
                 RunState.outcomes["short deadlines refused"] += 1
                 log.warning("the API refused a short funding deadline; the run goes on without: %s", answer)
-                return
-            if response.status_code != 201:
+                refused = True
+            elif response.status_code != 201:
                 unexpected(response)
                 return
-            invited = [lender["email"] for lender in request["lenders"]]
-            violations = check_loan(answer, {"amount": amount, "lenders": invited})
-            if violations or answer.get("status") != "PENDING" or answer.get("total_funded") != 0:
-                response.failure(f"not a fresh PENDING loan: {[str(v) for v in violations[:1]]}")
-            if "loan_id" not in answer:
-                return
+            else:
+                invited = [lender["email"] for lender in request["lenders"]]
+                violations = check_loan(answer, {"amount": amount, "lenders": invited})
+                if violations or answer.get("status") != "PENDING" or answer.get("total_funded") != 0:
+                    response.failure(f"not a fresh PENDING loan: {[str(v) for v in violations[:1]]}")
+                if "loan_id" not in answer:
+                    return
+        if refused:  # at once, and now without a deadline
+            self.create_loan()
+            return
         loan_id = answer["loan_id"]
         self.loans.append(loan_id)
         self.open[loan_id] = time.monotonic()
@@ -112,12 +125,14 @@ class BorrowerUser(ApiUser):
 
     def cancel(self, loan_id: str) -> None:
         """In its own greenlet, at the moment planned: whatever the loan's state by then."""
+        self.cancels.discard(gevent.getcurrent())
+        self.cancelling.add(gevent.getcurrent())
         try:
-            with self.client.post(
+            with self.changing(
+                "POST",
                 f"/loans/{loan_id}/cancel",
-                headers=self.auth,
                 name="/loans/[loan_id]/cancel",
-                catch_response=True,
+                loan_id=loan_id,
                 **({"json": reason} if (reason := random.choice(REASONS)) is not None else {}),
             ) as response:
                 if (
@@ -129,7 +144,7 @@ class BorrowerUser(ApiUser):
             log.exception("cancel of %s failed", loan_id)
             RunState.outcomes["scenario errors"] += 1
 
-    @task(4)
+    @task(6)  # a borrower refreshes the page of a loan raising funds more than anything else
     def watch_a_loan(self) -> None:
         """Reads taken while lenders race: the loan's own figures must hold exactly; the
         participants may be newer than the loan (two reads), never older. After declines that
@@ -168,12 +183,12 @@ class BorrowerUser(ApiUser):
         lenders = more_lenders(RunState.pool, self.invited[loan_id], offers)
         if not lenders:
             return
-        with self.client.post(
+        with self.changing(
+            "POST",
             f"/loans/{loan_id}/invitations",
             json={"lenders": lenders},
-            headers=self.auth,
             name="/loans/[loan_id]/invitations",
-            catch_response=True,
+            loan_id=loan_id,
         ) as response:
             invited = outcome(response, "invite", 201, "INVITED") == "INVITED"
         self.replaced[loan_id].update(p["email"] for p in declined[: len(lenders)])

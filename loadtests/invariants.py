@@ -69,7 +69,16 @@ RULES = {
     "STATUS_CHAIN": "each event's from_status is the previous event's to_status",
     "REPLAY_STATUS": "replaying the history gives the loan's status",
     "REPLAY_TOTAL": "replaying the history gives the loan's total_funded",
+    "ACCEPTED_TWICE": "each lender's acceptance is in the history once (a retried accept funds once)",
+    # The retries' rules (`replays.py`): about requests and borrowers, not one loan's document.
+    "REPLAY_DIFFERS": "a retry with the first request's Idempotency-Key gets its answer: the same status and body",
+    "REPLAY_MISSING": (
+        "of two attempts with one key, one ran and the other is its replay (Idempotent-Replayed: true), "
+        "never left IN_USE"
+    ),
+    "LOAN_CREATED_TWICE": "a borrower has at most one loan per create they sent (one per Idempotency-Key)",
 }
+KEY_RULES = {"REPLAY_DIFFERS", "REPLAY_MISSING", "LOAN_CREATED_TWICE"}
 
 
 @dataclass(frozen=True)
@@ -241,6 +250,7 @@ def check_history(
         sequences = [e["sequence"] for e in events]
         types = [e["type"] for e in events]
         chain = [(e["from_status"], e["to_status"]) for e in events]
+        acceptances = Counter(str(e["data"]["lender_id"]) for e in events if e["type"] == "INVITATION_ACCEPTED")
         unknown = sorted({t for t in types if t not in EVENT_TYPES})
         if unknown:
             raise ValueError(f"unknown event types {unknown}")
@@ -260,6 +270,10 @@ def check_history(
     for i in range(1, len(events)):
         if chain[i][0] != chain[i - 1][1]:
             broken("STATUS_CHAIN", f"{types[i]} at {sequences[i]} from {chain[i][0]}, after {chain[i - 1][1]}")
+
+    twice = sorted(lender for lender, count in acceptances.items() if count > 1)
+    if twice:
+        broken("ACCEPTED_TWICE", f"more than one INVITATION_ACCEPTED of lenders {twice}")
 
     if loan is not None:
         try:
@@ -298,6 +312,9 @@ class Report:
     participants_by_status: Counter = field(default_factory=Counter)
     events_by_type: Counter = field(default_factory=Counter)
     expiry_ran_at: str | None = None  # the last run of the expiry job the check relied on
+    borrowers_checked: int = 0  # borrowers whose loans were counted against the creates recorded
+    retries: Counter = field(default_factory=Counter)  # retried requests by mode, replays, IN_USE answers
+    loans_unanswered: list[str] = field(default_factory=list)  # a borrower's, from a create sent, never answered
     unreadable: list[str] = field(default_factory=list)  # loans (or histories) the API would not return
     settled_on_reread: list[str] = field(default_factory=list)  # torn reads, sound when read again
     violations: list[Violation] = field(default_factory=list)
@@ -325,6 +342,9 @@ class Report:
             "accepted_participants": self.accepted_participants,
             "total_funded": str(self.total_funded),
             "expiry_ran_at": self.expiry_ran_at,
+            "borrowers_checked": self.borrowers_checked,
+            "retries": dict(sorted(self.retries.items())),
+            "loans_unanswered": self.loans_unanswered,
             "unreadable": self.unreadable,
             "settled_on_reread": self.settled_on_reread,
             "violations_by_rule": self.by_rule(),

@@ -11,8 +11,9 @@ from urllib.parse import quote
 from locust import between, task
 from locust.exception import StopUser
 
+from loadtests.api_user import ApiUser
 from loadtests.scenario import ACH
-from loadtests.users import CLOSED_LOAN, ApiUser, RunState, body, outcome, unexpected
+from loadtests.users import CLOSED_LOAN, RunState, body, outcome, unexpected
 
 PENDING_PAGE = 100
 PENDING_MAX_PAGES = 5
@@ -81,12 +82,8 @@ class LenderUser(ApiUser):
             self.accept(random.choice(list(self.seen)))
 
     def accept(self, loan_id: str) -> str:
-        with self.client.put(
-            f"/lender/accept/{loan_id}",
-            json=ACH,
-            headers=self.auth,
-            name="/lender/accept/[loan_id]",
-            catch_response=True,
+        with self.changing(
+            "PUT", f"/lender/accept/{loan_id}", json=ACH, name="/lender/accept/[loan_id]", loan_id=loan_id
         ) as response:
             result = outcome(response, "accept", 200, "ACCEPTED")
             if result == "ACCEPTED":
@@ -98,11 +95,11 @@ class LenderUser(ApiUser):
 
     def decline(self, loan_id: str) -> None:
         reason = random.choice(REASONS)
-        with self.client.put(
+        with self.changing(
+            "PUT",
             f"/lender/decline/{loan_id}",
-            headers=self.auth,
             name="/lender/decline/[loan_id]",
-            catch_response=True,
+            loan_id=loan_id,
             **({"json": reason} if reason is not None else {}),
         ) as response:
             if outcome(response, "decline", 200, "DECLINED") == "DECLINED":

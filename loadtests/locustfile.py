@@ -3,7 +3,8 @@ pool, many lenders race to accept the same loans, some decline, borrowers cancel
 and some loans reach their deadline during the run.
 
     locust -f loadtests/locustfile.py --headless --host http://127.0.0.1:8000 -u 60 -r 20 -t 60s \
-        --record-file results/loans.jsonl --summary-file results/summary.json --min-funding-window 5
+        --record-file results/loans.jsonl --retry-file results/retries.jsonl \
+        --summary-file results/summary.json --min-funding-window 5 --retry-share 0.1
 
 (`make load` runs this against a local multi-worker stack and then checks the invariants.)
 
@@ -22,7 +23,11 @@ Everything is made through the API, so `--host` may be a deployed stack:
   evenly over the loans); after declines, a borrower invites other lenders in their place;
 - lenders (`lender.py`) answer the oldest still-PENDING loan on their invitation list, so the
   invited lenders converge on the same loans and race for them; `--decline-share` of the
-  answers are declines.
+  answers are declines;
+- every changing request (register, verify, create, accept, decline, cancel, invite) carries
+  an Idempotency-Key, and `--retry-share` of them are sent again with it after a lost answer,
+  `--concurrent-share` of those while the first is still running (`keyed.py`); both answers
+  are recorded in `--retry-file` for the checker.
 
 A 409 that is the expected outcome of a race (`users.EXPECTED_CONFLICTS`: LOAN_FULLY_FUNDED,
 ALREADY_ACCEPTED, INVITATION_DECLINED, LOAN_EXPIRED, INVALID_STATE, each where it can happen)
@@ -49,10 +54,12 @@ from locust.clients import HttpSession
 from locust.runners import WorkerRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from loadtests.api_user import verified_token
 from loadtests.borrower import BorrowerUser
+from loadtests.keyed import changing
 from loadtests.lender import LenderUser
 from loadtests.scenario import PASSWORD, lender_email
-from loadtests.users import RunState, body, log, unexpected, verified_token
+from loadtests.users import RunState, body, log, unexpected
 
 __all__ = ["BorrowerUser", "LenderUser"]  # the user classes Locust runs
 
@@ -104,6 +111,13 @@ def _options(parser) -> None:
         help="a cancel comes at a random moment up to this many seconds after the loan's creation (default 8)",
     )
     parser.add_argument("--decline-share", type=_share, default=0.1, help="share of answers that are declines")
+    parser.add_argument(
+        "--retry-share", type=_share, default=0.1, help="share of changing requests sent twice with their key"
+    )
+    parser.add_argument(
+        "--concurrent-share", type=_share, default=0.5, help="share of those retries sent while the first still runs"
+    )
+    parser.add_argument("--retry-file", default="", help="JSON lines: every request sent twice, both answers")
     parser.add_argument("--record-file", default="", help="JSON lines: every loan created, every later invitation")
     parser.add_argument("--summary-file", default="", help="JSON: outcome counts and verdict")
     parser.add_argument(
@@ -133,9 +147,10 @@ def _register_pool(environment, **kwargs) -> None:
     RunState.outcomes.clear()
     RunState.short_deadlines = True
     RunState.plans.clear()
-    if options.record_file:
-        Path(options.record_file).parent.mkdir(parents=True, exist_ok=True)
-        RunState.record = open(options.record_file, "a", encoding="utf-8")
+    for path, slot in ((options.record_file, "record"), (options.retry_file, "retries")):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            setattr(RunState, slot, open(path, "a", encoding="utf-8"))
     active = _expected_lenders(environment)
     size = options.lender_pool or max(active, round(active / (1 - min(options.idle_lenders, 0.9))))
     session = HttpSession(base_url=environment.host, request_event=environment.events.request, user=None)
@@ -143,8 +158,8 @@ def _register_pool(environment, **kwargs) -> None:
     def register(index: int) -> str | None:
         email = lender_email(RunState.run_id, index)
         registration = {"name": f"Load Lender {index}", "email": email, "password": PASSWORD}
-        with session.post(
-            "/auth/register", json=registration, name="/auth/register [lender pool]", catch_response=True
+        with changing(
+            session, options, "POST", "/auth/register", json=registration, name="/auth/register [lender pool]"
         ) as response:
             if response.status_code == 409 and body(response).get("error") == "USER_EXISTS":
                 response.success()  # another process of this run registered (and verifies) it
@@ -176,9 +191,10 @@ def _expected_lenders(environment) -> int:
 
 @events.test_stop.add_listener
 def _close_record(environment, **kwargs) -> None:
-    if RunState.record:
-        RunState.record.close()
-        RunState.record = None
+    for slot in ("record", "retries"):
+        if getattr(RunState, slot):
+            getattr(RunState, slot).close()
+            setattr(RunState, slot, None)
 
 
 # -- the verdict ------------------------------------------------------------------------
@@ -207,6 +223,7 @@ def _verdict(environment, **kwargs) -> None:
         ("invariant violations in flight", "invariant violations seen in loans read during the run"),
         ("history violations in flight", "broken histories seen during the run"),
         ("accepted twice", "double submits were accepted twice"),
+        ("replay violations in flight", "broken replays of requests retried with their key"),
         ("scenario errors", "errors in the scenario code outside Locust's tasks"),
     ):
         if RunState.outcomes[counter]:

@@ -1,22 +1,14 @@
-"""What the load scenario's users share: the Locust process's run state, reading answers, the
-expected outcomes of races, and verified accounts. The users are in `borrower.py` and
-`lender.py`; `locustfile.py` puts them together."""
+"""What the load scenario's users share: the Locust process's run state, reading answers and
+the expected outcomes of races. The users are in `borrower.py` and `lender.py` (on
+`api_user.py`'s base); `locustfile.py` puts them together."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import logging
-import urllib.request
 from collections import Counter
 from decimal import Decimal
-from urllib.parse import quote
-
-from locust import FastHttpUser
-
-from devstack.mailbox import PATH as MAILBOX_PATH
-from devstack.mailbox import token_in
-from loadtests.scenario import PASSWORD
 
 log = logging.getLogger("loadtests")
 
@@ -39,7 +31,8 @@ class RunState:
     active: list[str] = []  # the ones LenderUsers log in to (the rest never answer)
     next_lender = itertools.count()
     next_borrower = itertools.count()
-    record = None
+    record = None  # the loans created and later invitations (JSON lines)
+    retries = None  # the requests sent twice with one key (JSON lines, `keyed.py`)
     outcomes: Counter = Counter()
     short_deadlines = True  # until the API refuses one
     plans: Counter = Counter()
@@ -98,60 +91,3 @@ def outcome(response, operation: str, ok_status: int, done: str) -> str:
         unexpected(response)
     RunState.outcomes[f"{operation} {result}"] += 1
     return result
-
-
-def _emailed_token(mailbox: str, email: str) -> str | None:
-    """The newest verification token sent to `email`, from the local stack's outbox."""
-    with urllib.request.urlopen(f"{mailbox}{MAILBOX_PATH}?to={quote(email)}", timeout=30) as answer:
-        return token_in(json.load(answer)["emails"])
-
-
-def verified_token(client, options, email: str, registered: dict) -> str | None:
-    """The account's token once its email is verified (None, and a failure, otherwise)."""
-    if registered.get("user", {}).get("email_verified"):
-        return registered["token"]  # the stage verifies this domain on registration
-    token = _emailed_token(options.mailbox, email) if options.mailbox else None
-    if token is None:
-        log.error(
-            "%s is not verified: run against the local stack (--mailbox) or a stage deployed "
-            "with AutoVerifyEmailDomain=loadtest.example.com",
-            email,
-        )
-        return None
-    with client.post("/auth/verify-email", json={"token": token}, catch_response=True) as response:
-        if response.status_code == 200:
-            return body(response)["token"]
-        unexpected(response)
-        return None
-
-
-class ApiUser(FastHttpUser):
-    abstract = True
-    network_timeout = 30.0
-    connection_timeout = 10.0
-    token = ""
-
-    @property
-    def auth(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    @property
-    def options(self):
-        return self.environment.parsed_options
-
-    def login(self, email: str) -> bool:
-        with self.client.post(
-            "/auth/login", json={"email": email, "password": PASSWORD}, catch_response=True
-        ) as response:
-            if response.status_code == 200:
-                self.token = body(response)["token"]
-                return True
-            unexpected(response)
-            return False
-
-    def get_json(self, path: str, name: str) -> dict | None:
-        with self.client.get(path, headers=self.auth, name=name, catch_response=True) as response:
-            if response.status_code == 200:
-                return body(response)
-            unexpected(response)
-            return None

@@ -1,7 +1,8 @@
 """`make load` in small: the local multi-worker stack with its background workers, Locust
 headless for a few seconds, then the invariant and history check through the API. Everything
 must pass, the checker must have checked every loan and its history, and the run must have
-had every ending: lenders won and lost races, declined, borrowers cancelled, loans expired."""
+had every ending: lenders won and lost races, declined, borrowers cancelled, loans expired;
+and requests retried with their Idempotency-Key were answered by replays."""
 
 import csv
 import json
@@ -13,13 +14,15 @@ from pathlib import Path
 from loadtests.check import read_records
 
 ROOT = Path(__file__).resolve().parents[2]
-# Shares raised so that a 10 s run has every ending, even on a busy machine (a run there may
-# create only half a dozen loans): more borrowers, most invitees idle (so loans stay short of
-# funds), many loans cancelled soon after creation, every loan with a short deadline, half the
-# answers declines (so borrowers, who look now and then, find some to replace in time).
+# Shares raised so that a 15 s run has every ending, even on a busy machine (a run there may
+# create only half a dozen loans): more borrowers, most invitees idle and a dozen invited per
+# loan (so loans stay short of funds and the pool has lenders left to invite), many loans
+# cancelled soon after creation, most with a short deadline (the others stay open all run, so
+# borrowers, who look now and then, find declines on them to replace), half the answers declines.
 LIFECYCLE = [
-    "--borrower-weight", "3", "--open-loans", "3", "--idle-lenders", "0.6", "--oversubscription", "2",
-    "--cancel-share", "0.4", "--cancel-within", "4", "--decline-share", "0.5", "--short-deadline-share", "1",
+    "--borrower-weight", "4", "--open-loans", "3", "--idle-lenders", "0.6", "--oversubscription", "2",
+    "--lenders-per-loan", "12", "--cancel-share", "0.4", "--cancel-within", "4", "--decline-share", "0.5",
+    "--short-deadline-share", "0.6",
 ]  # fmt: skip
 
 
@@ -35,10 +38,12 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
             "--spawn-rate",
             "16",
             "--duration",
-            "10s",
+            "15s",
             "--quiet",
             "--results",
             str(tmp_path),
+            "--retry-share",  # a third of the changing requests sent twice with their key
+            "0.3",
             "--",
             *LIFECYCLE,
         ],
@@ -72,6 +77,14 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
     assert invariants["participants_by_status"].get("DECLINED", 0) >= 1, invariants
     # The expiry job ran (in the background workers, then once more before the check).
     assert invariants["expiry_ran_at"] and invariants["events_by_type"].get("LOAN_EXPIRED", 0) >= 1, invariants
+    # Retries with the key: lost answers and raced attempts, each answered by a replay; no
+    # borrower has a loan more than the run saw created.
+    for done in ("retried lost", "retried concurrent", "replays", "IN_USE answers"):
+        assert outcomes.get(done, 0) >= 1, (done, outcomes)
+        assert invariants["retries"][done] == outcomes[done], (invariants["retries"], outcomes)
+    assert outcomes["replays"] == outcomes["retried lost"] + outcomes["retried concurrent"]
+    assert "replay violations in flight" not in outcomes
+    assert invariants["borrowers_checked"] == len({r["borrower_email"] for r in read_records(folder / "loans.jsonl")})
     # Each action the run took is in the histories it checked.
     events = invariants["events_by_type"]
     assert events["LOAN_CREATED"] == loans and events["LOAN_CANCELLED"] == invariants["loans_by_status"]["CANCELLED"]
@@ -79,7 +92,8 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
     assert events["INVITATION_DECLINED"] == outcomes["decline DECLINED"], (events, outcomes)
     assert "Local workers running" in (folder / "workers.log").read_text()
 
-    # Locust's own reports, and every request type of the scenario in them.
+    # Locust's own reports, and the scenario's frequent request types in them (a rare one, a
+    # cancel or an invitation, may end after Locust wrote its stats: the outcomes count those).
     assert (folder / "report.html").stat().st_size > 0
     with open(folder / "locust_stats.csv", newline="") as stats:
         names = {row["Name"] for row in csv.DictReader(stats)}
@@ -89,12 +103,11 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
         "/lender/accept/[loan_id]",
         "/lender/decline/[loan_id]",
         "/loans",
-        "/loans/[loan_id]/cancel",
-        "/loans/[loan_id]/invitations",
         "Aggregated",
     } <= names
     assert "Load test passed." in run.stdout
-    assert time.monotonic() - started < 60, output
+    # Short even on a busy shared machine, where starting the stack alone can take 20 s.
+    assert time.monotonic() - started < 90, output
 
 
 def test_a_run_over_its_thresholds_fails_and_goes_on_without_the_short_deadlines_refused(base_url, local_aws, tmp_path):
@@ -113,9 +126,11 @@ def test_a_run_over_its_thresholds_fails_and_goes_on_without_the_short_deadlines
             "--spawn-rate",
             "4",
             "--duration",
-            "3s",
+            "5s",
             "--max-p95-ms",
             "0.001",
+            "--retry-share",  # about thresholds and refused deadlines: the first answers will do
+            "0",
             "--min-funding-window",
             "5",
             "--quiet",
