@@ -55,13 +55,15 @@ DURATION   ?= 60s
 MAX_FAILURE_RATE ?= 0.01
 MAX_P95_MS ?= 0
 WORKERS    ?= 2
+RETRY_SHARE ?= 0.1
 
 .PHONY: load bench
 
 ## Locust, headless, against a local stack (1 moto process, WORKERS API workers) or HOST=https://…; then the funding invariants.
 load: $(STAMP)
 	$(BIN)/python -m loadtests $(if $(HOST),--host $(HOST),) --users $(USERS) --spawn-rate $(SPAWN_RATE) \
-		--duration $(DURATION) --max-failure-rate $(MAX_FAILURE_RATE) --max-p95-ms $(MAX_P95_MS) --workers $(WORKERS)
+		--duration $(DURATION) --max-failure-rate $(MAX_FAILURE_RATE) --max-p95-ms $(MAX_P95_MS) --workers $(WORKERS) \
+		--retry-share $(RETRY_SHARE)
 
 ## Accept throughput and latency vs a no-framework baseline, store calls per operation, bcrypt's share;
 ## the service's CPU per request through the Lambda handler vs the bare AWS calls;

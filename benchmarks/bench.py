@@ -736,7 +736,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {data['machine']}", flush=True)
 
     print(f"1/4 API over HTTP: {args.workers} workers, {args.lenders} lenders × {args.loans} loans …", flush=True)
-    with LocalStack(workers=args.workers, log_dir=out / "api-stack", extra_env=BENCH_ENV) as stack:
+    with LocalStack(
+        workers=args.workers, log_dir=out / "api-stack", extra_env=BENCH_ENV, background_workers=False
+    ) as stack:
         tokens, loan_ids = http_setup(stack.url, args.lenders, args.loans, uuid.uuid4().hex[:8])
         pids = stack.pids()
         api_race = http_race(stack.url, tokens, loan_ids, f"API, {args.workers} workers", pids)

@@ -3,7 +3,7 @@
     python -m devstack run --port 8000        # what `make run` does
     python -m devstack contract [--profile deep] [--url URL]
     python -m devstack serve-aws --port 5005
-    python -m devstack workers --aws http://127.0.0.1:5005
+    python -m devstack workers --aws http://127.0.0.1:5005 [--expire-once]
 
 `run` serves the API with Swagger UI over an in-memory DynamoDB and demo data.
 `serve-aws` runs only moto's server in the foreground (so several API worker processes
@@ -55,11 +55,18 @@ def _workers(args: argparse.Namespace) -> int:
     from service.bootstrap import bootstrap
     from service.config import Settings
 
+    services = bootstrap(Settings.from_env(with_secret=False))
+    if args.expire_once:
+        expired = 0
+        while done := services.expiry.expire_due():
+            expired += done
+        print(f"Expired {expired} loans.", flush=True)
+        return 0
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workers = LocalWorkers(
-        bootstrap(Settings.from_env(with_secret=False)),
+        services,
         args.aws,
         interval=args.interval,
         expiry_interval=args.expiry_interval,
@@ -91,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     workers.add_argument("--aws", required=True, help="the local AWS endpoint (from serve-aws)")
     workers.add_argument("--interval", type=float, default=0.5, help="seconds between notifier rounds")
     workers.add_argument("--expiry-interval", type=float, default=5.0, help="seconds between expiry runs")
+    workers.add_argument(
+        "--expire-once", action="store_true", help="run the expiry job until nothing is due, then exit"
+    )
     args = parser.parse_args(argv)
     if args.command == "workers":
         return _workers(args)

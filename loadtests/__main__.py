@@ -1,13 +1,18 @@
-"""`make load`: Locust's loan-acceptance scenarios, headless, then the funding invariants.
+"""`make load`: Locust's loan scenarios, headless, then the invariants of every loan and its history.
 
     python -m loadtests [--host URL] [--users 60] [--spawn-rate 20] [--duration 60s]
                         [--max-failure-rate 0.01] [--max-p95-ms MS] [--workers 2]
+                        [--min-funding-window SECONDS] [--retry-share 0.1] [--concurrent-share 0.5]
+                        [-- more Locust options]
 
 Without --host it starts the local stack (one moto server process, `--workers` API worker
-processes, bcrypt cost 4) and stops it on exit, failure included. Everything lands in
+processes, bcrypt cost 4, the background workers) and stops it on exit, failure included;
+before the check, it runs the expiry job once more, alone, so the check knows every expiry
+due by then is written. Everything lands in
 `results/load-<timestamp>/`: Locust's CSV files and HTML report, the loans the run created
-(`loans.jsonl`), Locust's verdict (`summary.json`), the invariant report (`invariants.json`)
-and, for a local stack, the servers' logs. Exits 1 on any broken invariant or unreadable
+(`loans.jsonl`), the requests it sent twice with one Idempotency-Key (`retries.jsonl`),
+Locust's verdict (`summary.json`), the invariant report (`invariants.json`) and, for a local
+stack, the servers' logs. Exits 1 on any broken invariant or unreadable
 loan, any 5xx, or a failure ratio or p95 over the thresholds; 2 when the stack did not start.
 """
 
@@ -23,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from loadtests.stack import DEFAULT_WORKERS, ROOT, LocalStack, StackError
+from loadtests.stack import DEFAULT_WORKERS, LOAD_MIN_FUNDING_WINDOW, ROOT, LocalStack, StackError
 
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 
@@ -60,6 +65,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_WORKERS,
         help=f"API worker processes of the local stack (default {DEFAULT_WORKERS})",
     )
+    parser.add_argument(
+        "--min-funding-window",
+        type=int,
+        help=(
+            "the API's shortest funding window in seconds, for loans whose deadline passes during the run: "
+            f"the local stack's (default {LOAD_MIN_FUNDING_WINDOW}), or a deployed stage's "
+            "MinFundingWindowSeconds (default: no short deadlines)"
+        ),
+    )
+    parser.add_argument(
+        "--retry-share",
+        type=float,
+        default=0.1,
+        help="share of changing requests sent again with their Idempotency-Key after a lost answer (default 0.1)",
+    )
+    parser.add_argument(
+        "--concurrent-share",
+        type=float,
+        default=0.5,
+        help="share of those retries sent while the first attempt still runs (default 0.5)",
+    )
     parser.add_argument("--results", type=Path, default=ROOT / "results", help="parent of the run's folder")
     parser.add_argument("--quiet", action="store_true", help="Locust's output only in locust.log")
     parser.add_argument("locust_args", nargs="*", help="more Locust options, after --")
@@ -75,7 +101,9 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | None = None) -> int:
+def run_locust(
+    args: argparse.Namespace, host: str, out: Path, mailbox: str | None = None, funding_window: int = 0
+) -> int:
     command = [
         sys.executable,
         "-m",
@@ -105,6 +133,14 @@ def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | No
         str(args.max_failure_rate),
         "--max-p95-ms",
         str(args.max_p95_ms),
+        "--min-funding-window",
+        str(funding_window),
+        "--retry-file",
+        str(out / "retries.jsonl"),
+        "--retry-share",
+        str(args.retry_share),
+        "--concurrent-share",
+        str(args.concurrent_share),
         *(["--mailbox", mailbox] if mailbox else []),
         *(["--only-summary"] if args.quiet else []),
         *args.locust_args,
@@ -147,7 +183,7 @@ def run_locust(args: argparse.Namespace, host: str, out: Path, mailbox: str | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loadtests.check import check_run, describe, read_records
+    from loadtests.check import check_run, describe, json_lines, read_creates, read_records
 
     args = parse_args(argv)
     _raise_on_sigterm()
@@ -158,20 +194,32 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host = args.host
         if host is None:
-            print(f"Starting the local stack: 1 moto process, {args.workers} API workers, bcrypt cost 4 …", flush=True)
-            stack = LocalStack(workers=args.workers, log_dir=out).start()
+            print(
+                f"Starting the local stack: 1 moto process, {args.workers} API workers, the background workers, "
+                "bcrypt cost 4 …",
+                flush=True,
+            )
+            window = args.min_funding_window or LOAD_MIN_FUNDING_WINDOW
+            stack = LocalStack(workers=args.workers, log_dir=out, min_funding_window=window).start()
             host = stack.url
             print(f"API on {host} (DynamoDB: moto at {stack.aws_endpoint})", flush=True)
-        locust_code = run_locust(args, host, out, stack.aws_endpoint if stack else None)
+        if stack:
+            locust_code = run_locust(args, host, out, stack.aws_endpoint, stack.min_funding_window)
+        else:
+            locust_code = run_locust(args, host, out, None, args.min_funding_window or 0)
         summary_path = out / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
 
         records_path = out / "loans.jsonl"
         records = read_records(records_path) if records_path.exists() else []
-        report = check_run(host, records)
+        creates = read_creates(records_path) if records_path.exists() else {}
+        expiry_ran_at = stack.expire_now() if stack else None
+        retries_path = out / "retries.jsonl"
+        retried = json_lines(retries_path) if retries_path.exists() else []
+        report = check_run(host, records, expiry_ran_at=expiry_ran_at, retried=retried, creates=creates)
         (out / "invariants.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     except StackError as exc:
-        print(f"The local stack did not start: {exc}", file=sys.stderr)
+        print(f"The local stack failed: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

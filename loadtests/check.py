@@ -1,11 +1,14 @@
-"""Check the funding invariants of every loan a load run created, through the API (so it
-works against a deployed stack too): log in as each borrower, read each loan with
-`GET /loans/{loan_id}` (the borrower sees every participant), and check it.
+"""Check the invariants of every loan a load run created, and of its history, through the API
+(so it works against a deployed stack too): log in as each borrower, read each loan with
+`GET /loans/{loan_id}` (the borrower sees every participant), every page of
+`GET /loans/{loan_id}/events` and of `GET /loans/my-loans`, and check them; and check the
+requests the run sent twice with one Idempotency-Key (`replays.py`).
 
-    python -m loadtests.check --host http://127.0.0.1:8000 --records results/load-…/loans.jsonl
+    python -m loadtests.check --host http://127.0.0.1:8000 --records results/load-…/loans.jsonl \
+        [--retries results/load-…/retries.jsonl]
 
-Exits 1 when an invariant is broken, a loan cannot be read, or fewer than `--min-loans`
-loans were checked.
+Exits 1 when an invariant is broken, a loan or its history cannot be read, or fewer than
+`--min-loans` loans were checked.
 """
 
 from __future__ import annotations
@@ -16,87 +19,180 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 
-from loadtests.invariants import Report, check_loans
+from loadtests.invariants import Report, check_loans, moment
+from loadtests.replays import check_owned, check_retries
+
+PAGE = 100
+MAX_PAGES = 20  # a loan has at most a few hundred events (40 lenders, each answers once)
+
+
+def json_lines(path: Path) -> list[dict]:
+    """A file of JSON lines the run wrote; a torn line (a killed writer) is skipped."""
+    found = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
 
 
 def read_records(path: Path) -> list[dict]:
-    """The run's JSON lines; a torn last line (a killed writer) is skipped."""
-    records = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
+    """The run's loans, from its JSON lines: one line per loan created, then one per later
+    invitation (`{"loan_id", "invited": [emails]}`), whose lenders join the loan's. The lines
+    of the creates sent (`{"borrower_email", "create_key"}`, see `read_creates`) are no loans."""
+    loans: dict[str, dict] = {}
+    for record in json_lines(path):
+        if "create_key" in record:
             continue
-    return records
+        if "invited" in record:
+            if record["loan_id"] in loans:
+                loans[record["loan_id"]]["lenders"] += record["invited"]
+        else:
+            loans[record["loan_id"]] = {**record, "lenders": list(record["lenders"])}
+    return list(loans.values())
 
 
-def fetch_loans(
-    host: str, records: Iterable[dict], concurrency: int = 8, timeout: float = 30
-) -> tuple[list[dict], list[str]]:
-    """(loan documents as their borrowers see them, "loan_id: why" for each unreadable one)."""
+def read_creates(path: Path) -> dict[str, set[str]]:
+    """Borrower email -> the Idempotency-Keys of every create they sent, answered or not."""
+    creates: dict[str, set[str]] = {}
+    for record in json_lines(path):
+        if "create_key" in record:
+            creates.setdefault(record["borrower_email"], set()).add(record["create_key"])
+    return creates
+
+
+def _pages(client: httpx.Client, path: str, headers: dict) -> list[dict] | str:
+    """Every item of a paged list, in order, or why not."""
+    items: list[dict] = []
+    cursor = None
+    for _ in range(MAX_PAGES):
+        params: dict[str, str | int] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
+        response = client.get(path, params=params, headers=headers)
+        if response.status_code != 200:
+            return f"GET {path} answered {response.status_code} {response.text[:200]}"
+        page = json.loads(response.text, parse_float=Decimal)
+        items += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+    return f"{path} has more than {MAX_PAGES} pages"
+
+
+@dataclass
+class Fetched:
+    loans: list[dict]  # as their borrowers see them
+    histories: dict[str, list[dict]]  # each loan's, read after it
+    unreadable: list[str]  # "loan_id: why", for each loan, history or borrower's list not read
+    owned: dict[str, list[str]]  # borrower email -> the ids of every loan the API lists as theirs
+
+
+def fetch_loans(host: str, records: Iterable[dict], concurrency: int = 8, timeout: float = 30) -> Fetched:
     records = list(records)
     by_borrower: dict[tuple[str, str], list[str]] = {}
     for record in records:
         by_borrower.setdefault((record["borrower_email"], record["borrower_password"]), []).append(record["loan_id"])
+    fetched = Fetched([], {}, [], {})
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     with httpx.Client(base_url=host, timeout=timeout, limits=limits) as client:
 
-        def borrower_loans(item: tuple[tuple[str, str], list[str]]) -> list[tuple[str, dict | str]]:
+        def borrower_loans(item: tuple[tuple[str, str], list[str]]) -> None:
             (email, password), loan_ids = item
             login = client.post("/auth/login", json={"email": email, "password": password})
             if login.status_code != 200:
-                return [(loan_id, f"borrower login answered {login.status_code}") for loan_id in loan_ids]
+                fetched.unreadable += [
+                    f"{loan_id}: borrower login answered {login.status_code}" for loan_id in loan_ids
+                ]
+                return
             headers = {"Authorization": f"Bearer {login.json()['token']}"}
-            found: list[tuple[str, dict | str]] = []
             for loan_id in loan_ids:
                 response = client.get(f"/loans/{loan_id}", headers=headers)
-                if response.status_code == 200:
-                    found.append((loan_id, json.loads(response.text, parse_float=Decimal)))
+                if response.status_code != 200:
+                    fetched.unreadable.append(f"{loan_id}: GET answered {response.status_code} {response.text[:200]}")
+                    continue
+                fetched.loans.append(json.loads(response.text, parse_float=Decimal))
+                events = _pages(client, f"/loans/{loan_id}/events", headers)
+                if isinstance(events, str):
+                    fetched.unreadable.append(f"{loan_id}: {events}")
                 else:
-                    found.append((loan_id, f"GET answered {response.status_code} {response.text[:200]}"))
-            return found
+                    fetched.histories[loan_id] = events
+            listed = _pages(client, "/loans/my-loans", headers)
+            if isinstance(listed, str):
+                fetched.unreadable.append(f"{email}'s loans: {listed}")
+            else:
+                fetched.owned[email] = [str(loan["loan_id"]) for loan in listed]
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            results = [pair for chunk in pool.map(borrower_loans, by_borrower.items()) for pair in chunk]
-    loans = [doc for _, doc in results if isinstance(doc, dict)]
-    unreadable = [f"{loan_id}: {doc}" for loan_id, doc in results if isinstance(doc, str)]
-    return loans, unreadable
+            list(pool.map(borrower_loans, by_borrower.items()))  # list.append and += are atomic
+    return fetched
 
 
-def check_run(host: str, records: list[dict], rereads: int = 2, pause: float = 2.0) -> Report:
-    """Check every recorded loan. A borrower's view is two reads (the loan, then its
-    participants), so a request still running on the server when the run stopped can land
-    between them; loans that break a rule are read again after `pause` seconds, and only
-    what still breaks it counts (it is what is stored)."""
-    loans, unreadable = fetch_loans(host, records)
+def check_run(
+    host: str,
+    records: list[dict],
+    rereads: int = 2,
+    pause: float = 2.0,
+    expiry_ran_at: datetime | None = None,
+    retried: list[dict] | None = None,
+    creates: dict[str, set[str]] | None = None,
+) -> Report:
+    """Check every recorded loan and its history, each borrower's loans against the creates
+    they sent (`creates`: their keys), and the `retried` requests (`replays.py`). A borrower's
+    view is two reads (the loan, then its participants), and its history a third, so a request
+    still running on the server when the run stopped can land between them; loans that break a rule are read
+    again after `pause` seconds, and only what still breaks it counts (it is what is stored).
+    `expiry_ran_at`: when the expiry job last ran, if known (see `check_history`)."""
+    fetched = fetch_loans(host, records)
     expected = {r["loan_id"]: {"amount": r["amount"], "lenders": r["lenders"]} for r in records}
-    docs = {str(loan.get("loan_id")): loan for loan in loans}
-    report = check_loans(docs.values(), expected)
+    docs = {str(loan.get("loan_id")): loan for loan in fetched.loans}
+    histories = fetched.histories
+    report = check_loans(docs.values(), expected, histories, expiry_ran_at)
     first = {v.loan_id for v in report.violations}
     for _ in range(rereads):
         suspects = {v.loan_id for v in report.violations}
         if not suspects:
             break
         time.sleep(pause)
-        again, _ = fetch_loans(host, [r for r in records if r["loan_id"] in suspects])
-        docs.update({str(loan.get("loan_id")): loan for loan in again})
-        report = check_loans(docs.values(), expected)
-    report.unreadable = unreadable
+        again = fetch_loans(host, [r for r in records if r["loan_id"] in suspects])
+        docs.update({str(loan.get("loan_id")): loan for loan in again.loans})
+        histories.update(again.histories)
+        report = check_loans(docs.values(), expected, histories, expiry_ran_at)
+    report.unreadable = fetched.unreadable
     report.settled_on_reread = sorted(first - {v.loan_id for v in report.violations})
+    # What a retry could have done twice: nothing here changes after the run, so no re-read.
+    report.borrowers_checked = len(fetched.owned)
+    twice, report.loans_unanswered = check_owned(records, fetched.owned, creates)
+    report.violations += twice
+    retry_violations, report.retries = check_retries(retried or [])
+    report.violations += retry_violations
     return report
 
 
 def describe(report: Report) -> str:
+    def counts(counter) -> str:
+        return ", ".join(f"{count} {name}" for name, count in sorted(counter.items())) or "none"
+
     lines = [
-        f"Invariants: {report.loans_checked} loans checked, {report.loans_active} ACTIVE, "
-        f"{report.accepted_participants} acceptances, total funded {report.total_funded}: "
-        + ("all hold." if report.ok else "BROKEN.")
+        f"Invariants: {report.loans_checked} loans checked ({report.histories_checked} histories), "
+        f"{report.accepted_participants} acceptances standing, total funded {report.total_funded}: "
+        + ("all hold." if report.ok else "BROKEN."),
+        f"  loans: {counts(report.loans_by_status)}",
+        f"  participants: {counts(report.participants_by_status)}",
+        f"  events: {counts(report.events_by_type)}",
     ]
+    if report.expiry_ran_at:
+        lines.append(f"  the expiry job last ran at {report.expiry_ran_at}")
+    lines.append(
+        f"  retries: {counts(report.retries)}; loans counted for {report.borrowers_checked} borrowers, "
+        f"{len(report.loans_unanswered)} created as the run stopped, their answer unread"
+    )
     for rule, count in sorted(report.by_rule().items()):
         lines.append(f"  {rule}: {count}")
     if report.settled_on_reread:
@@ -114,8 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-loans", type=int, default=1, help="fail if fewer loans were checked")
     parser.add_argument("--rereads", type=int, default=2, help="re-reads of a loan that breaks a rule")
     parser.add_argument("--reread-pause", type=float, default=2.0, help="seconds before each re-read")
+    parser.add_argument("--expiry-ran-at", type=moment, help="when the expiry job last ran (a timestamp with offset)")
+    parser.add_argument("--retries", type=Path, help="the run's retries.jsonl: requests sent twice with one key")
     args = parser.parse_args(argv)
-    report = check_run(args.host, read_records(args.records), args.rereads, args.reread_pause)
+    retried = json_lines(args.retries) if args.retries else []
+    records = read_records(args.records)
+    creates = read_creates(args.records)
+    report = check_run(args.host, records, args.rereads, args.reread_pause, args.expiry_ran_at, retried, creates)
     print(describe(report), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")

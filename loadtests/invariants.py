@@ -1,7 +1,14 @@
-"""The funding invariants (`0 <= total_funded <= amount`, `total_funded` = the sum of what the
-accepted lenders funded, `ACTIVE` exactly when fully funded, no lender twice), checked on
-loans as `GET /loans/{loan_id}` returns them to their borrower (who sees every participant).
-Pure functions over plain dicts, so corrupted documents are easy to feed in.
+"""The invariants of a load run's loans, checked on loans as `GET /loans/{loan_id}` returns them
+to their borrower (who sees every participant) and on their histories as
+`GET /loans/{loan_id}/events` returns them (every page). Pure functions over plain dicts, so
+corrupted documents are easy to feed in.
+
+The rules are the domain's (`service/domain/loans.py`, `closing.py`, `events.py`), restated
+here so that a bug there cannot hide itself: `0 <= total_funded <= amount`, `total_funded` =
+what the ACCEPTED participants funded, ACTIVE exactly when fully funded; a CANCELLED or
+EXPIRED loan counts nothing and has no open participation (pending ones were CLOSED, accepted
+ones RELEASED, keeping their `funded_amount` as history); and replaying the history from
+LOAN_CREATED gives the loan's status and `total_funded`.
 
 Money is compared exactly: every amount goes through `Decimal(str(value))`, so parse JSON with
 `parse_float=Decimal` to avoid float noise (floats with two decimals also compare right).
@@ -12,15 +19,33 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-LOAN_STATUSES = {"PENDING", "ACTIVE"}
-PARTICIPANT_STATUSES = {"PENDING", "ACCEPTED"}
+# COMPLETED is in the contract, but no operation leads there: a run's loan is never COMPLETED.
+LOAN_STATUSES = {"PENDING", "ACTIVE", "CANCELLED", "EXPIRED"}
+CLOSED_LOAN = {"CANCELLED", "EXPIRED"}
+PARTICIPANT_STATUSES = {"PENDING", "ACCEPTED", "DECLINED", "CLOSED", "RELEASED"}
+COMMITTED = {"ACCEPTED", "RELEASED"}  # funded something (released ones keep it as history)
+OPEN_PARTICIPANT = {"PENDING", "ACCEPTED"}
+CLOSED_PARTICIPANT = {"CLOSED", "RELEASED"}
+EVENT_TYPES = {
+    "LOAN_CREATED",
+    "LENDERS_INVITED",
+    "INVITATION_ACCEPTED",
+    "INVITATION_DECLINED",
+    "LOAN_ACTIVATED",
+    "LOAN_CANCELLED",
+    "LOAN_EXPIRED",
+}
 
 # rule -> what it means; every violation names one of these.
 RULES = {
     "MALFORMED": "the document has the fields the contract promises, with money as numbers",
-    "UNKNOWN_STATUS": "loan status is PENDING or ACTIVE; participant status PENDING or ACCEPTED",
+    "UNKNOWN_STATUS": (
+        "loan status is PENDING, ACTIVE, CANCELLED or EXPIRED; "
+        "participant status PENDING, ACCEPTED, DECLINED, CLOSED or RELEASED"
+    ),
     "NEGATIVE_TOTAL": "0 <= total_funded",
     "OVER_FUNDED": "total_funded <= amount",
     "TOTAL_NOT_SUM": "total_funded == sum of funded_amount over ACCEPTED participants",
@@ -28,11 +53,32 @@ RULES = {
     "FULL_NOT_ACTIVE": "total_funded == amount => status ACTIVE",
     "REMAINING_WRONG": "remaining_amount == amount - total_funded",
     "DUPLICATE_LENDER": "each lender takes part (and accepts) at most once per loan",
-    "PENDING_FUNDED": "a PENDING participant has funded_amount 0",
-    "ACCEPTED_AMOUNT": "an ACCEPTED participant funded more than 0 and at most its contribution",
+    "UNACCEPTED_FUNDED": "a participant that never accepted (PENDING, DECLINED, CLOSED) has funded_amount 0",
+    "ACCEPTED_AMOUNT": "an ACCEPTED or RELEASED participant funded more than 0 and at most its contribution",
+    "CLOSED_LOAN_FUNDED": "a CANCELLED or EXPIRED loan has total_funded 0 (its commitments were released)",
+    "CLOSED_LOAN_OPEN_PARTICIPANT": "a CANCELLED or EXPIRED loan has no PENDING or ACCEPTED participant",
+    "CLOSED_PARTICIPANT_OPEN_LOAN": "CLOSED and RELEASED participants belong to CANCELLED or EXPIRED loans only",
+    "CLOSED_AT_WRONG": (
+        "closed_at is set on CANCELLED and EXPIRED loans only: "
+        "an expired loan's is its funding_deadline, a cancelled one's before it"
+    ),
     "AMOUNT_CHANGED": "the amount is the one the loan was created with",
-    "PARTICIPANTS_CHANGED": "the participants are exactly the lenders the loan was created with",
+    "PARTICIPANTS_CHANGED": "the participants are exactly the lenders the run invited (at creation or later)",
+    "SEQUENCE_GAP": "the history's sequences are 1, 2, ..., n, in order",
+    "HISTORY_START": "the first event, and only it, is LOAN_CREATED, from no status to PENDING",
+    "STATUS_CHAIN": "each event's from_status is the previous event's to_status",
+    "REPLAY_STATUS": "replaying the history gives the loan's status",
+    "REPLAY_TOTAL": "replaying the history gives the loan's total_funded",
+    "ACCEPTED_TWICE": "each lender's acceptance is in the history once (a retried accept funds once)",
+    # The retries' rules (`replays.py`): about requests and borrowers, not one loan's document.
+    "REPLAY_DIFFERS": "a retry with the first request's Idempotency-Key gets its answer: the same status and body",
+    "REPLAY_MISSING": (
+        "of two attempts with one key, one ran and the other is its replay (Idempotent-Replayed: true), "
+        "never left IN_USE"
+    ),
+    "LOAN_CREATED_TWICE": "a borrower has at most one loan per create they sent (one per Idempotency-Key)",
 }
+KEY_RULES = {"REPLAY_DIFFERS", "REPLAY_MISSING", "LOAN_CREATED_TWICE"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +104,14 @@ def money(value: object) -> Decimal:
     return amount
 
 
+def moment(value: object) -> datetime:
+    """A timestamp with its offset, or ValueError."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError(f"not a timestamp with an offset: {value!r}")
+    return parsed
+
+
 def accepted_sum(loan: Mapping) -> Decimal:
     return sum(
         (money(p["funded_amount"]) for p in loan.get("participants", []) if p.get("status") == "ACCEPTED"), Decimal(0)
@@ -67,10 +121,11 @@ def accepted_sum(loan: Mapping) -> Decimal:
 def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool = True) -> list[Violation]:
     """Every broken invariant of one loan document (empty when it is sound).
 
-    `expected` is what the run recorded when it created the loan: `amount` and the invited
-    `lenders` (emails). `settled=False` is for reads taken while acceptances still run: the
-    borrower's view is two consistent reads (the loan, then its participants), so the
-    participants may be newer than the loan and only `sum >= total_funded` must hold.
+    `expected` is what the run recorded: the `amount` the loan was created with and every
+    `lenders` email it invited (at creation or later). `settled=False` is for reads taken while
+    the run goes on: the borrower's view is two reads (the loan, then its participants), so the
+    participants may be newer than the loan (an acceptance, or a cancel or expiry closing them,
+    landed in between), never older.
     """
     loan_id = str(loan.get("loan_id", "?"))
 
@@ -83,6 +138,8 @@ def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool 
         total = money(loan["total_funded"])
         remaining = money(loan["remaining_amount"])
         status = loan["status"]
+        deadline = moment(loan["funding_deadline"])
+        closed_at = None if loan["closed_at"] is None else moment(loan["closed_at"])
         participants = list(loan["participants"])
         funded = {i: money(p["funded_amount"]) for i, p in enumerate(participants)}
         contribution = {i: money(p["contribution_amount"]) for i, p in enumerate(participants)}
@@ -122,12 +179,32 @@ def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool 
 
     for i, participant_status in statuses.items():
         who = _who(participants[i])
-        if participant_status == "PENDING" and funded[i] != 0:
-            broken("PENDING_FUNDED", f"PENDING participant {who} has funded_amount {funded[i]}")
-        if participant_status == "ACCEPTED" and not 0 < funded[i] <= contribution[i]:
-            broken(
-                "ACCEPTED_AMOUNT", f"ACCEPTED participant {who} funded {funded[i]} of a {contribution[i]} contribution"
-            )
+        if participant_status in COMMITTED:
+            if not 0 < funded[i] <= contribution[i]:
+                broken(
+                    "ACCEPTED_AMOUNT",
+                    f"{participant_status} participant {who} funded {funded[i]} of a {contribution[i]} contribution",
+                )
+        elif funded[i] != 0:
+            broken("UNACCEPTED_FUNDED", f"{participant_status} participant {who} has funded_amount {funded[i]}")
+
+    if status in CLOSED_LOAN:
+        if total != 0:
+            broken("CLOSED_LOAN_FUNDED", f"{status} with total_funded {total}")
+        still_open = sorted(f"{_who(participants[i])} {s}" for i, s in statuses.items() if s in OPEN_PARTICIPANT)
+        if still_open:
+            broken("CLOSED_LOAN_OPEN_PARTICIPANT", f"{status} loan with participants {still_open}")
+    elif settled:
+        ended = sorted(f"{_who(participants[i])} {s}" for i, s in statuses.items() if s in CLOSED_PARTICIPANT)
+        if ended:
+            broken("CLOSED_PARTICIPANT_OPEN_LOAN", f"{status} loan with participants {ended}")
+
+    if status == "EXPIRED" and closed_at != deadline:
+        broken("CLOSED_AT_WRONG", f"EXPIRED with closed_at {loan['closed_at']}, deadline {loan['funding_deadline']}")
+    elif status == "CANCELLED" and (closed_at is None or closed_at >= deadline):
+        broken("CLOSED_AT_WRONG", f"CANCELLED at {loan['closed_at']}, deadline {loan['funding_deadline']}")
+    elif status not in CLOSED_LOAN and closed_at is not None:
+        broken("CLOSED_AT_WRONG", f"{status} with closed_at {loan['closed_at']}")
 
     if expected:
         if "amount" in expected and money(expected["amount"]) != amount:
@@ -140,6 +217,85 @@ def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool 
     return found
 
 
+def replay(events: list[Mapping]) -> tuple[str | None, Decimal]:
+    """The loan's status and `total_funded` after these events, in order: the last event's
+    `to_status`, and what INVITATION_ACCEPTED events funded since the last cancel or expiry
+    (the semantics of `service.domain.events.replay`)."""
+    status, total = None, Decimal(0)
+    for event in events:
+        if event["type"] == "INVITATION_ACCEPTED":
+            total += money(event["data"]["funded_amount"])
+        elif event["type"] in ("LOAN_CANCELLED", "LOAN_EXPIRED"):
+            total = Decimal(0)
+        status = event["to_status"]
+    return status, total
+
+
+def check_history(
+    loan_id: str, events: list[Mapping], loan: Mapping | None = None, *, expiry_ran_at: datetime | None = None
+) -> list[Violation]:
+    """Every broken rule of one loan's history, read in full and oldest first; with `loan`
+    (read after it), also whether replaying it gives the loan's status and total.
+
+    Reads show a loan EXPIRED the moment its deadline passes, but the LOAN_EXPIRED event is
+    written by the expiry job: a history that ends PENDING is consistent with a loan read as
+    EXPIRED, unless the job ran (`expiry_ran_at`) after that loan's deadline.
+    """
+    found: list[Violation] = []
+
+    def broken(rule: str, detail: str) -> None:
+        found.append(Violation(loan_id, rule, detail))
+
+    try:
+        sequences = [e["sequence"] for e in events]
+        types = [e["type"] for e in events]
+        chain = [(e["from_status"], e["to_status"]) for e in events]
+        acceptances = Counter(str(e["data"]["lender_id"]) for e in events if e["type"] == "INVITATION_ACCEPTED")
+        unknown = sorted({t for t in types if t not in EVENT_TYPES})
+        if unknown:
+            raise ValueError(f"unknown event types {unknown}")
+        status, total = replay(events)
+    except (KeyError, TypeError, ValueError) as exc:
+        broken("MALFORMED", f"history: {type(exc).__name__}: {exc}")
+        return found
+
+    if sequences != list(range(1, len(events) + 1)):
+        broken("SEQUENCE_GAP", f"sequences {_runs(sequences)} for {len(events)} events")
+    if not events or types[0] != "LOAN_CREATED" or chain[0] != (None, "PENDING"):
+        first = f"{types[0]} {chain[0][0]} -> {chain[0][1]}" if events else "no event"
+        broken("HISTORY_START", f"the history starts with {first}")
+    again = [s for s, t in zip(sequences, types, strict=True) if t == "LOAN_CREATED"][1:]
+    if again:
+        broken("HISTORY_START", f"LOAN_CREATED again at sequences {again}")
+    for i in range(1, len(events)):
+        if chain[i][0] != chain[i - 1][1]:
+            broken("STATUS_CHAIN", f"{types[i]} at {sequences[i]} from {chain[i][0]}, after {chain[i - 1][1]}")
+
+    twice = sorted(lender for lender, count in acceptances.items() if count > 1)
+    if twice:
+        broken("ACCEPTED_TWICE", f"more than one INVITATION_ACCEPTED of lenders {twice}")
+
+    if loan is not None:
+        try:
+            loan_status, loan_total = loan["status"], money(loan["total_funded"])
+            deadline = moment(loan["funding_deadline"])
+        except (KeyError, TypeError, ValueError):
+            return found  # check_loan reports it
+        if status == "PENDING" and loan_status == "EXPIRED" and not (expiry_ran_at and deadline <= expiry_ran_at):
+            status, total = "EXPIRED", Decimal(0)  # its LOAN_EXPIRED is the job's to write
+        if status != loan_status:
+            ran = f"; the expiry job ran at {expiry_ran_at.isoformat()}" if expiry_ran_at else ""
+            broken("REPLAY_STATUS", f"the history replays to {status}, the loan is {loan_status}{ran}")
+        if total != loan_total:
+            broken("REPLAY_TOTAL", f"the history replays to {total} funded, the loan has {loan_total}")
+    return found
+
+
+def _runs(numbers: list[object]) -> str:
+    shown = ", ".join(map(str, numbers[:12]))
+    return f"[{shown}{', ...' if len(numbers) > 12 else ''}]"
+
+
 def _who(participant: Mapping) -> str:
     return str(participant.get("lender_id") or participant.get("email") or "?")
 
@@ -149,16 +305,27 @@ class Report:
     """What checking a run's loans found."""
 
     loans_checked: int = 0
-    loans_active: int = 0
+    histories_checked: int = 0
     accepted_participants: int = 0
     total_funded: Decimal = Decimal(0)
-    unreadable: list[str] = field(default_factory=list)  # loan ids the API would not return
+    loans_by_status: Counter = field(default_factory=Counter)
+    participants_by_status: Counter = field(default_factory=Counter)
+    events_by_type: Counter = field(default_factory=Counter)
+    expiry_ran_at: str | None = None  # the last run of the expiry job the check relied on
+    borrowers_checked: int = 0  # borrowers whose loans were counted against the creates recorded
+    retries: Counter = field(default_factory=Counter)  # retried requests by mode, replays, IN_USE answers
+    loans_unanswered: list[str] = field(default_factory=list)  # a borrower's, from a create sent, never answered
+    unreadable: list[str] = field(default_factory=list)  # loans (or histories) the API would not return
     settled_on_reread: list[str] = field(default_factory=list)  # torn reads, sound when read again
     violations: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.violations and not self.unreadable
+
+    @property
+    def loans_active(self) -> int:
+        return self.loans_by_status["ACTIVE"]
 
     def by_rule(self) -> dict[str, int]:
         return dict(Counter(v.rule for v in self.violations))
@@ -167,9 +334,17 @@ class Report:
         return {
             "ok": self.ok,
             "loans_checked": self.loans_checked,
+            "histories_checked": self.histories_checked,
             "loans_active": self.loans_active,
+            "loans_by_status": dict(sorted(self.loans_by_status.items())),
+            "participants_by_status": dict(sorted(self.participants_by_status.items())),
+            "events_by_type": dict(sorted(self.events_by_type.items())),
             "accepted_participants": self.accepted_participants,
             "total_funded": str(self.total_funded),
+            "expiry_ran_at": self.expiry_ran_at,
+            "borrowers_checked": self.borrowers_checked,
+            "retries": dict(sorted(self.retries.items())),
+            "loans_unanswered": self.loans_unanswered,
             "unreadable": self.unreadable,
             "settled_on_reread": self.settled_on_reread,
             "violations_by_rule": self.by_rule(),
@@ -177,15 +352,27 @@ class Report:
         }
 
 
-def check_loans(loans: Iterable[Mapping], expected: Mapping[str, Mapping] | None = None) -> Report:
-    """Check settled loans; `expected` maps loan ids to what the run created."""
-    report = Report()
+def check_loans(
+    loans: Iterable[Mapping],
+    expected: Mapping[str, Mapping] | None = None,
+    histories: Mapping[str, list[Mapping]] | None = None,
+    expiry_ran_at: datetime | None = None,
+) -> Report:
+    """Check settled loans; `expected` maps loan ids to what the run recorded, `histories` to
+    each loan's events (a loan without one is checked without)."""
+    report = Report(expiry_ran_at=expiry_ran_at.isoformat() if expiry_ran_at else None)
     for loan in loans:
+        loan_id = str(loan.get("loan_id"))
         report.loans_checked += 1
-        found = check_loan(loan, (expected or {}).get(str(loan.get("loan_id"))))
+        found = check_loan(loan, (expected or {}).get(loan_id))
         report.violations += found
+        if histories is not None and loan_id in histories:
+            report.histories_checked += 1
+            report.violations += check_history(loan_id, histories[loan_id], loan, expiry_ran_at=expiry_ran_at)
+            report.events_by_type.update(str(e.get("type")) for e in histories[loan_id])
         if not any(v.rule == "MALFORMED" for v in found):
-            report.loans_active += loan["status"] == "ACTIVE"
+            report.loans_by_status[loan["status"]] += 1
+            report.participants_by_status.update(p["status"] for p in loan["participants"])
             report.accepted_participants += sum(p["status"] == "ACCEPTED" for p in loan["participants"])
             report.total_funded += money(loan["total_funded"])
     return report

@@ -4,6 +4,7 @@ through the API by the run itself. No Locust imports here, so the benchmark can 
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal
 
 PASSWORD = "load-test-password-1"
@@ -59,3 +60,22 @@ def loan_request(
         ],
     }
     return body, amount
+
+
+def short_deadline(window_seconds: float, rng: random.Random | None = None) -> str:
+    """A funding deadline a few seconds past the shortest the API accepts, so the loan expires
+    during the run unless it is funded (or cancelled) first."""
+    rng = rng or random.Random()
+    moment = datetime.now(UTC) + timedelta(seconds=window_seconds + rng.uniform(2, 6))
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def more_lenders(
+    pool: list[str], invited: set[str], offers: list[Decimal], rng: random.Random | None = None
+) -> list[dict]:
+    """A pool lender the loan has not invited for each of `offers` (as many as there are):
+    what a borrower does to replace lenders who declined."""
+    rng = rng or random.Random()
+    candidates = [email for email in pool if email not in invited]
+    chosen = rng.sample(candidates, min(len(candidates), len(offers)))
+    return [{"email": email, "contribution_amount": cents(offer)} for email, offer in zip(chosen, offers, strict=False)]

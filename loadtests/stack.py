@@ -1,6 +1,8 @@
 """The local stack, fit for load: ONE moto server process (`python -m devstack serve-aws`,
 which deploys the tables from infra/database.yaml) shared by several API worker processes
-(`uvicorn service.http.app:create_app --factory --workers N`).
+(`uvicorn service.http.app:create_app --factory --workers N`) and by the background workers
+(`python -m devstack workers`: the notifier on the events' stream and the expiry job, what
+Lambda runs beside the API when deployed), all with the same settings.
 
 Why one moto process: moto keeps its data in process memory, so every API worker must talk
 to the same server; its per-request lock emulates DynamoDB's per-request atomicity, which is
@@ -11,6 +13,9 @@ validation, JWT, boto3 serialisation), so one worker per core is the most that c
 once; but the moto process and the load generator need those same two cores, so a third
 worker only adds context switches and memory. One worker would never race another process,
 so two is also the least that exercises cross-process contention. `WORKERS=` changes it.
+
+The shortest funding window is lowered (`MIN_FUNDING_WINDOW_SECONDS`, 5 s instead of an
+hour), so that a run can give loans deadlines that pass while it runs.
 
 Every process is started in its own session and stopped (SIGTERM, then SIGKILL of its
 process group) by `stop()`, also when start-up fails half-way.
@@ -27,12 +32,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKERS = 2
 LOAD_BCRYPT_ROUNDS = 4
+LOAD_MIN_FUNDING_WINDOW = 5  # seconds
 
 
 def free_port() -> int:
@@ -49,7 +56,9 @@ class LocalStack:
     """moto + the API behind uvicorn with `workers` processes, on 127.0.0.1.
 
     `bcrypt_rounds` is 4 for load (registration and login stay cheap); the benchmark passes
-    other values where it measures bcrypt itself. Logs go to `log_dir` (aws.log, api.log).
+    other values where it measures bcrypt itself. `background_workers`: also run the notifier
+    and the expiry job (the benchmark, which measures the API alone, does not). Logs go to
+    `log_dir` (aws.log, api.log, workers.log).
     """
 
     def __init__(
@@ -60,9 +69,13 @@ class LocalStack:
         port: int = 0,
         log_level: str = "INFO",
         extra_env: dict[str, str] | None = None,
+        min_funding_window: int = LOAD_MIN_FUNDING_WINDOW,
+        background_workers: bool = True,
     ) -> None:
         self.workers = workers  # 0: only moto, for callers that run the service in-process
         self.bcrypt_rounds = bcrypt_rounds
+        self.min_funding_window = min_funding_window
+        self.background_workers = background_workers and workers > 0
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix="stack-"))
         self.port = port
         self.log_level = log_level
@@ -71,6 +84,7 @@ class LocalStack:
         self.env: dict[str, str] = {}
         self.extra_env = extra_env or {}
         self._procs: list[subprocess.Popen] = []
+        self._background: subprocess.Popen | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -96,6 +110,7 @@ class LocalStack:
             "BCRYPT_ROUNDS": str(self.bcrypt_rounds),
             "VALIDATE_RESPONSES": "false",  # as deployed: responses are not re-validated
             "LOG_LEVEL": self.log_level,
+            "MIN_FUNDING_WINDOW_SECONDS": str(self.min_funding_window),
             **self.extra_env,
         }
         if not self.workers:
@@ -133,15 +148,46 @@ class LocalStack:
         # that now, on every worker (connections are spread over them by the kernel).
         for _ in range(8 * self.workers):
             _get(self.url + "/health", timeout=10)
+        if self.background_workers:
+            workers_log = self.log_dir / "workers.log"
+            self._background = self._spawn(self._workers_command(), workers_log, {**os.environ, **self.env})
+            _wait_for(self._background, workers_log, re.compile(r"Local workers running"), timeout)
+
+    def _workers_command(self, *options: str) -> list[str]:
+        return [sys.executable, "-m", "devstack", "workers", "--aws", self.aws_endpoint, *options]
+
+    def expire_now(self, timeout: float = 120) -> datetime:
+        """Stop the background workers, then run the expiry job alone until nothing is due:
+        every loan whose deadline had passed at the returned moment is written EXPIRED (unless
+        it was funded or cancelled first). For a check after the run, which then knows."""
+        if self._background is not None:
+            self._procs.remove(self._background)
+            _terminate(self._background)
+            self._background = None
+        ran_at = datetime.now(UTC)
+        with open(self.log_dir / "workers.log", "ab") as log:
+            done = subprocess.run(
+                self._workers_command("--expire-once"),
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+            )
+        if done.returncode != 0:
+            raise StackError(f"the expiry job exited with {done.returncode}:\n{_tail(self.log_dir / 'workers.log')}")
+        return ran_at
 
     def pids(self) -> dict[str, list[int]]:
-        """{"aws": [moto's pid], "api": [the uvicorn worker pids]}, for CPU accounting."""
+        """{"aws": [moto's pid], "api": [the uvicorn worker pids], "workers": [the background
+        workers' pid]}, for CPU accounting."""
         import psutil
 
-        found: dict[str, list[int]] = {"aws": [], "api": []}
+        found: dict[str, list[int]] = {"aws": [], "api": [], "workers": []}
         for proc in self._procs:
             if proc.args[2] == "devstack":
-                found["aws"].append(proc.pid)
+                found["aws" if proc.args[3] == "serve-aws" else "workers"].append(proc.pid)
             else:
                 found["api"] += [
                     child.pid
@@ -165,7 +211,7 @@ class LocalStack:
         return proc
 
     def stop(self) -> None:
-        """API first (it talks to moto), then moto. Idempotent."""
+        """The background workers and the API first (they talk to moto), then moto. Idempotent."""
         while self._procs:
             proc = self._procs.pop()
             _terminate(proc)

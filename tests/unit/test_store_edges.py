@@ -1,8 +1,14 @@
 """The storage adapters' edge paths, against DynamoDB answers moto rarely gives: partial batch
 reads, paged queries, and failures. botocore's Stubber plays DynamoDB; no network."""
 
+import json
+import re
+import threading
+
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Equals, Key
+from botocore.awsrequest import AWSResponse
 from botocore.stub import ANY, Stubber
 
 from service.config import TableNames
@@ -135,3 +141,60 @@ def test_a_cancelled_transaction_with_an_unknown_reason_is_a_database_error(clie
     uow.users.add(User(user_id="u", email="u@example.com", name="U", created_at="t"), "hash", None)
     with pytest.raises(StoreUnavailable):
         uow.commit()
+
+
+class _Pausing(Equals):
+    """An equality that, when the condition builder reaches it, waits for its turn."""
+
+    def __init__(self, key: str, value: str, reached: threading.Event, go: threading.Event):
+        super().__init__(Key(key), value)
+        self.reached, self.go = reached, go
+
+    def __deepcopy__(self, memo):  # boto3 copies a request's parameters; the events stay shared
+        return self
+
+    def get_expression(self):
+        self.reached.set()
+        assert self.go.wait(10)
+        return super().get_expression()
+
+
+def test_two_threads_querying_at_once_keep_their_own_placeholders(client):
+    """A local server runs its handlers in threads that share the store. boto3 names each
+    request's placeholders (#n0, :v0, …) with a counter it resets on every request; shared
+    between threads, a request that resets it while another is half-built made that one
+    reuse #n0/:v0 and so query another key (or fail validation). Here the interleaving is
+    forced: A builds its first placeholders, B starts (and resets), then A finishes. The
+    store's own converters build each request's expressions afresh, so they stay apart."""
+    db = Database(TABLES, client)
+    sent: dict[str, dict] = {}
+
+    def answer(params, **kwargs):  # DynamoDB's part: see what was asked, answer nothing found
+        query = json.loads(params["body"])
+        pairs = re.findall(r"(#\w+) = (:\w+)", query["KeyConditionExpression"])
+        names, values = query["ExpressionAttributeNames"], query["ExpressionAttributeValues"]
+        sent[threading.current_thread().name] = {names[n]: values[v]["S"] for n, v in pairs}
+        return AWSResponse("https://dynamodb", 200, {}, None), {"Items": [], "Count": 0, "ScannedCount": 0}
+
+    client.meta.events.register("before-call.dynamodb.Query", answer)
+    a_paused, a_go, b_paused, b_go = (threading.Event() for _ in range(4))
+
+    def query(condition) -> None:
+        db.table(TABLES.invitations).query(IndexName="invitee-email-index", KeyConditionExpression=condition)
+
+    first = Key("invitee_email").eq("a@example.com") & _Pausing("status", "PENDING", a_paused, a_go)
+    second = _Pausing("invitee_email", "b@example.com", b_paused, b_go) & Key("status").eq("PENDING")
+    a = threading.Thread(target=query, args=(first,), name="a")
+    b = threading.Thread(target=query, args=(second,), name="b")
+    a.start()
+    assert a_paused.wait(10)
+    b.start()
+    assert b_paused.wait(10)
+    a_go.set()
+    a.join(10)
+    b_go.set()
+    b.join(10)
+    assert sent == {
+        "a": {"invitee_email": "a@example.com", "status": "PENDING"},
+        "b": {"invitee_email": "b@example.com", "status": "PENDING"},
+    }
