@@ -86,11 +86,13 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
         {"unread-index": (_keys("unread_user", "notification_id"), ALL)},
     ),
     "idempotency": ("IdempotencyTable", _keys("scope"), {}),
+    "sessions": ("SessionsTable", _keys("record_id"), {}),
 }
 # The stream the notifier reads: new events, as written.
 STREAMS = {"loan-events": "NEW_IMAGE"}
-# Items that expire by themselves: login counters (users), idempotency keys.
-TTL = {"users": "expires_at", "idempotency": "expires_at"}
+# Items that expire by themselves: login counters and emailed tokens (users), idempotency keys,
+# refresh tokens and their families (sessions).
+TTL = {"users": "expires_at", "idempotency": "expires_at", "sessions": "expires_at"}
 
 
 @pytest.fixture(scope="module")
