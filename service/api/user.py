@@ -29,8 +29,8 @@ def mark_notifications_read(services: Services, user: str, body: dict[str, Any])
     return idempotently(services, mark, lambda marked: ({"marked": marked}, 200), user, body)
 
 
-def change_password(services: Services, user: str, token_info: dict[str, Any], body: dict[str, Any]) -> Reply:
+def change_password(services: Services, user: str, body: dict[str, Any]) -> Reply:
     def change() -> None:
-        services.passwords.change(user, token_info.get("sid"), body["current_password"], body["new_password"])
+        services.passwords.change(user, body["current_password"], body["new_password"])
 
     return idempotently(services, change, lambda _: (None, 204), user, body)

@@ -21,7 +21,8 @@ def bearer_security(verify: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     def verify_and_bind(token: str) -> dict[str, Any]:
         # Each request runs in a task of its own, whose context the handler's thread copies.
         claims = verify(token)
-        CALLER.set(Caller(claims["sub"], claims.get("ver", 0)))
+        session = claims.get("sid")
+        CALLER.set(Caller(claims["sub"], claims.get("ver", 0), session if isinstance(session, str) else None))
         return claims
 
     class BoundBearer(BearerSecurityHandler):

@@ -15,7 +15,7 @@ from ..domain.password_reset import (
 from ..domain.secret_tokens import SecretToken, token_hash
 from ..domain.users import check_password, normalize_email
 from . import count_attempt, existing
-from .ports import Clock, LostRace, Mailer, Passwords, Storage
+from .ports import CALLER, Clock, LostRace, Mailer, Passwords, Storage
 
 
 class PasswordService:
@@ -67,9 +67,9 @@ class PasswordService:
         uow.credentials.reset_password(user, hashed, self.passwords.hash(check_password(new_password)))
         uow.commit(None)
 
-    def change(self, user_id: str, session_id: object, current: str, new_password: object) -> None:
+    def change(self, user_id: str, current: str, new_password: object) -> None:
         """Set a new password, given the current one (a wrong one counts as a failed login).
-        The other sessions end; the caller's (`session_id`) is carried over."""
+        The other sessions end; the caller's (the one its token was issued to) is carried over."""
         throttle, now = self.settings.login_throttle, self.clock.now()
         uow = self.store.unit_of_work()
         found = uow.credentials.find_credentials(user_id)
@@ -81,7 +81,8 @@ class PasswordService:
             raise InvalidCurrentPassword()
         uow.logins.release_login_attempt(user.email)
         uow.credentials.change_password(user.user_id, self.passwords.hash(check_password(new_password)))
-        family = uow.sessions.family(session_id) if isinstance(session_id, str) else None
+        caller = CALLER.get()
+        family = uow.sessions.family(caller.session_id) if caller and caller.session_id else None
         if family is not None and family.user_id == user.user_id and family.live_for(user.session_version):
             uow.sessions.keep(family.family_id, user.session_version + 1)
         try:

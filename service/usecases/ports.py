@@ -236,10 +236,12 @@ class TokenIssuer(Protocol):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who the request's bearer token says is calling, and the `token_version` it carries."""
+    """Who the request's bearer token says is calling, the `token_version` it carries, and the
+    session it was issued to (None for tokens from before sessions had ids)."""
 
     user_id: str
     token_version: int
+    session_id: str | None = None
 
 
 # Set by the HTTP layer once it has verified the request's bearer token; `usecases.existing`
