@@ -73,7 +73,8 @@ class AccountService:
             address = trim(email, "email").lower()  # answered exactly like an unknown address
         uow = self.store.unit_of_work()
         attempt = count_attempt(uow.logins, throttle, address, now)
-        user, password_hash = uow.users.find_login(address) or (None, None)
+        # A blank address (`"\n"`) is nobody's; DynamoDB refuses an empty key to look it up.
+        user, password_hash = (uow.users.find_login(address) if address else None) or (None, None)
         checked = self.passwords.check(password, password_hash)  # as long for an unknown user
         if user is None or not checked:
             if throttle.locks_after(attempt):
