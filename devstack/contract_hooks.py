@@ -2,7 +2,8 @@
 
 Some valid requests cannot be generated from the schema alone: a routing number's checksum,
 a password that matches an account, a loan the caller is invited to, a token that was
-emailed. Without them those operations only ever answer 4xx and their logic goes untested.
+emailed or issued. Without them those operations only ever answer 4xx and their logic goes
+untested.
 So:
 
 - `aba-routing-number`, the spec's format for routing numbers, generates numbers with a
@@ -13,10 +14,17 @@ So:
   `acceptLoan` and `declineLoan`, one of the caller's funded loans for `getLoanSchedule`,
   `getRepayments` and `recordRepayment` (repaying a cent), a freshly emailed token for
   `verifyEmail` (local stack only: there is no mailbox to read on a deployed one), and an
-  account that may ask for a new link for
-  `resendVerification` (local stack only). The other cases keep their generated values, so
+  account that may ask for a new link for `resendVerification` (local stack only); a refresh
+  token of alice's for `refreshSession`, and of an account of its own for `logoutUser` (a
+  logout refuses its user's access tokens, and alice's are every other case's); a freshly
+  emailed reset token of an account of its own for `resetPassword` (local stack only). The
+  other cases keep their generated values, so
   made-up loans and tokens are still sent and must still be refused. Stateful sequences get
   nothing: they reach these operations through the spec's links or not at all.
+- `changePassword` is the exception: every case of it, in every phase, is sent as an account
+  of its own (a wrong current password counts toward its account's login lockout, a right
+  one refuses its access tokens: alice's would lock her out or end the run), and the positive
+  cases on their turn, in the stateful phase too, get that account's real password.
 - A well-formed generated `Idempotency-Key` becomes a fresh one, as a client's would be for a
   new request (generated keys repeat across unrelated requests; replays and reuse are
   tested in tests/api/test_idempotency.py).
@@ -128,6 +136,62 @@ def _verify(case) -> bool:
     return True
 
 
+def _own_account() -> dict:
+    """A new account's session and password, made through the API."""
+    data = fixtures()
+    password = uuid.uuid4().hex
+    email = f"contract-own-{uuid.uuid4().hex[:10]}@{data['email_domain']}"
+    response = httpx.post(
+        f"{data['base_url']}/auth/register", timeout=30, json={"name": "Own", "email": email, "password": password}
+    )
+    response.raise_for_status()
+    return {**response.json(), "email": email, "password": password}
+
+
+def _refresh(case) -> bool:
+    if not isinstance(case.body, dict):
+        return False
+    data, peer = fixtures(), fixtures()["peers"]["alice"]
+    login = httpx.post(f"{data['base_url']}/auth/login", timeout=30, json=peer)
+    login.raise_for_status()
+    case.body = {"refresh_token": login.json()["refresh_token"]}
+    return True
+
+
+def _logout(case) -> bool:
+    if not isinstance(case.body, dict):
+        return False
+    case.body = {"refresh_token": _own_account()["refresh_token"]}
+    return True
+
+
+def _reset(case) -> bool:
+    from devstack.mailbox import fetch, token_in
+
+    data = fixtures()
+    if not data["mailbox_url"] or not isinstance(case.body, dict):
+        return False
+    email = _own_account()["email"]
+    httpx.post(f"{data['base_url']}/auth/forgot-password", timeout=30, json={"email": email}).raise_for_status()
+    token = token_in(fetch(data["mailbox_url"], email), "reset-password")
+    if token is None:
+        return False
+    case.body = {**case.body, "token": token}
+    return True
+
+
+def _as_own_account(case, real_password: bool) -> bool:
+    """`changePassword` as an account of its own; with its real password if `real_password`."""
+    if not isinstance(case.headers, MutableMapping) or "Authorization" not in case.headers:
+        return False
+    account = _own_account()
+    case.headers["Authorization"] = f"Bearer {account['token']}"
+    if real_password and isinstance(case.body, dict):
+        case.body = {**case.body, "current_password": account["password"]}
+        return True
+    return False
+
+
 def _resend(case) -> bool:
     with _lock:
         pool = fixtures()["unverified_tokens"]
@@ -147,6 +211,9 @@ SUBSTITUTES = {
     "getLoanSchedule": _funded_loan,
     "recordRepayment": _funded_loan,
     "getRepayments": _funded_loan,
+    "refreshSession": _refresh,
+    "logoutUser": _logout,
+    "resetPassword": _reset,
 }
 
 
@@ -162,18 +229,26 @@ def before_call(context, case, kwargs):
         # across unrelated requests, which the API rightly refuses (422) or holds (409).
         # Malformed keys are left as they are, for the API to refuse.
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
-    substitute = SUBSTITUTES.get(case.operation.definition.raw.get("operationId"))
-    if substitute is None or case.meta is None or not case.meta.generation.mode.is_positive:
+    operation_id = case.operation.definition.raw.get("operationId")
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if operation_id == "changePassword":
+        filled = _as_own_account(case, positive and _turn(case))
+    elif operation_id in SUBSTITUTES and positive and _phase(case) != "stateful" and _turn(case):
+        filled = SUBSTITUTES[operation_id](case)
+    else:
         return
-    phase = _phase(case)
-    if phase == "stateful":
-        return
-    with _lock:
-        key = (case.operation.label, phase)
-        turn, _seen[key] = _seen[key], _seen[key] + 1
-    if turn % 2 == 0 and substitute(case):
+    if filled:
         with _lock:
-            _reach[case.operation.label][phase]["fixtures"] += 1
+            _reach[case.operation.label][_phase(case)]["fixtures"] += 1
+
+
+def _turn(case) -> bool:
+    """Whether this positive case is one the hooks fill: the first of its operation and phase,
+    and every second one after it."""
+    with _lock:
+        key = (case.operation.label, _phase(case))
+        turn, _seen[key] = _seen[key], _seen[key] + 1
+    return turn % 2 == 0
 
 
 @schemathesis.hook

@@ -1,6 +1,6 @@
 """The local stand-in's outbox: the emails moto's SES accepted, to read, to serve and to print.
 
-Tests in the moto process read it directly (`sent`, `verification_token`); a process elsewhere
+Tests in the moto process read it directly (`sent`, `verification_token`, `reset_token`); a process elsewhere
 (the load test, the contract run) asks the local AWS endpoint, which serves it at
 `GET /_local/mailbox?to=<address>` (`MailboxApp`). `make run` prints each email as it is sent
 (`echo_to_console`), so a person can follow its links.
@@ -23,7 +23,6 @@ REGION = "us-east-1"
 # The sender the local stack verifies in SES; deployed stacks take theirs as a parameter.
 LOCAL_SENDER = "no-reply@example.com"
 PATH = "/_local/mailbox"
-_TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_-]{43})\b")
 _echo_lock = threading.Lock()
 
 
@@ -45,19 +44,28 @@ def sent(to: str | None = None) -> list[dict[str, str]]:
     ]
 
 
-def token_in(emails: Iterable[dict[str, str]]) -> str | None:
-    """The token of the newest verification link among `emails`."""
+def token_in(emails: Iterable[dict[str, str]], page: str = "verify-email") -> str | None:
+    """The token of the newest link to `page` (verify-email, reset-password) among `emails`."""
+    link = re.compile(rf"/{page}\?token=([A-Za-z0-9_-]{{43}})\b")
     for email in reversed(list(emails)):
-        match = _TOKEN.search(email["text"])
+        match = link.search(email["text"])
         if match:
             return match.group(1)
     return None
 
 
 def verification_token(to: str) -> str:
-    token = token_in(sent(to))
+    return _newest_token(to, "verify-email")
+
+
+def reset_token(to: str) -> str:
+    return _newest_token(to, "reset-password")
+
+
+def _newest_token(to: str, page: str) -> str:
+    token = token_in(sent(to), page)
     if token is None:
-        raise LookupError(f"no verification email was sent to {to}")
+        raise LookupError(f"no {page} email was sent to {to}")
     return token
 
 

@@ -20,8 +20,10 @@ from .usecases.idempotency import IdempotencyService
 from .usecases.lifecycle import LifecycleService
 from .usecases.loans import LoanService
 from .usecases.notifications import NotificationService
+from .usecases.passwords import PasswordService
 from .usecases.ports import Clock, Mailer, Storage, Vault
 from .usecases.repayments import RepaymentService
+from .usecases.sessions import SessionService
 from .usecases.verification import VerificationService
 
 
@@ -33,7 +35,9 @@ class Services:
     mailer: Mailer
     clock: Clock
     tokens: JwtTokens
+    sessions: SessionService
     accounts: AccountService
+    passwords: PasswordService
     verification: VerificationService
     loans: LoanService
     funding: FundingService
@@ -60,7 +64,9 @@ def bootstrap(
     mailer = mailer or SesMailer(settings.email_sender)
     clock = clock or SystemClock()
     tokens = JwtTokens(settings, clock)
-    accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
+    passwords = BcryptPasswords(settings.bcrypt_rounds)
+    sessions = SessionService(store, tokens, clock, settings)
+    accounts = AccountService(store, passwords, sessions, mailer, clock, settings)
     return Services(
         settings=settings,
         store=store,
@@ -68,7 +74,9 @@ def bootstrap(
         mailer=mailer,
         clock=clock,
         tokens=tokens,
+        sessions=sessions,
         accounts=accounts,
+        passwords=PasswordService(store, passwords, mailer, clock, settings),
         verification=VerificationService(store, accounts, mailer, clock, settings),
         loans=LoanService(store, clock, settings),
         funding=FundingService(store, vault, clock),

@@ -66,6 +66,7 @@ class TableNames:
     notifications: str
     idempotency: str
     repayments: str
+    sessions: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "TableNames":
@@ -80,6 +81,7 @@ class TableNames:
             notifications=f"{prefix}-notifications",
             idempotency=f"{prefix}-idempotency",
             repayments=f"{prefix}-loan-repayments",
+            sessions=f"{prefix}-sessions",
         )
 
 
@@ -96,7 +98,8 @@ class Settings:
     jwt_previous_keys: dict[str, str] = field(default_factory=dict)
     jwt_issuer: str = "lending-marketplace"
     jwt_audience: str = "lending-marketplace-api"
-    token_ttl_seconds: int = 3600
+    # The access token's lifetime: short, since a refresh token renews it (`domain.sessions`).
+    token_ttl_seconds: int = 900
     bcrypt_rounds: int = 12
     cors_allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
@@ -164,7 +167,7 @@ class Settings:
                 min_funding_window_seconds=int(env.get("MIN_FUNDING_WINDOW_SECONDS", 3600)),
                 jwt_key_id=env.get("JWT_KEY_ID", "v1"),
                 jwt_previous_keys=previous,
-                token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),
+                token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 900)),
                 bcrypt_rounds=int(env.get("BCRYPT_ROUNDS", 12)),
                 cors_allowed_origins=origins,
                 max_body_bytes=int(env.get("MAX_BODY_BYTES", 64 * 1024)),

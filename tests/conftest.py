@@ -214,6 +214,7 @@ class Account:
             assert response.status_code == 200, response.text
         self.client = client
         self.token = response.json()["token"]
+        self.refresh_token = response.json()["refresh_token"]
         self.user = response.json()["user"]
         self.email = email
         self.headers = bearer(self.token)

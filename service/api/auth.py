@@ -3,8 +3,9 @@
 from typing import Any
 
 from ..bootstrap import Services
+from ..domain.password_reset import REQUESTED
 from ..http.idempotency import idempotently
-from ..usecases.accounts import Session
+from ..usecases.sessions import Session
 from .views import Reply, user_view
 
 
@@ -13,6 +14,7 @@ def _session_view(session: Session) -> dict[str, Any]:
         "token": session.token,
         "token_type": "Bearer",
         "expires_in": session.expires_in,
+        "refresh_token": session.refresh_token,
         "user": user_view(session.user),
     }
 
@@ -37,3 +39,30 @@ def verify_email(services: Services, body: dict[str, Any]) -> Reply:
 
 def resend_verification(services: Services, user: str) -> Reply:
     return idempotently(services, lambda: services.verification.resend(user), lambda _: (None, 204), user)
+
+
+def refresh_session(services: Services, body: dict[str, Any]) -> Reply:
+    def refresh() -> Session:
+        return services.sessions.refresh(body["refresh_token"])
+
+    return idempotently(services, refresh, lambda session: (_session_view(session), 200), body=body)
+
+
+def logout_user(services: Services, body: dict[str, Any]) -> Reply:
+    return idempotently(
+        services, lambda: services.sessions.logout(body["refresh_token"]), lambda _: (None, 204), body=body
+    )
+
+
+def forgot_password(services: Services, body: dict[str, Any]) -> Reply:
+    def forgot() -> None:
+        services.passwords.forgot(body["email"])
+
+    return idempotently(services, forgot, lambda _: ({"message": REQUESTED}, 202), body=body)
+
+
+def reset_password(services: Services, body: dict[str, Any]) -> Reply:
+    def reset() -> None:
+        services.passwords.reset(body["token"], body["new_password"])
+
+    return idempotently(services, reset, lambda _: (None, 204), body=body)

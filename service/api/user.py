@@ -27,3 +27,10 @@ def mark_notifications_read(services: Services, user: str, body: dict[str, Any])
         return services.notifications.mark_read(user, list(body["notification_ids"]))
 
     return idempotently(services, mark, lambda marked: ({"marked": marked}, 200), user, body)
+
+
+def change_password(services: Services, user: str, body: dict[str, Any]) -> Reply:
+    def change() -> None:
+        services.passwords.change(user, body["current_password"], body["new_password"])
+
+    return idempotently(services, change, lambda _: (None, 204), user, body)

@@ -29,6 +29,9 @@ NOT_KEPT = frozenset(
     {
         "INVALID_TOKEN",
         "INVALID_CREDENTIALS",
+        "INVALID_CURRENT_PASSWORD",
+        "REFRESH_TOKEN_INVALID",
+        "REFRESH_TOKEN_REUSED",
         "EMAIL_NOT_VERIFIED",
         "TOO_MANY_ATTEMPTS",
         "DATABASE_ERROR",

@@ -37,3 +37,17 @@ def invitation_email(to: str, borrower_name: str, contribution: Decimal, app_bas
             f"To see the loan and decide, register with this address ({to}) and confirm it:\n\n{link}\n"
         ),
     )
+
+
+def password_reset_email(to: str, name: str, app_base_url: str, token: str) -> Email:
+    link = f"{app_base_url}/reset-password?{urlencode({'token': token})}"
+    return Email(
+        to=to,
+        subject="Choose a new password",
+        text=(
+            f"Hello {name},\n\n"
+            f"Someone asked to reset the password of your account. To choose a new one:\n\n{link}\n\n"
+            "The link works once, for 30 minutes. If it was not you, ignore this email: your password "
+            "stays as it is.\n"
+        ),
+    )

@@ -19,8 +19,8 @@ from .errors import DomainError
 class TooManyAttempts(DomainError):
     code = "TOO_MANY_ATTEMPTS"
 
-    def __init__(self, retry_after: int):
-        super().__init__(f"Too many failed logins; try again in {retry_after} seconds.")
+    def __init__(self, retry_after: int, what: str = "failed logins"):
+        super().__init__(f"Too many {what}; try again in {retry_after} seconds.")
         self.retry_after = retry_after
 
 
@@ -29,13 +29,14 @@ class LoginThrottle:
     max_failures: int = 5
     window_seconds: int = 900
     lockout_seconds: int = 900
+    what: str = "failed logins"  # what is counted, for the refusal's message
 
     def refuse(self, window_ends: float, now: float) -> TooManyAttempts:
         """The refusal, saying how long to wait: at least a second, and never more than the
         policy's longest wait (a concurrent attempt may have stamped the lock a moment after
         this one started)."""
         longest = max(self.window_seconds, self.lockout_seconds)
-        return TooManyAttempts(min(longest, max(1, math.ceil(window_ends - now))))
+        return TooManyAttempts(min(longest, max(1, math.ceil(window_ends - now))), self.what)
 
     def locks_after(self, attempts: int) -> bool:
         """Whether a failed attempt with this number fills the window."""

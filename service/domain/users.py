@@ -37,6 +37,9 @@ class User:
     is_lender: bool = False
     # Until the user proves they own `email`, they may not lend or borrow (see `verification`).
     email_verified: bool = False
+    # Bumped to refuse every access token issued before, and to end every session (`sessions`).
+    token_version: int = 0
+    session_version: int = 0
 
     def __post_init__(self) -> None:
         if normalize_email(self.email) != self.email:

@@ -2,18 +2,13 @@
 
 Until an account proves its address it can log in but not lend or borrow, and no invitation
 is attached to it: otherwise whoever registered an address first would see, and could fund,
-every loan its owner is invited to. The token is 32 random bytes; only its SHA-256 is
-stored, so a leaked table reveals no usable link.
+every loan its owner is invited to. The token is a `SecretToken`: only its hash is stored.
 """
 
-import hashlib
 import math
-import secrets
-from dataclasses import dataclass
 
 from .errors import DomainError
 
-TOKEN_BYTES = 32
 TOKEN_TTL_SECONDS = 24 * 3600
 RESEND_INTERVAL_SECONDS = 60
 
@@ -36,25 +31,6 @@ class ResendTooSoon(DomainError):
     def __init__(self, retry_after: int):
         super().__init__(f"A verification email was sent less than a minute ago; try again in {retry_after} seconds.")
         self.retry_after = retry_after
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class VerificationToken:
-    """A token as issued: the secret for the email, its hash and expiry for the store."""
-
-    token: str
-    hash: str
-    issued_at: float
-    expires_at: int
-
-    @classmethod
-    def issue(cls, now: float) -> "VerificationToken":
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        return cls(token, token_hash(token), now, int(now) + TOKEN_TTL_SECONDS)
 
 
 def check_unexpired(expires_at: float, now: float) -> None:

@@ -31,9 +31,10 @@ class JwtTokens:
         self.clock = clock or SystemClock()
         self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify)
 
-    def issue(self, user: User, now: float) -> str:
-        """A signed token. Its roles are hints for the frontend; the server authorizes from
-        stored state."""
+    def issue(self, user: User, now: float, session_id: str) -> str:
+        """A signed access token of the session `session_id`. Its roles are hints for the
+        frontend; the server authorizes from stored state. `ver` is the user's token version,
+        which a logout or a new password bumps (`domain.sessions`)."""
         config, issued = self.settings, int(now)
         roles = {"borrower": user.is_borrower, "lender": user.is_lender}
         claims = {
@@ -44,6 +45,8 @@ class JwtTokens:
             "nbf": issued,
             "exp": issued + config.token_ttl_seconds,
             "roles": [role for role, held in roles.items() if held],
+            "ver": user.token_version,
+            "sid": session_id,
         }
         return jwt.encode(
             claims, config.jwt_secret, algorithm=ALGORITHM, headers={"kid": config.jwt_key_id, "typ": "JWT"}
@@ -77,6 +80,9 @@ class JwtTokens:
         except jwt.InvalidTokenError:
             raise InvalidToken("The bearer token is not valid.") from None
         if not isinstance(claims.get("sub"), str) or not _USER_ID.fullmatch(claims["sub"]):
+            raise InvalidToken("The bearer token is not valid.")
+        version = claims.get("ver", 0)  # tokens issued before versions existed carry none
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
             raise InvalidToken("The bearer token is not valid.")
         return dict(claims)
 

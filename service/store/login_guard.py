@@ -1,4 +1,5 @@
-"""Login attempt counters, in the users table (`login-guard#<email>`, with a TTL).
+"""Attempt counters per email, in the users table (with a TTL): logins (`login-guard#<email>`)
+and password reset requests (`reset-guard#<email>`).
 
 Each is changed by single conditional updates, atomic in DynamoDB: the count of an attempt
 happens before its password is checked, so parallel guesses cannot all be checked.
@@ -7,13 +8,16 @@ happens before its password is checked, so parallel guesses cannot all be checke
 from ..domain.errors import StoreUnavailable
 from .aws import Database, epoch, plain, store_errors
 
+LOGINS, RESETS = "login-guard#", "reset-guard#"
 
-def guard_key(email: str) -> dict[str, str]:
-    return {"user_id": f"login-guard#{email}"}
+
+def guard_key(email: str, kind: str = LOGINS) -> dict[str, str]:
+    return {"user_id": f"{kind}{email}"}
 
 
 class LoginGuard:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, kind: str = LOGINS):
+        self._kind = kind
         self._table = db.table(db.names.users)
         self._failed = db.client.exceptions.ConditionalCheckFailedException
 
@@ -28,7 +32,7 @@ class LoginGuard:
         for _ in range(3):
             try:
                 updated = self._table.update_item(
-                    Key=guard_key(email),
+                    Key=guard_key(email, self._kind),
                     UpdateExpression="ADD attempts :one SET expires_at = :expires",
                     ConditionExpression="window_ends > :now AND attempts < :limit",
                     ExpressionAttributeValues={**clock, ":one": 1, ":limit": limit},
@@ -42,7 +46,7 @@ class LoginGuard:
                 return None, float(found["window_ends"])
             try:
                 self._table.update_item(
-                    Key=guard_key(email),
+                    Key=guard_key(email, self._kind),
                     UpdateExpression="SET attempts = :one, window_ends = :ends, expires_at = :expires",
                     ConditionExpression="attribute_not_exists(window_ends) OR window_ends <= :now",
                     ExpressionAttributeValues={**clock, ":one": 1, ":ends": epoch(now + window_seconds)},
@@ -56,7 +60,7 @@ class LoginGuard:
     def lock_login(self, email: str, until: float, expires_at: int) -> None:
         """Keep the window (full of failures) closed until `until`."""
         self._table.update_item(
-            Key=guard_key(email),
+            Key=guard_key(email, self._kind),
             UpdateExpression="SET window_ends = :until, expires_at = :expires",
             ExpressionAttributeValues={":until": epoch(until), ":expires": expires_at},
         )
@@ -66,7 +70,7 @@ class LoginGuard:
         """A successful login gives its attempt back; the failures stay counted."""
         try:
             self._table.update_item(
-                Key=guard_key(email),
+                Key=guard_key(email, self._kind),
                 UpdateExpression="ADD attempts :minus_one",
                 ConditionExpression="attempts > :zero",
                 ExpressionAttributeValues={":minus_one": -1, ":zero": 0},

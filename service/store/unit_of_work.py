@@ -13,16 +13,18 @@ from ..domain.users import User
 from ..usecases.ports import NO_OUTCOME, PENDING_KEY, LostRace, Membership, Page
 from .ach import AchRecordsTable
 from .aws import Database, Write, cancellation_reasons, plain, store_errors
+from .credentials import CredentialRecords
 from .cursors import CursorCodec
 from .events import EventRecords
 from .idempotency import IdempotencyRecords
 from .invitations import InvitationRecords
 from .loan_items import loan_key, to_loan
 from .loans import LoanRecords
-from .login_guard import LoginGuard
+from .login_guard import RESETS, LoginGuard
 from .notifications import NotificationRecords
 from .participants import ParticipantRecords, participant_key, to_participant
 from .repayments import RepaymentRecords
+from .sessions import SessionRecords
 from .users import EMAIL_KEY_PREFIX, UserRecords, email_key, to_user
 
 # DynamoDB's limit on the items of one TransactWriteItems.
@@ -39,7 +41,10 @@ class DynamoUnitOfWork:
         self._idempotency = idempotency
         self._writes: list[Write] = []
         self.users = UserRecords(db, self._writes)
+        self.credentials = CredentialRecords(db, self._writes)
+        self.sessions = SessionRecords(db, self._writes)
         self.logins = LoginGuard(db)
+        self.reset_requests = LoginGuard(db, RESETS)
         self.events = EventRecords(db, self._writes, cursors)
         self.loans = LoanRecords(db, self._writes, cursors, self.events)
         self.participants = ParticipantRecords(db, self._writes, cursors)

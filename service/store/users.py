@@ -2,17 +2,20 @@
 
 The marker item `email#<address>` makes registration unique by email (it is written in the
 same transaction as the user) and says whether the owner proved the address; a token item
-`email-verification#<sha-256>` leads from an emailed link to its user.
+`email-verification#<sha-256>` leads from an emailed link to its user (password reset tokens
+are alike: `credentials`).
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
 from ..domain.errors import UserExists
+from ..domain.secret_tokens import SecretToken
 from ..domain.users import User
-from ..domain.verification import InvalidVerificationToken, VerificationToken, resend_refusal
+from ..domain.verification import InvalidVerificationToken, resend_refusal
 from .aws import Database, Write, epoch, store_errors
 
 EMAIL_KEY_PREFIX = "email#"
@@ -40,6 +43,8 @@ def to_user(item: dict[str, Any]) -> User:
         is_borrower=bool(item.get("is_borrower")),
         is_lender=bool(item.get("is_lender")),
         email_verified=bool(item.get("email_verified")),
+        token_version=int(item.get("token_version", 0)),
+        session_version=int(item.get("session_version", 0)),
     )
 
 
@@ -68,15 +73,13 @@ class UserRecords:
         ]
         return (to_user(found[0]), found[0]["password_hash"]) if found else None
 
-    @store_errors
     def find_verification(self, token_hash: str) -> tuple[str, float] | None:
         """The user a verification token was issued to, and when it expires."""
-        item = self._table.get_item(Key={"user_id": verification_key(token_hash)}, ConsistentRead=True).get("Item")
-        return (item["owner_id"], float(item["expires_at"])) if item else None
+        return find_token(self._table, verification_key(token_hash))
 
     # -- writes -------------------------------------------------------------------------
 
-    def add(self, user: User, password_hash: str, verification: VerificationToken | None) -> None:
+    def add(self, user: User, password_hash: str, verification: SecretToken | None) -> None:
         """The user, its email marker and (unless verified already) its verification token,
         or `USER_EXISTS` if the email is taken."""
         user_item = {**asdict(user), "user_type": BORROWER_ONLY, "password_hash": password_hash}
@@ -84,7 +87,7 @@ class UserRecords:
         self._writes.append(Write.put(self._name, marker, NEW, conflict=_email_taken))
         if verification is not None:
             user_item.update(verification_hash=verification.hash, verification_sent_at=epoch(verification.issued_at))
-            self._writes.append(Write.put(self._name, _token_item(user.user_id, verification), NEW))
+            self._writes.append(Write.put(self._name, token_item(user.user_id, verification, verification_key), NEW))
         self._writes.append(Write.put(self._name, user_item, NEW, conflict=_email_taken))
 
     def confirm_email(self, user: User, token_hash: str) -> None:
@@ -113,7 +116,7 @@ class UserRecords:
             ),
         ]
 
-    def renew_verification(self, user_id: str, verification: VerificationToken, sent_before: float) -> None:
+    def renew_verification(self, user_id: str, verification: SecretToken, sent_before: float) -> None:
         """Make `verification` the user's only valid token, if they are not verified and their
         last one was sent before `sent_before`."""
 
@@ -140,7 +143,7 @@ class UserRecords:
                 conflict=refusal,
                 report=True,
             ),
-            Write.put(self._name, _token_item(user_id, verification)),
+            Write.put(self._name, token_item(user_id, verification, verification_key)),
         ]
 
     def make_borrower(self, user_id: str) -> None:
@@ -160,8 +163,16 @@ class UserRecords:
         )
 
 
-def _token_item(user_id: str, verification: VerificationToken) -> dict[str, Any]:
-    return {"user_id": verification_key(verification.hash), "owner_id": user_id, "expires_at": verification.expires_at}
+def token_item(user_id: str, token: SecretToken, key: Callable[[str], str]) -> dict[str, Any]:
+    """The item that leads from an emailed token (by its hash) to its user."""
+    return {"user_id": key(token.hash), "owner_id": user_id, "expires_at": token.expires_at}
+
+
+@store_errors
+def find_token(table: Any, key: str) -> tuple[str, float] | None:
+    """The user an emailed token was issued to, and when it expires."""
+    item = table.get_item(Key={"user_id": key}, ConsistentRead=True).get("Item")
+    return (item["owner_id"], float(item["expires_at"])) if item else None
 
 
 def _email_taken(_item: dict[str, Any]) -> Exception:

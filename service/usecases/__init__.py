@@ -5,7 +5,9 @@ gets its ports (storage, vault, mailer, clock, passwords, tokens) when it is mad
 import uuid
 
 from ..domain.errors import InvalidToken
+from ..domain.throttling import LoginThrottle
 from ..domain.users import User
+from .ports import CALLER, Logins
 
 
 def new_id() -> str:
@@ -13,7 +15,23 @@ def new_id() -> str:
 
 
 def existing(user: User | None) -> User:
-    """The caller, who must still exist: a signed token can outlive its user."""
+    """The caller, who must still exist (a signed token can outlive its user) and must not
+    have revoked the token since it was issued (a logout, a new password): checked here, on
+    the read of the user every authenticated operation makes anyway."""
     if user is None:
         raise InvalidToken("The bearer token belongs to no existing user.")
+    caller = CALLER.get()
+    if caller is not None and caller.user_id == user.user_id and caller.token_version != user.token_version:
+        raise InvalidToken("The bearer token was revoked; refresh it or log in again.")
     return user
+
+
+def count_attempt(counter: Logins, throttle: LoginThrottle, email: str, now: float) -> int:
+    """Count one attempt for `email` before anything is checked (see `domain.throttling`), or
+    refuse it: its number in the window."""
+    attempt, window_ends = counter.reserve_login_attempt(
+        email, now, throttle.max_failures, throttle.window_seconds, throttle.forget_after(now)
+    )
+    if attempt is None:
+        raise throttle.refuse(window_ends, now)
+    return attempt

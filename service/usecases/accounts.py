@@ -1,22 +1,17 @@
 """Registering, logging in, the caller's profile, and the invitations waiting for an email."""
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..config import Settings
 from ..domain.errors import InvalidCredentials, InvalidEmail
 from ..domain.invitations import Invitation
 from ..domain.messages import verification_email
+from ..domain.secret_tokens import SecretToken
 from ..domain.users import User, check_password, clean_name, normalize_email, trim
-from ..domain.verification import VerificationToken
-from . import existing, new_id
-from .ports import Clock, LostRace, Mailer, Passwords, Storage, TokenIssuer, UnitOfWork
-
-
-@dataclass(frozen=True)
-class Session:
-    user: User
-    token: str
-    expires_in: int
+from ..domain.verification import TOKEN_TTL_SECONDS
+from . import count_attempt, existing, new_id
+from .ports import Clock, LostRace, Mailer, Passwords, Storage, UnitOfWork
+from .sessions import Session, SessionService
 
 
 class AccountService:
@@ -24,20 +19,20 @@ class AccountService:
         self,
         store: Storage,
         passwords: Passwords,
-        tokens: TokenIssuer,
+        sessions: SessionService,
         mailer: Mailer,
         clock: Clock,
         settings: Settings,
     ):
         self.store = store
         self.passwords = passwords
-        self.tokens = tokens
+        self.sessions = sessions
         self.mailer = mailer
         self.clock = clock
         self.settings = settings
 
     def register(self, name: object, email: object, password: object) -> Session:
-        """A new account, with a token; unverified (and sent a verification email) unless its
+        """A new account, with a session; unverified (and sent a verification email) unless its
         domain is verified on registration, in which case waiting invitations attach at once."""
         now = self.clock.now()
         address = normalize_email(email)
@@ -49,12 +44,12 @@ class AccountService:
             created_at=self.clock.timestamp(),
             email_verified=verified,
         )
-        verification = None if verified else VerificationToken.issue(now)
+        verification = None if verified else SecretToken.issue(now, TOKEN_TTL_SECONDS)
         uow = self.store.unit_of_work()
         uow.users.add(user, self.passwords.hash(check_password(password)), verification)
         if verification is None:
             return self.commit_verified(uow, user)
-        session = self.session(user)
+        session = self.sessions.start(uow, user)
         uow.commit(session)
         self.mailer.send(verification_email(user.email, user.name, self.settings.app_base_url, verification.token))
         return session
@@ -64,7 +59,7 @@ class AccountService:
         the invitations waiting for their email are theirs; then make them theirs (each in a
         transaction of its own, after the one that answers)."""
         waiting = uow.invitations.pending_for(user.email)
-        session = self.session(replace(user, is_lender=user.is_lender or bool(waiting)))
+        session = self.sessions.start(uow, replace(user, is_lender=user.is_lender or bool(waiting)))
         uow.commit(session)
         self.activate_invitations(user, waiting)
         return session
@@ -77,19 +72,18 @@ class AccountService:
         except InvalidEmail:
             address = trim(email, "email").lower()  # answered exactly like an unknown address
         uow = self.store.unit_of_work()
-        attempt, window_ends = uow.logins.reserve_login_attempt(
-            address, now, throttle.max_failures, throttle.window_seconds, throttle.forget_after(now)
-        )
-        if attempt is None:
-            raise throttle.refuse(window_ends, now)
-        user, password_hash = uow.users.find_login(address) or (None, None)
+        attempt = count_attempt(uow.logins, throttle, address, now)
+        # A blank address (`"\n"`) is nobody's; DynamoDB refuses an empty key to look it up.
+        user, password_hash = (uow.users.find_login(address) if address else None) or (None, None)
         checked = self.passwords.check(password, password_hash)  # as long for an unknown user
         if user is None or not checked:
             if throttle.locks_after(attempt):
                 uow.logins.lock_login(address, throttle.lock_until(now), throttle.forget_after(now))
             raise InvalidCredentials("Email or password is incorrect.")
         uow.logins.release_login_attempt(address)
-        return self.session(self.activate_invitations(user) if user.email_verified else user)
+        session = self.sessions.start(uow, self.activate_invitations(user) if user.email_verified else user)
+        uow.commit(session)
+        return session
 
     def profile(self, user_id: str) -> User:
         return existing(self.store.unit_of_work().users.get(user_id))
@@ -110,6 +104,3 @@ class AccountService:
             except LostRace:
                 continue  # a concurrent login activated it first
         return replace(user, is_lender=True) if activated else user
-
-    def session(self, user: User) -> Session:
-        return Session(user, self.tokens.issue(user, self.clock.now()), self.settings.token_ttl_seconds)

@@ -4,17 +4,18 @@ from dataclasses import replace
 
 from ..config import Settings
 from ..domain.messages import verification_email
+from ..domain.secret_tokens import SecretToken, token_hash
 from ..domain.verification import (
     RESEND_INTERVAL_SECONDS,
+    TOKEN_TTL_SECONDS,
     EmailAlreadyVerified,
     InvalidVerificationToken,
-    VerificationToken,
     check_unexpired,
-    token_hash,
 )
 from . import existing
-from .accounts import AccountService, Session
+from .accounts import AccountService
 from .ports import Clock, Mailer, Storage
+from .sessions import Session
 
 _NOT_VALID = "This verification link is not valid: it may have been used, or replaced by a newer one."
 
@@ -52,7 +53,7 @@ class VerificationService:
         user = existing(uow.users.get(user_id))
         if user.email_verified:
             raise EmailAlreadyVerified("This email address is verified already.")
-        verification = VerificationToken.issue(now)
+        verification = SecretToken.issue(now, TOKEN_TTL_SECONDS)
         uow.users.renew_verification(user_id, verification, sent_before=now - RESEND_INTERVAL_SECONDS)
         uow.commit(None)
         self.mailer.send(verification_email(user.email, user.name, self.settings.app_base_url, verification.token))

@@ -134,10 +134,20 @@ def _protected_operations() -> list[dict]:
 PROTECTED = _protected_operations()
 
 
-def test_the_spec_protects_every_operation_but_register_login_verify_and_health():
+def test_the_spec_protects_every_operation_but_the_sessions_own_and_health():
     public = {op["operation_id"] for op in spec_operations(SPEC)} - {op["operation_id"] for op in PROTECTED}
-    assert public == {"registerUser", "loginUser", "verifyEmail", "getHealth"}
-    assert len(PROTECTED) == 17
+    # Their credential is in the body (a password, an emailed token, a refresh token), or none.
+    assert public == {
+        "registerUser",
+        "loginUser",
+        "verifyEmail",
+        "refreshSession",
+        "logoutUser",
+        "forgotPassword",
+        "resetPassword",
+        "getHealth",
+    }
+    assert len(PROTECTED) == 18
 
 
 def _token(**overrides) -> str:
@@ -223,38 +233,63 @@ def _loan_request(lender_email: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS), ids=str)
-@pytest.mark.parametrize("operation", PROTECTED, ids=lambda op: op["operation_id"])
-def test_bad_credentials_are_401_on_every_protected_operation(api, store, register, operation, credentials):
+def _request_that_works(register, operation: dict) -> tuple:
+    """The owner (the borrower, or the lender for the lender's answers), and a path and body with
+    which the operation succeeds for them."""
     borrower, lender = register("borrower"), register("lender")
     target = borrower.create_loan([(lender.email, 100)], amount=100)
-    # The token is the borrower's, or the lender's for the lender's answers, so that the request
-    # would succeed with a good token.
     op = operation["operation_id"]
     owner = lender if op in ("acceptLoan", "declineLoan") else borrower
-    authorization = BAD_CREDENTIALS[credentials](owner.user_id)
-    headers = {"Authorization": authorization} if authorization is not None else {}
     path = operation["path"].replace("{loan_id}", target["loan_id"])
     bodies = {
         "acceptLoan": dict(ACH),
         "createLoan": _loan_request(lender.email),
         "inviteLenders": {"lenders": [{"email": unique_email("more"), "contribution_amount": 10}]},
         "markNotificationsRead": {"notification_ids": ["none"]},
+        "changePassword": {"current_password": PASSWORD, "new_password": "another good password"},
         "recordRepayment": {"amount": 1},
     }
-    body = bodies.get(op)
+    return owner, path, bodies.get(op)
+
+
+def _succeeds(api, operation: dict, path: str, headers: dict, body) -> None:
+    # The verified owner's resend, and a repayment of the loan that is still PENDING, are
+    # refused for reasons only a known caller can be given.
+    good = api.request(operation["method"].upper(), path, headers=headers, json=body)
+    expected = {"resendVerification": (409,), "recordRepayment": (409,)}.get(operation["operation_id"], (200, 201, 204))
+    assert good.status_code in expected, good.text
+
+
+@pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS), ids=str)
+@pytest.mark.parametrize("operation", PROTECTED, ids=lambda op: op["operation_id"])
+def test_bad_credentials_are_401_on_every_protected_operation(api, store, register, operation, credentials):
+    owner, path, body = _request_that_works(register, operation)
+    authorization = BAD_CREDENTIALS[credentials](owner.user_id)
+    headers = {"Authorization": authorization} if authorization is not None else {}
     before = write_count(store)
 
     response = api.request(operation["method"].upper(), path, headers=headers, json=body)
 
     assert_error(response, 401, "INVALID_TOKEN")
     assert write_count(store) == before
-    # The same request with the owner's real token succeeds: only the credentials were wrong
-    # (the verified owner's resend, and a repayment of the loan that is still PENDING, are
-    # refused for reasons only a known caller can be given).
-    good = api.request(operation["method"].upper(), path, headers=owner.headers, json=body)
-    expected = {"resendVerification": (409,), "recordRepayment": (409,)}.get(operation["operation_id"], (200, 201))
-    assert good.status_code in expected, good.text
+    # The same request with the owner's real token succeeds: only the credentials were wrong.
+    _succeeds(api, operation, path, owner.headers, body)
+
+
+@pytest.mark.parametrize("operation", PROTECTED, ids=lambda op: op["operation_id"])
+def test_a_token_issued_before_a_logout_is_401_on_every_protected_operation(api, store, register, operation):
+    """Signed and unexpired, but its user logged out since: every operation refuses it (the
+    check is on the read of the user each makes), and a token from a new login works."""
+    owner, path, body = _request_that_works(register, operation)
+    assert api.post("/auth/logout", json={"refresh_token": owner.refresh_token}).status_code == 204
+    before = write_count(store)
+
+    response = api.request(operation["method"].upper(), path, headers=owner.headers, json=body)
+
+    assert_error(response, 401, "INVALID_TOKEN")
+    assert write_count(store) == before
+    again = api.post("/auth/login", json={"email": owner.email, "password": PASSWORD}).json()["token"]
+    _succeeds(api, operation, path, {"Authorization": f"Bearer {again}"}, body)
 
 
 def test_token_of_a_deleted_user_is_401(api, store, register):

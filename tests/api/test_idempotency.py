@@ -16,7 +16,7 @@ import pytest
 
 from devstack import mailbox
 
-from conftest import ACH, PASSWORD, Account, assert_error, unique_email, write_count
+from conftest import ACH, PASSWORD, Account, assert_error, current_services, unique_email, write_count
 
 
 @dataclass
@@ -113,6 +113,53 @@ def repay_case(register, **_) -> Case:
                 lambda: events_of(borrower, loan_id, "REPAYMENT_RECORDED"))  # fmt: skip
 
 
+def user_item(user_id: str) -> dict:
+    store = current_services().store
+    return store.db.table(store.db.names.users).get_item(Key={"user_id": user_id}, ConsistentRead=True)["Item"]
+
+
+def refresh_tokens_of(user_id: str) -> int:
+    store = current_services().store
+    found = store.db.client.scan(
+        TableName=store.db.names.sessions,
+        FilterExpression="user_id = :user AND begins_with(record_id, :refresh)",
+        ExpressionAttributeValues={":user": user_id, ":refresh": "refresh#"},
+        ConsistentRead=True,
+    )
+    return len(found["Items"])
+
+
+def refresh_case(register, **_) -> Case:
+    user = register("refresher")  # one refresh token from registration, one from verification
+    return Case(None, "POST", "/auth/refresh", {"refresh_token": user.refresh_token},
+                lambda: refresh_tokens_of(user.user_id) - 2)  # fmt: skip
+
+
+def logout_case(register, **_) -> Case:
+    user = register("leaver")
+    return Case(None, "POST", "/auth/logout", {"refresh_token": user.refresh_token},
+                lambda: int(user_item(user.user_id)["token_version"]))  # fmt: skip
+
+
+def forgot_case(register, **_) -> Case:
+    user = register("forgetful")
+    return Case(None, "POST", "/auth/forgot-password", {"email": user.email},
+                lambda: sum("reset-password" in e["text"] for e in mailbox.sent(user.email)))  # fmt: skip
+
+
+def reset_case(register, **_) -> Case:
+    user = register("resetter")
+    assert user.client.post("/auth/forgot-password", json={"email": user.email}).status_code == 202
+    body = {"token": mailbox.reset_token(user.email), "new_password": "a brand new password"}
+    return Case(None, "POST", "/auth/reset-password", body, lambda: int(user_item(user.user_id)["session_version"]))
+
+
+def change_case(register, **_) -> Case:
+    user = register("changer")
+    body = {"current_password": PASSWORD, "new_password": "a brand new password"}
+    return Case(user, "PUT", "/user/password", body, lambda: int(user_item(user.user_id)["session_version"]))
+
+
 CASES = {
     "registerUser": register_case,
     "verifyEmail": verify_case,
@@ -124,6 +171,11 @@ CASES = {
     "declineLoan": decline_case,
     "markNotificationsRead": mark_read_case,
     "recordRepayment": repay_case,
+    "refreshSession": refresh_case,
+    "logoutUser": logout_case,
+    "forgotPassword": forgot_case,
+    "resetPassword": reset_case,
+    "changePassword": change_case,
 }
 
 

@@ -74,8 +74,8 @@ def test_round_trips_per_operation_and_no_scan(api, register, calls):
     with calls() as logged_in:
         assert api.post("/auth/login", json={"email": lenders[2].email, "password": PASSWORD}).status_code == 200
     # The attempt is counted before the password check and given back after it; the email
-    # lookup; the invitations still waiting for a verified user.
-    assert logged_in == {"UpdateItem": 2, "Query": 2}
+    # lookup; the invitations still waiting for a verified user; the new session.
+    assert logged_in == {"UpdateItem": 2, "Query": 2, "TransactWriteItems": 1}
     everything += logged_in
 
     assert "Scan" not in everything

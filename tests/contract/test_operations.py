@@ -71,6 +71,11 @@ def test_operation_ids_are_unique_and_paths_are_fixed():
         ("get", "/user/profile"),
         ("get", "/user/dashboard"),
         ("get", "/health"),
+        ("post", "/auth/refresh"),
+        ("post", "/auth/logout"),
+        ("post", "/auth/forgot-password"),
+        ("post", "/auth/reset-password"),
+        ("put", "/user/password"),
     }
 
 

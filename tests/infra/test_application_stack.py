@@ -225,6 +225,7 @@ def test_outputs(stack) -> None:
         "notifications": "Notifications",
         "idempotency": "Idempotency",
         "repayments": "LoanRepayments",
+        "sessions": "Sessions",
     }
     for attribute, name in vars(tables).items():
         key = f"{logical[attribute]}TableName"
@@ -710,6 +711,25 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         for _ in range(5):
             login(f"evidence-x-{tag}@example.com", "wrong password 123", status=401)
         login(f"evidence-x-{tag}@example.com", "wrong password 123", status=429)
+        # Sessions: a refresh, a reuse after the grace (which revokes the family), a logout.
+        renewed = call("POST", "/auth/refresh", body={"refresh_token": borrower["refresh_token"]})
+        with mock.patch.object(services.clock, "now", return_value=time.time() + 60):
+            call("POST", "/auth/refresh", body={"refresh_token": borrower["refresh_token"]}, status=401)
+        leaver = register(f"evidence-p-{tag}@example.com")
+        call("POST", "/auth/logout", status=204, body={"refresh_token": leaver["refresh_token"]})
+        # Passwords: a reset asked for (an account, and no account), spent; a change, refused
+        # for a wrong current password, then made, carrying the caller's session over.
+        for email in (leaver["user"]["email"], f"evidence-z-{tag}@example.com"):
+            call("POST", "/auth/forgot-password", status=202, body={"email": email})
+        reset = {"token": mailbox.reset_token(leaver["user"]["email"]), "new_password": "a new password 123"}
+        call("POST", "/auth/reset-password", status=204, body=reset)
+        again = login(leaver["user"]["email"], "a new password 123")["token"]
+        change = {"current_password": "wrong password 123", "new_password": PASSWORD}
+        call("PUT", "/user/password", token=again, status=403, body=change)
+        call(
+            "PUT", "/user/password", token=again, status=204, body={**change, "current_password": "a new password 123"}
+        )
+        assert renewed["refresh_token"]
         for token in (borrower["token"], lender["token"]):  # the borrower sees all participants
             call("GET", f"/loans/{loan['loan_id']}", "/loans/{loan_id}", token)
         call("GET", "/loans/my-loans", token=borrower["token"], query={"limit": "5"})

@@ -87,11 +87,13 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
     ),
     "idempotency": ("IdempotencyTable", _keys("scope"), {}),
     "loan-repayments": ("LoanRepaymentsTable", _keys("loan_id", "entry"), {}),
+    "sessions": ("SessionsTable", _keys("record_id"), {}),
 }
 # The stream the notifier reads: new events, as written.
 STREAMS = {"loan-events": "NEW_IMAGE"}
-# Items that expire by themselves: login counters (users), idempotency keys.
-TTL = {"users": "expires_at", "idempotency": "expires_at"}
+# Items that expire by themselves: login counters and emailed tokens (users), idempotency keys,
+# refresh tokens and their families (sessions).
+TTL = {"users": "expires_at", "idempotency": "expires_at", "sessions": "expires_at"}
 
 
 @pytest.fixture(scope="module")

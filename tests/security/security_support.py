@@ -1,11 +1,12 @@
 """Helpers shared by the security suites: a client per module, hand-made tokens, a spy on
-bcrypt, and a walk over JSON bodies. Not a conftest, so `from conftest import ...` keeps
-meaning the shared tests/conftest.py."""
+bcrypt, a walk over JSON bodies, and a comparison of answers. Not a conftest, so `from
+conftest import ...` keeps meaning the shared tests/conftest.py."""
 
 import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 
 import bcrypt
@@ -132,3 +133,16 @@ def assert_only_error_keys(response) -> None:
 
 def json_content_type(response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip()
+
+
+VOLATILE_HEADERS = {"date", "x-request-id"}
+
+
+def comparable(response) -> tuple:
+    """Status, body and headers, without what differs on every request (the request id, the
+    date) and with numbers blurred (a retry delay may tick over between two requests)."""
+    body = response.json()
+    body.pop("request_id", None)
+    blurred = re.sub(r"\d+", "N", str(sorted(body.items())))
+    headers = {k: re.sub(r"\d+", "N", v) for k, v in response.headers.items() if k.lower() not in VOLATILE_HEADERS}
+    return response.status_code, blurred, headers

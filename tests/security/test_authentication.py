@@ -361,7 +361,8 @@ def test_token_payload_carries_nothing_private(client):
     """The token payload is readable by anyone: it must carry no email, name or hash."""
     user = Account(client, "Readable Payload", unique_email("payload"))
     claims = jwt.decode(user.token, options={"verify_signature": False})
-    assert set(claims) <= {"sub", "iss", "aud", "iat", "nbf", "exp", "roles", "jti"}, claims
+    # `ver` and `sid`: the user's token version and the session's id (service/domain/sessions.py).
+    assert set(claims) <= {"sub", "iss", "aud", "iat", "nbf", "exp", "roles", "jti", "ver", "sid"}, claims
     text = json.dumps(claims).lower()
     assert user.email not in text and "readable" not in text and "$2b$" not in text
     assert hashlib.sha256(PASSWORD.encode()).hexdigest() not in text

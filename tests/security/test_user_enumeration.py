@@ -9,25 +9,13 @@ that lets anyone sign up with an email has to say when that email is taken, so t
 accepted by design; it is bounded by rate limiting at the edge, not here.
 """
 
-import re
 import statistics
 import time
 
 from conftest import PASSWORD, Account, assert_error, unique_email
-from security_support import bcrypt_calls, client  # noqa: F401 (fixtures)
+from security_support import bcrypt_calls, client, comparable  # noqa: F401 (fixtures)
 
 WRONG = "not the right password"
-VOLATILE_HEADERS = {"date", "x-request-id"}
-
-
-def comparable(response) -> tuple:
-    """Status, body and headers, without what differs on every request (the request id, the
-    date) and with numbers blurred (a retry delay may tick over between two requests)."""
-    body = response.json()
-    body.pop("request_id", None)
-    blurred = re.sub(r"\d+", "N", str(sorted(body.items())))
-    headers = {k: re.sub(r"\d+", "N", v) for k, v in response.headers.items() if k.lower() not in VOLATILE_HEADERS}
-    return response.status_code, blurred, headers
 
 
 def login(client, email: str, password: str = WRONG):
@@ -49,7 +37,7 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client):
 def test_malformed_and_differently_cased_emails_get_the_same_answer(client):
     """The contract: a malformed email is answered like a wrong one."""
     reference = comparable(login(client, fresh(client).email))
-    for email in ("not-an-email", "a@b", "@", fresh(client).email.upper(), " " + fresh(client).email):
+    for email in ("not-an-email", "a@b", "@", "\n", fresh(client).email.upper(), " " + fresh(client).email):
         response = login(client, email)
         assert_error(response, 401, "INVALID_CREDENTIALS")
         assert comparable(response) == reference, email

@@ -38,13 +38,14 @@ def test_defaults():
         notifications="marketplace-dev-notifications",
         idempotency="marketplace-dev-idempotency",
         repayments="marketplace-dev-loan-repayments",
+        sessions="marketplace-dev-sessions",
     )
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v1"
     assert settings.jwt_previous_keys == {}
     assert settings.jwt_issuer == "lending-marketplace"
     assert settings.jwt_audience == "lending-marketplace-api"
-    assert settings.token_ttl_seconds == 3600
+    assert settings.token_ttl_seconds == 900  # short-lived: a refresh token renews it
     assert settings.bcrypt_rounds == 12
     assert settings.cors_allowed_origins == ()
     assert settings.max_body_bytes == 65536
@@ -59,7 +60,7 @@ def test_every_setting_read():
             TABLE_PREFIX="  p  ",
             JWT_SECRET=f"  {SECRET}  ",
             JWT_KEY_ID="v3",
-            TOKEN_TTL_SECONDS="900",
+            TOKEN_TTL_SECONDS="600",
             BCRYPT_ROUNDS="4",
             MAX_BODY_BYTES="1024",
             VALIDATE_RESPONSES="TRUE",
@@ -69,7 +70,7 @@ def test_every_setting_read():
     assert settings.tables.users == "p-users"
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v3"
-    assert settings.token_ttl_seconds == 900
+    assert settings.token_ttl_seconds == 600
     assert settings.bcrypt_rounds == 4
     assert settings.max_body_bytes == 1024
     assert settings.validate_responses is True

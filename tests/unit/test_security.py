@@ -20,6 +20,7 @@ PASSWORDS = BcryptPasswords(ROUNDS)
 
 
 USER_ID = "3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11"
+SESSION_ID = "9b2f6c1e-0d4a-4e7b-8c3f-5a1d2e3f4a5b"
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_check_password_without_a_hash_is_false(password_hash):
 
 def test_issue_and_decode_round_trip(config):
     before = int(time.time())
-    token = JwtTokens(config).issue(user_with({"borrower": True, "lender": False}), time.time())
+    token = JwtTokens(config).issue(user_with({"borrower": True, "lender": False}), time.time(), SESSION_ID)
     after = int(time.time())
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "HS256", "typ": "JWT", "kid": "v1"}
@@ -136,7 +137,8 @@ def test_issue_and_decode_round_trip(config):
     assert decoded["roles"] == ["borrower"]
     assert before <= decoded["iat"] <= after
     assert decoded["nbf"] == decoded["iat"]
-    assert decoded["exp"] == decoded["iat"] + 3600
+    assert decoded["exp"] == decoded["iat"] + 900
+    assert (decoded["ver"], decoded["sid"]) == (0, SESSION_ID)
     assert ALGORITHM == "HS256"
 
 
@@ -148,7 +150,7 @@ def test_issued_token_respects_ttl_and_key_id():
         token_ttl_seconds=120,
         bcrypt_rounds=ROUNDS,
     )
-    token = JwtTokens(config).issue(user_with({"borrower": True, "lender": True}), time.time())
+    token = JwtTokens(config).issue(user_with({"borrower": True, "lender": True}), time.time(), SESSION_ID)
     assert jwt.get_unverified_header(token)["kid"] == "k7"
     decoded = JwtTokens(config).verify(token)
     assert decoded["exp"] - decoded["iat"] == 120
@@ -247,7 +249,7 @@ def test_garbage(config, token):
 
 def test_previous_key_still_verifies_after_rotation():
     old = Settings(tables=TableNames.with_prefix("t"), jwt_secret=SECRET, jwt_key_id="v1", bcrypt_rounds=ROUNDS)
-    old_token = JwtTokens(old).issue(user_with({"borrower": True}), time.time())
+    old_token = JwtTokens(old).issue(user_with({"borrower": True}), time.time(), SESSION_ID)
     rotated = Settings(
         tables=TableNames.with_prefix("t"),
         jwt_secret=OTHER_SECRET,
@@ -256,7 +258,7 @@ def test_previous_key_still_verifies_after_rotation():
         bcrypt_rounds=ROUNDS,
     )
     assert JwtTokens(rotated).verify(old_token)["sub"] == USER_ID
-    new_token = JwtTokens(rotated).issue(user_with({}), time.time())
+    new_token = JwtTokens(rotated).issue(user_with({}), time.time(), SESSION_ID)
     assert jwt.get_unverified_header(new_token)["kid"] == "v2"
     assert JwtTokens(rotated).verify(new_token)["roles"] == []
     # The old deployment does not know v2.
@@ -327,7 +329,7 @@ class Clock:
 def test_times_are_checked_on_the_injected_clock(config):
     """The clock that issued a token decides when it expires, not the machine's."""
     now = time.time()
-    token = JwtTokens(config).issue(user_with({"borrower": True}), now + 7200)  # two hours from now
+    token = JwtTokens(config).issue(user_with({"borrower": True}), now + 7200, SESSION_ID)  # two hours from now
     assert JwtTokens(config, Clock(now + 7201)).verify(token)["sub"] == USER_ID
     assert rejected_by(JwtTokens(config, Clock(now)), token).message == "The bearer token is not valid."
     expired = rejected_by(JwtTokens(config, Clock(now + 7200 + config.token_ttl_seconds)), token)
