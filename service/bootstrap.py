@@ -21,6 +21,7 @@ from .usecases.lifecycle import LifecycleService
 from .usecases.loans import LoanService
 from .usecases.notifications import NotificationService
 from .usecases.ports import Clock, Mailer, Storage, Vault
+from .usecases.profiles import ProfileService
 from .usecases.verification import VerificationService
 
 
@@ -33,6 +34,7 @@ class Services:
     clock: Clock
     tokens: JwtTokens
     accounts: AccountService
+    profiles: ProfileService
     verification: VerificationService
     loans: LoanService
     funding: FundingService
@@ -67,6 +69,7 @@ def bootstrap(
         clock=clock,
         tokens=tokens,
         accounts=accounts,
+        profiles=ProfileService(store),
         verification=VerificationService(store, accounts, mailer, clock, settings),
         loans=LoanService(store, clock, settings),
         funding=FundingService(store, vault, clock),

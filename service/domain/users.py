@@ -37,6 +37,8 @@ class User:
     is_lender: bool = False
     # Until the user proves they own `email`, they may not lend or borrow (see `verification`).
     email_verified: bool = False
+    # Whether lenders' search lists this user (they opted in; only verified users can).
+    searchable: bool = False
 
     def __post_init__(self) -> None:
         if normalize_email(self.email) != self.email:

@@ -21,6 +21,7 @@ from .loans import LoanRecords, loan_key, to_loan
 from .login_guard import LoginGuard
 from .notifications import NotificationRecords
 from .participants import ParticipantRecords, participant_key, to_participant
+from .profiles import ProfileRecords
 from .users import EMAIL_KEY_PREFIX, UserRecords, email_key, to_user
 
 # DynamoDB's limit on the items of one TransactWriteItems.
@@ -37,6 +38,7 @@ class DynamoUnitOfWork:
         self._idempotency = idempotency
         self._writes: list[Write] = []
         self.users = UserRecords(db, self._writes)
+        self.profiles = ProfileRecords(db, self._writes, cursors)
         self.logins = LoginGuard(db)
         self.events = EventRecords(db, self._writes, cursors)
         self.loans = LoanRecords(db, self._writes, cursors, self.events)

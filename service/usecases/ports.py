@@ -20,6 +20,7 @@ from ..domain.invitations import Invitation
 from ..domain.loans import Loan, Participant
 from ..domain.messages import Email
 from ..domain.notifications import Notice
+from ..domain.profiles import SearchQuery
 from ..domain.users import User
 from ..domain.verification import VerificationToken
 
@@ -78,6 +79,14 @@ class Users(Protocol):
     def renew_verification(self, user_id: str, verification: VerificationToken, sent_before: float) -> None: ...
     def make_borrower(self, user_id: str) -> None: ...
     def make_lender(self, user_id: str) -> None: ...
+
+
+class Profiles(Protocol):
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> Page:
+        """LenderMatch items, by name."""
+
+    # Committed with the unit of work:
+    def update(self, before: User, after: User) -> None: ...
 
 
 class Logins(Protocol):
@@ -147,6 +156,8 @@ class Notifications(Protocol):
 class UnitOfWork(Protocol):
     @property
     def users(self) -> Users: ...
+    @property
+    def profiles(self) -> Profiles: ...
     @property
     def logins(self) -> Logins: ...
     @property

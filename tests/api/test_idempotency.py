@@ -105,6 +105,12 @@ def mark_read_case(register, notifier, **_) -> Case:
     return Case(lender, "POST", "/user/notifications/read", {"notification_ids": ids}, lambda: len(ids) - unread())
 
 
+def profile_case(register, **_) -> Case:
+    user = register("renamed")
+    renamed = lambda: int(user.get("/user/profile").json()["name"] == "Renamed Lender")  # noqa: E731
+    return Case(user, "PATCH", "/user/profile", {"name": "Renamed Lender", "searchable": True}, renamed)
+
+
 CASES = {
     "registerUser": register_case,
     "verifyEmail": verify_case,
@@ -115,6 +121,7 @@ CASES = {
     "acceptLoan": accept_case,
     "declineLoan": decline_case,
     "markNotificationsRead": mark_read_case,
+    "updateProfile": profile_case,
 }
 
 
@@ -127,7 +134,7 @@ def send(case: Case, client: httpx.Client, key: str | None, body: dict | None = 
 
 
 def test_every_state_changing_operation_takes_a_key(api) -> None:
-    """The spec's POST and PUT operations, login aside, all declare the key: the cases cover them."""
+    """The spec's POST, PUT and PATCH operations, login aside, all declare the key: the cases cover them."""
     from service.http.routing import load_spec
 
     declared = {

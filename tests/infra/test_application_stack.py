@@ -658,7 +658,7 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         current[:] = [function_of[(method, route or path)]]
         params = re.fullmatch(re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", route), path).groupdict() if route else None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        if method in ("POST", "PUT") and path != "/auth/login":  # every change under a key of its own
+        if method in ("POST", "PUT", "PATCH") and path != "/auth/login":  # every change under a key of its own
             headers["Idempotency-Key"] = str(uuid.uuid4())
         response = invoke(
             handler,
@@ -725,6 +725,10 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         call("GET", "/lender/pending", token=lender["token"])
         call("PUT", f"/lender/accept/{loan['loan_id']}", "/lender/accept/{loan_id}", lender["token"], body=ACH)
         call("GET", "/user/profile", token=borrower["token"])
+        # The lender opts in to search and is found by name.
+        call("PATCH", "/user/profile", token=lender["token"], body={"name": f"Evidence {tag}", "searchable": True})
+        found = call("GET", "/lenders/search", token=borrower["token"], query={"q": f"evidence {tag}"})
+        assert [item["user_id"] for item in found["items"]] == [lender["user"]["user_id"]]
         # Borrower's and lender's figures; the newcomer's invitation is still pending, so its
         # loan is read to see whether others have funded it.
         for token in (borrower["token"], lender["token"], newcomer_account["token"]):
