@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .clock import SystemClock
 from .config import Settings
+from .security.keys import CachedKeys, FixedKeys, SigningKeys
 from .security.passwords import BcryptPasswords
 from .security.tokens import JwtTokens, cursor_key, derived_key
 from .store import DynamoStore, KmsVault, SesMailer
@@ -59,7 +60,7 @@ def bootstrap(
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
     clock = clock or SystemClock()
-    tokens = JwtTokens(settings, clock)
+    tokens = JwtTokens(settings, clock, signing_keys(settings, clock))
     accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
     return Services(
         settings=settings,
@@ -80,3 +81,12 @@ def bootstrap(
         dashboards=DashboardService(store, clock),
         idempotency=IdempotencyService(store, clock, derived_key(settings, "idempotent-request")),
     )
+
+
+def signing_keys(settings: Settings, clock: Clock) -> SigningKeys:
+    """The deployed stack's rotating keys from Secrets Manager, or the fixed local ones."""
+    if not settings.jwt_keys_secret_id:
+        return FixedKeys.from_settings(settings)
+    from .store.secrets import KeysSecret  # boto3 for Secrets Manager only where it is used
+
+    return CachedKeys(KeysSecret(settings.jwt_keys_secret_id).ring, clock)

@@ -1,4 +1,4 @@
-"""Bearer tokens: HS256 JWTs with a key id, so the signing secret can rotate."""
+"""Bearer tokens: HS256 JWTs with a key id, so the signing key can rotate (`keys`)."""
 
 import hashlib
 import hmac
@@ -12,6 +12,7 @@ from ..config import Settings
 from ..domain.errors import InvalidToken
 from ..domain.users import User
 from ..usecases.ports import Clock
+from .keys import FixedKeys, SigningKeys
 
 ALGORITHM = "HS256"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -20,9 +21,10 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
 
 class JwtTokens:
-    def __init__(self, settings: Settings, clock: Clock | None = None):
+    def __init__(self, settings: Settings, clock: Clock | None = None, keys: SigningKeys | None = None):
         self.settings = settings
         self.clock = clock or SystemClock()
+        self.keys = keys or FixedKeys.from_settings(settings)
 
     def issue(self, user: User, now: float) -> str:
         """A signed token. Its roles are hints for the frontend; the server authorizes from
@@ -38,9 +40,8 @@ class JwtTokens:
             "exp": issued + config.token_ttl_seconds,
             "roles": [role for role, held in roles.items() if held],
         }
-        return jwt.encode(
-            claims, config.jwt_secret, algorithm=ALGORITHM, headers={"kid": config.jwt_key_id, "typ": "JWT"}
-        )
+        key = self.keys.signing_key()
+        return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
 
     def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of `token`, or `InvalidToken`."""
@@ -49,7 +50,7 @@ class JwtTokens:
             raise InvalidToken("The bearer token is not valid.")
         try:
             header = jwt.get_unverified_header(token)
-            key = config.verification_keys.get(str(header.get("kid")))
+            key = self.keys.verification_key(str(header.get("kid")))
             if key is None or header.get("alg") != ALGORITHM or header.get("typ", "JWT") != "JWT":
                 raise InvalidToken("The bearer token is not valid.")
             claims = jwt.decode(
@@ -83,8 +84,8 @@ class JwtTokens:
 
 def derived_key(config: Settings, purpose: str) -> bytes:
     """A key for one purpose (signing page cursors, fingerprinting idempotent requests),
-    derived from (and rotating with) the token secret."""
-    return hmac.new(config.jwt_secret.encode(), purpose.encode(), hashlib.sha256).digest()
+    derived from `Settings.derivation_root`, which does not rotate with the signing keys."""
+    return hmac.new(config.derivation_root.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 def cursor_key(config: Settings) -> bytes:
