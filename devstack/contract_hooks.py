@@ -11,8 +11,9 @@ So:
   second one after that gets real data from the fixtures `devstack/contract_setup.py` made:
   a peer's credentials for `loginUser`, a loan the caller is invited to (each used once) for
   `acceptLoan` and `declineLoan`, a freshly emailed token for `verifyEmail` (local stack only: there is no
-  mailbox to read on a deployed one), and an account that may ask for a new link for
-  `resendVerification` (local stack only). The other cases keep their generated values, so
+  mailbox to read on a deployed one), an account that may ask for a new link for
+  `resendVerification` (local stack only), and the start of a searchable lender's name for
+  `searchLenders`. The other cases keep their generated values, so
   made-up loans and tokens are still sent and must still be refused. Stateful sequences get
   nothing: they reach these operations through the spec's links or not at all.
 - A well-formed generated `Idempotency-Key` becomes a fresh one, as a client's would be for a
@@ -119,12 +120,21 @@ def _resend(case) -> bool:
     return True
 
 
+def _search(case) -> bool:
+    """The start of a searchable lender's name (any case), so a search finds someone."""
+    if not isinstance(case.query, dict):
+        return False
+    case.query["q"] = fixtures()["searchable_name"][:12].upper()
+    return True
+
+
 SUBSTITUTES = {
     "loginUser": _login,
     "acceptLoan": _accept,
     "declineLoan": _invited_loan,
     "verifyEmail": _verify,
     "resendVerification": _resend,
+    "searchLenders": _search,
 }
 
 

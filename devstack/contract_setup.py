@@ -118,6 +118,14 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
     for name in PEERS:
         _register(base_url, name.title(), emails[name], mailbox_url, domain)
     borrower = _register(base_url, "Carol", f"contract-carol-{uuid.uuid4().hex[:10]}@{domain}", mailbox_url, domain)
+    # Carol also lends, and opted in to the lenders' search: what `searchLenders` can find.
+    searchable = f"Carol Lender {uuid.uuid4().hex[:8]}"
+    httpx.patch(
+        f"{base_url}/user/profile",
+        timeout=30,
+        headers={"Authorization": f"Bearer {borrower}"},
+        json={"name": searchable, "searchable": True},
+    ).raise_for_status()
     fixtures = {
         "base_url": base_url,
         "mailbox_url": mailbox_url,
@@ -126,6 +134,7 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
         # Loans carol created inviting alice, whom every generated request is sent as.
         "invited_loans": {FUZZING_USER: _loans_inviting(base_url, borrower, emails[FUZZING_USER], loans)},
         "unverified_tokens": unverified,
+        "searchable_name": searchable,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     PEERS_FILE.write_text(
