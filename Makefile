@@ -78,7 +78,6 @@ bench: $(STAMP)
 STAGE   ?= dev
 PROJECT ?= marketplace
 AWS     ?= aws
-JWT_SECRET_PARAMETER ?= /$(PROJECT)/$(STAGE)/jwt-secret
 CORS_ALLOWED_ORIGINS ?=
 ARTIFACT_BUCKET ?=
 SENDER_EMAIL ?=
@@ -112,7 +111,7 @@ deploy: $(STAMP)
 		--template-file build/application.packaged.yaml --no-fail-on-empty-changeset \
 		--s3-bucket $(ARTIFACT_BUCKET) --s3-prefix $(PROJECT)/$(STAGE) --capabilities CAPABILITY_IAM \
 		--parameter-overrides Stage=$(STAGE) ProjectName=$(PROJECT) \
-		JwtSecretParameterName=$(JWT_SECRET_PARAMETER) "CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS)" \
+		"CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS)" \
 		SenderEmailAddress=$(SENDER_EMAIL) AppBaseUrl=$(APP_BASE_URL) "AutoVerifyEmailDomain=$(AUTO_VERIFY_EMAIL_DOMAIN)"
 	$(AWS) cloudformation describe-stacks --stack-name $(PROJECT)-$(STAGE)-api \
 		--query "Stacks[0].Outputs" --output table

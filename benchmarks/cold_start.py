@@ -208,18 +208,21 @@ def parent(args: argparse.Namespace) -> int:
     from devstack.mailbox import LOCAL_SENDER, verify_sender
 
     project, stage = "bench", "local"
-    parameter = f"/{project}/{stage}/jwt-secret"
     with LocalAws() as aws:
         deploy_database_stack(aws.endpoint_url, stage=stage, project=project)
         verify_sender(aws.endpoint_url)
-        client("ssm", aws.endpoint_url).put_parameter(
-            Name=parameter, Type="SecureString", Value=secrets.token_urlsafe(48), Overwrite=True
-        )
+        # The two secrets the application stack makes: the signing keys and the derivation root.
+        secrets_manager = client("secretsmanager", aws.endpoint_url)
+        keys = json.dumps({"kid": "initial", "key": secrets.token_urlsafe(48)})
+        keys_arn = secrets_manager.create_secret(Name=f"{project}/{stage}/jwt-keys", SecretString=keys)["ARN"]
+        root = secrets.token_urlsafe(48)
+        root_arn = secrets_manager.create_secret(Name=f"{project}/{stage}/derivation-key", SecretString=root)["ARN"]
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "PYTHON"))},
             **aws_environment(aws.endpoint_url),
             "TABLE_PREFIX": f"{project}-{stage}",
-            "JWT_SECRET_PARAMETER": parameter,
+            "JWT_KEYS_SECRET_ID": keys_arn,
+            "DERIVATION_SECRET_ID": root_arn,
             "BCRYPT_ROUNDS": str(args.bcrypt_rounds),
             "LOG_LEVEL": "WARNING",
             "PYTHONDONTWRITEBYTECODE": "1",

@@ -6,9 +6,10 @@ the artifact each function's `Code` names (relative to the template) to S3 and r
 by its S3 location. moto's CloudFormation then creates the stack from the result.
 
 moto's CloudFormation creates the functions, roles and policies, log groups, the REST API with
-its resources, methods and integrations, the Lambda permissions and the SNS topic; it skips
-(with a warning) the resource types it does not implement, listed by ``unsupported_types``:
-the API stage, the gateway responses and the CloudWatch alarms. cfn-lint checks those.
+its resources, methods and integrations, the Lambda permissions, the SNS topic and (taught by
+``devstack.moto_secrets``) the secrets; it skips (with a warning) the resource types it does
+not implement, listed by ``unsupported_types``: the API stage, the gateway responses, the
+CloudWatch alarms and the rotation schedule. cfn-lint and the template tests check those.
 """
 
 from __future__ import annotations
@@ -74,7 +75,6 @@ def package_template(
 def deploy_application_stack(
     endpoint_url: str,
     *,
-    jwt_secret_parameter: str,
     stage: str = "dev",
     project: str = "marketplace",
     artifact: bytes | None = None,
@@ -99,7 +99,6 @@ def deploy_application_stack(
     values = {
         "Stage": stage,
         "ProjectName": project,
-        "JwtSecretParameterName": jwt_secret_parameter,
         **(parameters or {}),
     }
     cfn.create_stack(

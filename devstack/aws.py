@@ -25,7 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import moto_patches
+from devstack import moto_patches, moto_secrets
 from devstack.mailbox import MailboxApp
 
 REGION = "us-east-1"
@@ -136,6 +136,7 @@ class LocalAws:
         if self._server is not None:
             raise RuntimeError("LocalAws is already running")
         moto_patches.apply()
+        moto_secrets.register()
         app = _SerialisedApp(MailboxApp(DomainDispatcherApplication(create_backend_app)))
         # make_server binds the socket here, so the server accepts connections
         # (they queue in the backlog) as soon as this returns.

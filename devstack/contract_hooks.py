@@ -13,12 +13,13 @@ So:
   a peer's credentials for `loginUser`, a loan the caller is invited to (each used once) for
   `acceptLoan` and `declineLoan`, one of the caller's funded loans for `getLoanSchedule`,
   `getRepayments` and `recordRepayment` (repaying a cent), a freshly emailed token for
-  `verifyEmail` (local stack only: there is no mailbox to read on a deployed one), and an
-  account that may ask for a new link for `resendVerification` (local stack only); a refresh
-  token of alice's for `refreshSession`, and of an account of its own for `logoutUser` (a
-  logout refuses its user's access tokens, and alice's are every other case's); a freshly
-  emailed reset token of an account of its own for `resetPassword` (local stack only). The
-  other cases keep their generated values, so
+  `verifyEmail` (local stack only: there is no mailbox to read on a deployed one), an account
+  that may ask for a new link for `resendVerification` (local stack only), and the start of a
+  searchable lender's name for `searchLenders`; a refresh token of alice's for
+  `refreshSession`, and of an account of its own for `logoutUser` (a logout refuses its
+  user's access tokens, and alice's are every other case's); a freshly emailed reset token of
+  an account of its own for `resetPassword` (local stack only). The other cases keep their
+  generated values, so
   made-up loans and tokens are still sent and must still be refused. Stateful sequences get
   nothing: they reach these operations through the spec's links or not at all.
 - `changePassword` is the exception: every case of it, in every phase, is sent as an account
@@ -202,6 +203,14 @@ def _resend(case) -> bool:
     return True
 
 
+def _search(case) -> bool:
+    """The start of a searchable lender's name (any case), so a search finds someone."""
+    if not isinstance(case.query, dict):
+        return False
+    case.query["q"] = fixtures()["searchable_name"][:12].upper()
+    return True
+
+
 SUBSTITUTES = {
     "loginUser": _login,
     "acceptLoan": _accept,
@@ -214,6 +223,7 @@ SUBSTITUTES = {
     "refreshSession": _refresh,
     "logoutUser": _logout,
     "resetPassword": _reset,
+    "searchLenders": _search,
 }
 
 

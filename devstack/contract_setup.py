@@ -134,6 +134,14 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
     emails = {name: f"contract-{name}-{uuid.uuid4().hex[:10]}@{domain}" for name in [*PEERS, "carol"]}
     tokens = {name: _register(base_url, name.title(), email, mailbox_url, domain) for name, email in emails.items()}
     borrower = tokens["carol"]
+    # Carol also lends, and opted in to the lenders' search: what `searchLenders` can find.
+    searchable = f"Carol Lender {uuid.uuid4().hex[:8]}"
+    httpx.patch(
+        f"{base_url}/user/profile",
+        timeout=30,
+        headers={"Authorization": f"Bearer {borrower}"},
+        json={"name": searchable, "searchable": True},
+    ).raise_for_status()
     fixtures = {
         "base_url": base_url,
         "mailbox_url": mailbox_url,
@@ -146,6 +154,7 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
             FUZZING_USER: _funded_loans(base_url, tokens[FUZZING_USER], borrower, emails["carol"], FUNDED_LOANS)
         },
         "unverified_tokens": unverified,
+        "searchable_name": searchable,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     PEERS_FILE.write_text(

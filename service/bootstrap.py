@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .clock import SystemClock
 from .config import Settings
+from .security.keys import CachedKeys, FixedKeys, SigningKeys
 from .security.passwords import BcryptPasswords
 from .security.tokens import JwtTokens, cursor_key, derived_key
 from .store import DynamoStore, KmsVault, SesMailer
@@ -22,6 +23,7 @@ from .usecases.loans import LoanService
 from .usecases.notifications import NotificationService
 from .usecases.passwords import PasswordService
 from .usecases.ports import Clock, Mailer, Storage, Vault
+from .usecases.profiles import ProfileService
 from .usecases.repayments import RepaymentService
 from .usecases.sessions import SessionService
 from .usecases.verification import VerificationService
@@ -38,6 +40,7 @@ class Services:
     sessions: SessionService
     accounts: AccountService
     passwords: PasswordService
+    profiles: ProfileService
     verification: VerificationService
     loans: LoanService
     funding: FundingService
@@ -63,7 +66,7 @@ def bootstrap(
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
     clock = clock or SystemClock()
-    tokens = JwtTokens(settings, clock)
+    tokens = JwtTokens(settings, clock, signing_keys(settings, clock))
     passwords = BcryptPasswords(settings.bcrypt_rounds)
     sessions = SessionService(store, tokens, clock, settings)
     accounts = AccountService(store, passwords, sessions, mailer, clock, settings)
@@ -77,6 +80,7 @@ def bootstrap(
         sessions=sessions,
         accounts=accounts,
         passwords=PasswordService(store, passwords, mailer, clock, settings),
+        profiles=ProfileService(store),
         verification=VerificationService(store, accounts, mailer, clock, settings),
         loans=LoanService(store, clock, settings),
         funding=FundingService(store, vault, clock),
@@ -88,3 +92,12 @@ def bootstrap(
         dashboards=DashboardService(store, clock),
         idempotency=IdempotencyService(store, clock, derived_key(settings, "idempotent-request")),
     )
+
+
+def signing_keys(settings: Settings, clock: Clock) -> SigningKeys:
+    """The deployed stack's rotating keys from Secrets Manager, or the fixed local ones."""
+    if not settings.jwt_keys_secret_id:
+        return FixedKeys.from_settings(settings)
+    from .store.secrets import KeysSecret  # boto3 for Secrets Manager only where it is used
+
+    return CachedKeys(KeysSecret(settings.jwt_keys_secret_id).ring, clock)

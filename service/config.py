@@ -15,44 +15,25 @@ class ConfigError(RuntimeError):
 
 
 def _jwt_secret(env: Mapping[str, str], required: Callable[[str], str], needed: bool = True) -> str:
-    """JWT_SECRET; or, when only JWT_SECRET_PARAMETER is set (as deployed), the SSM parameter
-    it names. Functions that neither issue nor check tokens (the expiry job, the notifier) are
-    not given it: they get a random key no one knows, which nothing they do uses."""
+    """JWT_SECRET, the one fixed signing key of local runs and tests. Functions that neither
+    issue nor check tokens (the expiry job, the notifier) are not given it: they get a random
+    key no one knows, which nothing they do uses. Deployed, keys come from Secrets Manager
+    (`JWT_KEYS_SECRET_ID`, see `service.security.keys`) and this is empty."""
     if not needed:
         return secrets.token_urlsafe(48)
-    parameter = env.get("JWT_SECRET_PARAMETER", "").strip()
-    if parameter and not env.get("JWT_SECRET", "").strip():
-        return read_secret_parameter(parameter)
     return required("JWT_SECRET")
 
 
-def read_secret_parameter(name: str) -> str:
-    """The decrypted value of the SecureString parameter `name`, read once at start-up."""
-    import boto3  # here, not at the top: only deployed functions read the secret from SSM
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+def _rotating_keys(env: Mapping[str, str], required: Callable[[str], str], needed: bool) -> tuple[str, str]:
+    """(the signing keys' secret, the root of the derived keys), as deployed: set when
+    JWT_KEYS_SECRET_ID is and JWT_SECRET is not. The root is read once, here; it never
+    rotates (see `Settings.derivation_root`)."""
+    keys = env.get("JWT_KEYS_SECRET_ID", "").strip()
+    if not needed or not keys or env.get("JWT_SECRET", "").strip():
+        return "", ""
+    from .store.secrets import read_secret  # boto3 is imported only where a secret is read
 
-    where = f"SSM parameter '{name}' (JWT_SECRET_PARAMETER)"
-    ssm = boto3.client(
-        "ssm",
-        config=Config(
-            retries={"mode": "standard", "max_attempts": 4},
-            connect_timeout=2,
-            read_timeout=5,
-        ),
-    )
-    try:
-        parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ParameterNotFound":
-            raise ConfigError(f"{where} does not exist.") from None
-        raise ConfigError(f"Cannot read {where}: {error.get('Code', 'error')}: {error.get('Message', exc)}") from None
-    except BotoCoreError as exc:
-        raise ConfigError(f"Cannot read {where}: {exc}") from None
-    if parameter.get("Type") != "SecureString":
-        raise ConfigError(f"{where} must be a SecureString, not a {parameter.get('Type')}.")
-    return str(parameter["Value"]).strip()
+    return keys, read_secret(required("DERIVATION_SECRET_ID"), "DERIVATION_SECRET_ID")
 
 
 @dataclass(frozen=True)
@@ -88,6 +69,8 @@ class TableNames:
 @dataclass(frozen=True)
 class Settings:
     tables: TableNames
+    # The fixed signing key (local runs, tests); empty when `jwt_keys_secret_id` names the
+    # Secrets Manager secret that holds the rotating ones (deployed).
     jwt_secret: str
     # The SES identity emails come from, and the frontend their links open (`from_env`
     # requires both; these defaults serve code that builds settings by hand).
@@ -96,6 +79,10 @@ class Settings:
     jwt_key_id: str = "v1"
     # Keys that still verify tokens after a rotation: {kid: secret}.
     jwt_previous_keys: dict[str, str] = field(default_factory=dict)
+    jwt_keys_secret_id: str = ""
+    # The root of the keys derived for other purposes (page cursors, request fingerprints)
+    # when the signing keys rotate; see `derivation_root`.
+    derivation_secret: str = ""
     jwt_issuer: str = "lending-marketplace"
     jwt_audience: str = "lending-marketplace-api"
     # The access token's lifetime: short, since a refresh token renews it (`domain.sessions`).
@@ -115,9 +102,12 @@ class Settings:
     min_funding_window_seconds: int = 3600
 
     def __post_init__(self) -> None:
-        for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
+        fixed = {} if self.jwt_keys_secret_id else {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}
+        for kid, secret in fixed.items():
             if len(secret.encode()) < MIN_SECRET_BYTES:
                 raise ConfigError(f"JWT secret for key id '{kid}' must be at least {MIN_SECRET_BYTES} bytes.")
+        if len(self.derivation_root.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"The derivation secret must be at least {MIN_SECRET_BYTES} bytes.")
         if not 4 <= self.bcrypt_rounds <= 31:
             raise ConfigError("BCRYPT_ROUNDS must be between 4 and 31.")
         if not self.jwt_key_id:
@@ -138,8 +128,12 @@ class Settings:
         return bool(domain) and email.rpartition("@")[2] == domain
 
     @property
-    def verification_keys(self) -> dict[str, str]:
-        return {**self.jwt_previous_keys, self.jwt_key_id: self.jwt_secret}
+    def derivation_root(self) -> str:
+        """What page cursors' and request fingerprints' keys derive from: the fixed signing
+        key locally; deployed, a secret of its own that never rotates, since a cursor or an
+        idempotent retry must keep working across a rotation, and on every instance whichever
+        keys it has cached."""
+        return self.derivation_secret or self.jwt_secret
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, with_secret: bool = True) -> "Settings":
@@ -157,10 +151,13 @@ class Settings:
             previous[kid] = secret
         origins = tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
         prefix = required("TABLE_PREFIX")
+        keys_secret, derivation = _rotating_keys(env, required, with_secret)
         try:
             return cls(
                 tables=TableNames.with_prefix(prefix),
-                jwt_secret=_jwt_secret(env, required, with_secret),
+                jwt_secret="" if keys_secret else _jwt_secret(env, required, with_secret),
+                jwt_keys_secret_id=keys_secret,
+                derivation_secret=derivation,
                 email_sender=required("EMAIL_SENDER"),
                 app_base_url=required("APP_BASE_URL"),
                 auto_verify_email_domain=env.get("AUTO_VERIFY_EMAIL_DOMAIN", "").strip().lower(),

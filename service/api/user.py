@@ -3,12 +3,28 @@
 from typing import Any
 
 from ..bootstrap import Services
+from ..domain.profiles import ProfileChange
+from ..domain.users import User
 from ..http.idempotency import idempotently
-from .views import Reply, notification_view, page_view, user_view
+from .views import Reply, lender_view, notification_view, page_view, user_view
 
 
 def get_profile(services: Services, user: str) -> Reply:
     return user_view(services.accounts.profile(user)), 200
+
+
+def update_profile(services: Services, user: str, body: dict[str, Any]) -> Reply:
+    def update() -> User:
+        return services.profiles.update(user, ProfileChange.from_request(body))
+
+    return idempotently(services, update, lambda updated: (user_view(updated), 200), user, body)
+
+
+def search_lenders(
+    services: Services, user: str, q: str | None = None, limit: int = 20, cursor: str | None = None
+) -> Reply:
+    page = services.profiles.search(user, q, limit, cursor)
+    return page_view([lender_view(lender) for lender in page.items], page.next_cursor), 200
 
 
 def get_dashboard(services: Services, user: str) -> Reply:

@@ -9,6 +9,7 @@ from ..domain.events import LoanEventRecord
 from ..domain.loans import Loan, Participant
 from ..domain.money import ZERO
 from ..domain.notifications import Notice
+from ..domain.profiles import LenderMatch
 from ..domain.repayments import Repayment
 from ..domain.users import User
 from ..usecases.repayments import ScheduleView
@@ -26,8 +27,13 @@ def user_view(user: User) -> dict[str, Any]:
         "is_borrower": user.is_borrower,
         "is_lender": user.is_lender,
         "email_verified": user.email_verified,
+        "searchable": user.searchable,
         "created_at": user.created_at,
     }
+
+
+def lender_view(lender: LenderMatch) -> dict[str, Any]:
+    return {"user_id": lender.user_id, "name": lender.name, "email": lender.email}
 
 
 def loan_summary(loan: Loan) -> dict[str, Any]:

@@ -40,6 +40,8 @@ class User:
     # Bumped to refuse every access token issued before, and to end every session (`sessions`).
     token_version: int = 0
     session_version: int = 0
+    # Whether lenders' search lists this user (they opted in; only verified users can).
+    searchable: bool = False
 
     def __post_init__(self) -> None:
         if normalize_email(self.email) != self.email:

@@ -22,23 +22,23 @@ app and events (REST API events, moto for DynamoDB, 600 calls each, two runs):
 `lifespan="off"`: with "auto" or "on" Mangum runs the ASGI lifespan startup *and shutdown*
 around every invocation.
 
-**Init.** Importing this module is Lambda's init phase: it reads the settings (the JWT secret
-from SSM Parameter Store when `JWT_SECRET_PARAMETER` is set), creates the boto3 clients,
-builds the app as a Lambda function runs it (`create_app(lambda_function=True)`: handlers on
-the event loop, no Swagger UI layer, no second check of the spec) and the adapter, and then
-runs one ASGI lifespan cycle through the app. Connexion (like Starlette) builds its middleware
-stack (routing, security, validation for every operation of the spec) on the first ASGI event
-it receives, and lifespan startup is the event servers send for exactly this; under Mangum
-with lifespan off it would otherwise happen inside the first request. The app registers no
-lifespan handlers, so the cycle's only effect is that build, and it touches neither DynamoDB
-nor the access log.
+**Init.** Importing this module is Lambda's init phase: it reads the settings (and, when
+`JWT_KEYS_SECRET_ID` is set, the signing keys and the derivation root from Secrets Manager),
+creates the boto3 clients, builds the app as a Lambda function runs it
+(`create_app(lambda_function=True)`: handlers on the event loop, no Swagger UI layer, no second
+check of the spec) and the adapter, and then runs one ASGI lifespan cycle through the app.
+Connexion (like Starlette) builds its middleware stack (routing, security, validation for
+every operation of the spec) on the first ASGI event it receives, and lifespan startup is the
+event servers send for exactly this; under Mangum with lifespan off it would otherwise happen
+inside the first request. The app registers no lifespan handlers, so the cycle's only effect
+is that build, and it touches neither DynamoDB nor the access log.
 
 **Failures.** The handler never raises and never returns a stack trace. If init fails (a
-missing `TABLE_PREFIX` or secret, an unreadable SSM parameter), the reason is logged as one
+missing `TABLE_PREFIX` or secret, an unreadable Secrets Manager secret), the reason is logged as one
 JSON line (`Lambda init failed: ...`, level CRITICAL; no traceback for a configuration error)
 and the request gets `500 INTERNAL_ERROR` in the contract's error shape. Each invocation
-tries init again (logging the failure with its request id), so a transient failure (SSM
-throttling, a parameter created after the deploy) heals without a redeploy.
+tries init again (logging the failure with its request id), so a transient failure (Secrets
+Manager throttling, a secret created after the deploy) heals without a redeploy.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bearer tokens: HS256 JWTs with a key id, so the signing secret can rotate."""
+"""Bearer tokens: HS256 JWTs with a key id, so the signing key can rotate (`keys`)."""
 
 import functools
 import hashlib
@@ -13,6 +13,7 @@ from ..config import Settings
 from ..domain.errors import InvalidToken
 from ..domain.users import User
 from ..usecases.ports import Clock
+from .keys import FixedKeys, SigningKeys
 
 ALGORITHM = "HS256"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -26,10 +27,11 @@ VERIFIED_TOKENS_KEPT = 1024
 
 
 class JwtTokens:
-    def __init__(self, settings: Settings, clock: Clock | None = None):
+    def __init__(self, settings: Settings, clock: Clock | None = None, keys: SigningKeys | None = None):
         self.settings = settings
         self.clock = clock or SystemClock()
         self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify)
+        self.keys = keys or FixedKeys.from_settings(settings)
 
     def issue(self, user: User, now: float, session_id: str) -> str:
         """A signed access token of the session `session_id`. Its roles are hints for the
@@ -48,24 +50,28 @@ class JwtTokens:
             "ver": user.token_version,
             "sid": session_id,
         }
-        return jwt.encode(
-            claims, config.jwt_secret, algorithm=ALGORITHM, headers={"kid": config.jwt_key_id, "typ": "JWT"}
-        )
+        key = self.keys.signing_key()
+        return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": "JWT"})
 
     def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of `token`, or `InvalidToken`."""
-        claims = self._verified(token)
+        claims, kid = self._verified(token)
         self._check_times(claims)  # on every use, on the injected clock: never remembered
+        # ... and its key: a token remembered from before a rotation retired its key is refused.
+        if self.keys.verification_key(kid) is None:
+            raise InvalidToken("The bearer token is not valid.")
         return dict(claims)
 
-    def _verify(self, token: str) -> dict[str, Any]:
-        """The signature, header and claims of `token`, checked; its times are not."""
+    def _verify(self, token: str) -> tuple[dict[str, Any], str]:
+        """The signature, header and claims of `token`, checked, and its key id; its times
+        are not."""
         config = self.settings
         if not _COMPACT_JWS.fullmatch(token):  # one spelling per token: no padding, no junk
             raise InvalidToken("The bearer token is not valid.")
         try:
             header = jwt.get_unverified_header(token)
-            key = config.verification_keys.get(str(header.get("kid")))
+            kid = str(header.get("kid"))
+            key = self.keys.verification_key(kid)
             if key is None or header.get("alg") != ALGORITHM or header.get("typ", "JWT") != "JWT":
                 raise InvalidToken("The bearer token is not valid.")
             claims = jwt.decode(
@@ -84,7 +90,7 @@ class JwtTokens:
         version = claims.get("ver", 0)  # tokens issued before versions existed carry none
         if isinstance(version, bool) or not isinstance(version, int) or version < 0:
             raise InvalidToken("The bearer token is not valid.")
-        return dict(claims)
+        return dict(claims), kid
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         """Issued and valid from no later than now, expiring after it (as PyJWT would check)."""
@@ -101,8 +107,8 @@ class JwtTokens:
 
 def derived_key(config: Settings, purpose: str) -> bytes:
     """A key for one purpose (signing page cursors, fingerprinting idempotent requests),
-    derived from (and rotating with) the token secret."""
-    return hmac.new(config.jwt_secret.encode(), purpose.encode(), hashlib.sha256).digest()
+    derived from `Settings.derivation_root`, which does not rotate with the signing keys."""
+    return hmac.new(config.derivation_root.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 def cursor_key(config: Settings) -> bytes:

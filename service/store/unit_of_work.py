@@ -23,6 +23,7 @@ from .loans import LoanRecords
 from .login_guard import RESETS, LoginGuard
 from .notifications import NotificationRecords
 from .participants import ParticipantRecords, participant_key, to_participant
+from .profiles import ProfileRecords
 from .repayments import RepaymentRecords
 from .sessions import SessionRecords
 from .users import EMAIL_KEY_PREFIX, UserRecords, email_key, to_user
@@ -43,6 +44,7 @@ class DynamoUnitOfWork:
         self.users = UserRecords(db, self._writes)
         self.credentials = CredentialRecords(db, self._writes)
         self.sessions = SessionRecords(db, self._writes)
+        self.profiles = ProfileRecords(db, self._writes, cursors)
         self.logins = LoginGuard(db)
         self.reset_requests = LoginGuard(db, RESETS)
         self.events = EventRecords(db, self._writes, cursors)

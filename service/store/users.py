@@ -20,8 +20,6 @@ from .aws import Database, Write, epoch, store_errors
 
 EMAIL_KEY_PREFIX = "email#"
 NEW, EXISTS = "attribute_not_exists(user_id)", "attribute_exists(user_id)"
-# The `lender-search-index` partition value of a lender, and of everyone else.
-ACTIVE_LENDER, BORROWER_ONLY = "ACTIVE_LENDER", "BORROWER_ONLY"
 
 
 def email_key(email: str) -> str:
@@ -45,6 +43,7 @@ def to_user(item: dict[str, Any]) -> User:
         email_verified=bool(item.get("email_verified")),
         token_version=int(item.get("token_version", 0)),
         session_version=int(item.get("session_version", 0)),
+        searchable=bool(item.get("searchable")),
     )
 
 
@@ -82,7 +81,7 @@ class UserRecords:
     def add(self, user: User, password_hash: str, verification: SecretToken | None) -> None:
         """The user, its email marker and (unless verified already) its verification token,
         or `USER_EXISTS` if the email is taken."""
-        user_item = {**asdict(user), "user_type": BORROWER_ONLY, "password_hash": password_hash}
+        user_item = {**asdict(user), "password_hash": password_hash}
         marker = {"user_id": email_key(user.email), "owner_id": user.user_id, "verified": user.email_verified}
         self._writes.append(Write.put(self._name, marker, NEW, conflict=_email_taken))
         if verification is not None:
@@ -156,9 +155,9 @@ class UserRecords:
             Write.update(
                 self._name,
                 {"user_id": user_id},
-                "SET is_lender = :true, user_type = :lender",
+                "SET is_lender = :true",
                 EXISTS,
-                {":true": True, ":lender": ACTIVE_LENDER},
+                {":true": True},
             )
         )
 

@@ -20,6 +20,7 @@ from ..domain.invitations import Invitation
 from ..domain.loans import Loan, Participant
 from ..domain.messages import Email
 from ..domain.notifications import Notice
+from ..domain.profiles import SearchQuery
 from ..domain.repayments import Recorded, Repayment
 from ..domain.schedule import Schedule
 from ..domain.secret_tokens import SecretToken
@@ -107,6 +108,14 @@ class Sessions(Protocol):
     def keep(self, family_id: str, version: int) -> None: ...
 
 
+class Profiles(Protocol):
+    def search(self, query: SearchQuery, limit: int, cursor: str | None) -> Page:
+        """LenderMatch items, by name."""
+
+    # Committed with the unit of work:
+    def update(self, before: User, after: User) -> None: ...
+
+
 class Logins(Protocol):
     """Attempt counters (logins; password reset requests): each call is atomic on its own,
     outside any unit of work."""
@@ -190,6 +199,8 @@ class UnitOfWork(Protocol):
     def credentials(self) -> Credentials: ...
     @property
     def sessions(self) -> Sessions: ...
+    @property
+    def profiles(self) -> Profiles: ...
     @property
     def logins(self) -> Logins: ...
     @property

@@ -47,7 +47,7 @@ def test_the_local_app_serves_its_spec_and_swagger_ui(api):
         pytest.param("GET", "/auth/login", id="GET-login"),
         pytest.param("GET", "/auth/register", id="GET-register"),
         pytest.param("PUT", "/loans", id="PUT-loans"),
-        pytest.param("PATCH", "/user/profile", id="PATCH-profile"),
+        pytest.param("PUT", "/user/profile", id="PUT-profile"),
         pytest.param("POST", "/health", id="POST-health"),
         pytest.param("DELETE", "/lender/accept/3f1c9a9e-5b1e-4c8e-9a57-0d6f2b1e7c11", id="DELETE-accept"),
     ],

@@ -160,6 +160,12 @@ def change_case(register, **_) -> Case:
     return Case(user, "PUT", "/user/password", body, lambda: int(user_item(user.user_id)["session_version"]))
 
 
+def profile_case(register, **_) -> Case:
+    user = register("renamed")
+    renamed = lambda: int(user.get("/user/profile").json()["name"] == "Renamed Lender")  # noqa: E731
+    return Case(user, "PATCH", "/user/profile", {"name": "Renamed Lender", "searchable": True}, renamed)
+
+
 CASES = {
     "registerUser": register_case,
     "verifyEmail": verify_case,
@@ -176,6 +182,7 @@ CASES = {
     "forgotPassword": forgot_case,
     "resetPassword": reset_case,
     "changePassword": change_case,
+    "updateProfile": profile_case,
 }
 
 
@@ -188,7 +195,7 @@ def send(case: Case, client: httpx.Client, key: str | None, body: dict | None = 
 
 
 def test_every_state_changing_operation_takes_a_key(api) -> None:
-    """The spec's POST and PUT operations, login aside, all declare the key: the cases cover them."""
+    """The spec's POST, PUT and PATCH operations, login aside, all declare the key: the cases cover them."""
     from service.http.routing import load_spec
 
     declared = {

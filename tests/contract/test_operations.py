@@ -69,6 +69,8 @@ def test_operation_ids_are_unique_and_paths_are_fixed():
         ("get", "/lender/pending"),
         ("put", "/lender/accept/{loan_id}"),
         ("get", "/user/profile"),
+        ("patch", "/user/profile"),
+        ("get", "/lenders/search"),
         ("get", "/user/dashboard"),
         ("get", "/health"),
         ("post", "/auth/refresh"),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import boto3
 import pytest
 from cfnlint.api import lint_file
 
@@ -32,12 +33,16 @@ from devstack.aws import client, deploy_database_stack
 from devstack.workers import StreamPump
 from service.config import TableNames
 from service.http.routing import load_spec, spec_operations
+from service.lambdas import rotation
 from tools import gateway_routes
 from tools.package_lambda import PLATFORM
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT, STAGE = "marketplace", "dev"
-SECRET_PARAMETER = f"/{PROJECT}/{STAGE}/jwt-secret"
+SECRETS = {
+    "JWT_KEYS_SECRET_ID": f"{PROJECT}/{STAGE}/jwt-keys",
+    "DERIVATION_SECRET_ID": f"{PROJECT}/{STAGE}/derivation-key",
+}
 ORIGINS = "https://app.example.com,https://admin.example.com"
 SENDER = mailbox.LOCAL_SENDER
 APP_URL = "https://app.example.com"
@@ -51,9 +56,15 @@ ACH = {
     "account_number": "000123456789",
 }
 # What moto's CloudFormation does not implement; cfn-lint and the static tests cover them.
-NOT_IN_MOTO = {"AWS::ApiGateway::Stage", "AWS::ApiGateway::GatewayResponse", "AWS::CloudWatch::Alarm"}
+NOT_IN_MOTO = {
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::CloudWatch::Alarm",
+    "AWS::SecretsManager::RotationSchedule",
+}
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..(ApiGateway..Stage|ApiGateway..GatewayResponse|CloudWatch..Alarm) but:UserWarning"
+    "ignore:Tried to parse AWS..(ApiGateway..Stage|ApiGateway..GatewayResponse|CloudWatch..Alarm"
+    "|SecretsManager..RotationSchedule) but:UserWarning"
 )
 
 
@@ -83,6 +94,9 @@ class Stack:
     def function(self, tag: str) -> dict:
         return self.client("lambda").get_function_configuration(FunctionName=self.outputs[f"{tag.title()}FunctionName"])
 
+    def secret_arn(self, setting: str) -> str:
+        return self.client("secretsmanager").describe_secret(SecretId=SECRETS[setting])["ARN"]
+
     def role_policies(self, tag: str) -> dict[str, dict]:
         iam = self.client("iam")
         role = self.function(tag)["Role"].rsplit("/", 1)[1]
@@ -109,14 +123,10 @@ def template() -> dict:
 @pytest.fixture(scope="module")
 def stack(local_aws) -> Stack:
     database = deploy_database_stack(local_aws.endpoint_url, stage=STAGE, project=PROJECT)
-    client("ssm", local_aws.endpoint_url).put_parameter(
-        Name=SECRET_PARAMETER, Type="SecureString", Value="stack-test-secret-" + "q" * 32, Overwrite=True
-    )
     outputs = deploy_application_stack(
         local_aws.endpoint_url,
         stage=STAGE,
         project=PROJECT,
-        jwt_secret_parameter=SECRET_PARAMETER,
         artifact=source_artifact(),
         parameters={"CorsAllowedOrigins": ORIGINS, "SenderEmailAddress": SENDER, "AppBaseUrl": APP_URL},
     )
@@ -231,7 +241,7 @@ def test_outputs(stack) -> None:
         key = f"{logical[attribute]}TableName"
         assert outputs[key] == stack.database[key] == name
     assert outputs["AlarmTopicArn"].endswith(f":{PROJECT}-{STAGE}-alarms")
-    for worker in WORKERS:
+    for worker in WORKERS + ["rotation"]:
         assert outputs[f"{worker.title()}FunctionName"] == f"{PROJECT}-{STAGE}-{worker}"
     assert outputs["NotifierFailuresQueueUrl"].endswith(f"/{PROJECT}-{STAGE}-notifier-failures")
 
@@ -239,7 +249,7 @@ def test_outputs(stack) -> None:
 def test_functions(stack, function_environment) -> None:
     assert function_environment == {
         "TABLE_PREFIX": f"{PROJECT}-{STAGE}",
-        "JWT_SECRET_PARAMETER": SECRET_PARAMETER,
+        **{setting: stack.secret_arn(setting) for setting in SECRETS},
         "CORS_ALLOWED_ORIGINS": ORIGINS,
         "LOG_LEVEL": "INFO",
         "ACH_KMS_KEY_ID": stack.database["AchDetailsKeyArn"],
@@ -292,8 +302,8 @@ def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None
             },
             {
                 "Effect": "Allow",
-                "Action": "ssm:GetParameter",
-                "Resource": f"arn:aws:ssm:us-east-1:123456789012:parameter{SECRET_PARAMETER}",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": [stack.secret_arn(setting) for setting in SECRETS],
             },
         ]
 
@@ -322,7 +332,7 @@ def test_the_workers(stack) -> None:
                 "Resource": f"arn:aws:logs:us-east-1:123456789012:log-group:{group}",
             }
         ]
-        assert "ssm" not in json.dumps(policies)
+        assert "secretsmanager" not in json.dumps(policies)
 
     # The schedule invokes the expiry function, and only the rule may.
     events = stack.client("events")
@@ -379,14 +389,13 @@ def resources(template: dict, kind: str) -> dict[str, dict]:
 def test_parameters(template) -> None:
     params = template["Parameters"]
     assert params["Stage"]["AllowedValues"] == ["dev", "staging", "prod"]
-    assert "Default" not in params["JwtSecretParameterName"]  # the secret's name, never a secret
+    assert "JwtSecretParameterName" not in params  # the secrets are the stack's own
+    assert (params["KeyRotationDays"]["Default"], params["KeyRotationDays"]["MinValue"]) == (30, 1)
     allowed = re.compile(params["CorsAllowedOrigins"]["AllowedPattern"])
     for ok in ["", "https://app.example.com", ORIGINS, "http://localhost:3000"]:
         assert allowed.fullmatch(ok), ok
     for bad in ["*", "https://*.example.com", "https://a.example.com, https://b.example.com", "app.example.com"]:
         assert not allowed.fullmatch(bad), bad
-    assert re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], SECRET_PARAMETER)
-    assert not re.fullmatch(params["JwtSecretParameterName"]["AllowedPattern"], "jwt-secret")
     assert "Default" not in params["SenderEmailAddress"] and "Default" not in params["AppBaseUrl"]
     for ok, bad in [
         (SENDER, "no-reply"),
@@ -411,15 +420,16 @@ def test_no_secret_in_the_template(template) -> None:
         variables = function["Properties"]["Environment"]["Variables"]
         assert "JWT_SECRET" not in variables
         if name.lower().removesuffix("function") in TAGS:
-            assert variables["JWT_SECRET_PARAMETER"] == {"Ref": "JwtSecretParameterName"}
-        else:  # the workers neither issue nor check tokens
-            assert "JWT_SECRET_PARAMETER" not in variables
+            assert variables["JWT_KEYS_SECRET_ID"] == {"Ref": "JwtKeysSecret"}
+            assert variables["DERIVATION_SECRET_ID"] == {"Ref": "DerivationSecret"}
+        else:  # the workers and the rotation function neither issue nor check tokens
+            assert not set(variables) & set(SECRETS)
     assert "secret" not in json.dumps(template["Outputs"]).lower()
 
 
 def test_functions_match_the_artifact(template) -> None:
     functions = resources(template, "AWS::Lambda::Function")
-    assert sorted(functions) == sorted(f"{name.title()}Function" for name in TAGS + WORKERS)
+    assert sorted(functions) == sorted(f"{name.title()}Function" for name in TAGS + WORKERS + ["rotation"])
     for name, props in ((n, f["Properties"]) for n, f in functions.items()):
         assert props["Code"] == "../build/lambda.zip"  # one artifact, uploaded by `package`
         assert props["Runtime"] == "python3.11" and props["MemorySize"] == 512
@@ -428,26 +438,62 @@ def test_functions_match_the_artifact(template) -> None:
         assert props["Architectures"] == [PLATFORM.split("_", 1)[1]]  # what `make package` installs for
 
 
-def test_kms_decrypt_only_for_a_customer_managed_key(template) -> None:
-    policy = template["Resources"]["JwtSecretKeyPolicy"]
-    assert policy["Condition"] == "HasJwtSecretKmsKey"
-    assert template["Conditions"]["HasJwtSecretKmsKey"] == {
-        "Fn::Not": [{"Fn::Equals": [{"Ref": "JwtSecretKmsKeyArn"}, ""]}]
+def test_the_signing_keys_are_generated_and_rotated(template, stack) -> None:
+    """The template makes both secrets (no person handles a key), rotates the signing keys on
+    a schedule through the rotation function, which only Secrets Manager may invoke, for that
+    secret; the derivation secret is never rotated."""
+    secrets = resources(template, "AWS::SecretsManager::Secret")
+    assert set(secrets) == {"JwtKeysSecret", "DerivationSecret"}
+    generated = secrets["JwtKeysSecret"]["Properties"]["GenerateSecretString"]
+    assert (json.loads(generated["SecretStringTemplate"]), generated["GenerateStringKey"]) == (
+        {"kid": "initial"},
+        "key",
+    )
+    assert generated["PasswordLength"] >= 32 and secrets["DerivationSecret"]["Properties"]["GenerateSecretString"]
+    assert not any("KmsKeyId" in secret["Properties"] for secret in secrets.values())  # aws/secretsmanager
+    [schedule] = resources(template, "AWS::SecretsManager::RotationSchedule").values()
+    assert schedule["Properties"] == {
+        "SecretId": {"Ref": "JwtKeysSecret"},
+        "RotationLambdaARN": {"Fn::GetAtt": ["RotationFunction", "Arn"]},
+        "RotationRules": {"AutomaticallyAfterDays": {"Ref": "KeyRotationDays"}},
     }
-    assert sorted(r["Ref"] for r in policy["Properties"]["Roles"]) == sorted(f"{t.title()}Role" for t in TAGS)
-    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+    assert schedule["DependsOn"] == "RotationInvokePermission"
+    permission = template["Resources"]["RotationInvokePermission"]["Properties"]
+    assert (permission["Principal"], permission["SourceArn"]) == (
+        "secretsmanager.amazonaws.com",
+        {"Ref": "JwtKeysSecret"},
+    )
+    function = template["Resources"]["RotationFunction"]["Properties"]
+    assert function["Handler"] == "service.lambdas.rotation.handler"
+    assert function["Environment"]["Variables"] == {"LOG_LEVEL": {"Ref": "LogLevel"}}
+
+    # As moto created them: the keys secret is {kid, key} with a long key.
+    sm = stack.client("secretsmanager")
+    keys = json.loads(
+        sm.get_secret_value(SecretId=SECRETS["JWT_KEYS_SECRET_ID"], VersionStage="AWSCURRENT")["SecretString"]
+    )
+    assert keys["kid"] == "initial" and len(keys["key"]) == 64
+    root = sm.get_secret_value(SecretId=SECRETS["DERIVATION_SECRET_ID"], VersionStage="AWSCURRENT")["SecretString"]
+    assert len(root) == 64
+    rotation_policies = stack.role_policies("rotation")
+    assert set(rotation_policies) == {"logs", "rotate"}
+    assert rotation_policies["rotate"]["Statement"] == [
         {
             "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": {"Ref": "JwtSecretKmsKeyArn"},
-            "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}}},
+            "Action": [
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ],
+            "Resource": stack.secret_arn("JWT_KEYS_SECRET_ID"),
         }
     ]
 
 
 def test_log_retention_and_stage_throttling(template) -> None:
     groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(groups) == len(TAGS + WORKERS)
+    assert len(groups) == len(TAGS + WORKERS) + 1  # and the rotation function's
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
     [stage] = resources(template, "AWS::ApiGateway::Stage").values()
@@ -491,7 +537,9 @@ def test_alarms(template) -> None:
             assert [m["MetricName"] for m in stats] == ["5XXError"] and stats[0]["Namespace"] == "AWS/ApiGateway"
             assert props["Threshold"] == {"Ref": "Api5xxAlarmPercent"}
             api_alarms.append(props)
-    assert lambda_alarms == {f"{name.title()}Function": {"Errors", "Invocations"} for name in TAGS + WORKERS}
+    assert lambda_alarms == {
+        f"{name.title()}Function": {"Errors", "Invocations"} for name in TAGS + WORKERS + ["rotation"]
+    }
     assert len(api_alarms) == 1
 
 
@@ -592,7 +640,7 @@ def dynamodb_calls(operation: str, params: dict, table_arn: dict[str, str]) -> s
     return {Call(f"dynamodb:{operation}", resource)}
 
 
-def statements(policies: dict[str, dict], services=("dynamodb", "kms", "ses")) -> list[dict]:
+def statements(policies: dict[str, dict], services=("dynamodb", "kms", "ses", "secretsmanager")) -> list[dict]:
     """The role's statements about `services`, each with lists of actions and resources."""
     found = []
     for document in policies.values():
@@ -622,7 +670,9 @@ def allows(statement: dict, call: Call) -> bool:
     return True
 
 
-def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_routes, handler_module):
+def test_each_role_allows_exactly_the_calls_of_its_operations(
+    stack, deployed_routes, handler_module, function_environment
+):
     """Every operation runs through the handler while its DynamoDB and KMS calls are recorded;
     each function's role must allow every call of the operations routed to it, and nothing more."""
     services = handler_module.services
@@ -634,7 +684,7 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
     }
     table_arn = {stack.database[f"{k[:-3]}Name"]: v for k, v in stack.database.items() if k.endswith("TableArn")}
     kms = stack.client("kms")
-    workers = {worker: stack.outputs[f"{worker.title()}FunctionName"] for worker in WORKERS}
+    workers = {worker: stack.outputs[f"{worker.title()}FunctionName"] for worker in WORKERS + ["rotation"]}
     required: dict[str, set[Call]] = {name: set() for name in set(function_of.values()) | set(workers.values())}
     exercised: set[str] = set()
     current: list[str] = []
@@ -646,6 +696,10 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         key = kms.describe_key(KeyId=params["KeyId"])["KeyMetadata"]["Arn"]  # an alias names a key
         context = {f"kms:EncryptionContext:{k}": v for k, v in params.get("EncryptionContext", {}).items()}
         required[current[0]].add(Call(f"kms:{model.name}", key, tuple(sorted(context.items()))))
+
+    def record_secrets(params, model, **_):
+        arn = stack.client("secretsmanager").describe_secret(SecretId=params["SecretId"])["ARN"]
+        required[current[0]].add(Call(f"secretsmanager:{model.name}", arn))
 
     def record_ses(params, model, **_):
         # SES authorises sending against the identity of the From address.
@@ -660,7 +714,7 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         current[:] = [function_of[(method, route or path)]]
         params = re.fullmatch(re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", route), path).groupdict() if route else None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        if method in ("POST", "PUT") and path != "/auth/login":  # every change under a key of its own
+        if method in ("POST", "PUT", "PATCH") and path != "/auth/login":  # every change under a key of its own
             headers["Idempotency-Key"] = str(uuid.uuid4())
         response = invoke(
             handler,
@@ -736,6 +790,10 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         call("GET", "/lender/pending", token=lender["token"])
         call("PUT", f"/lender/accept/{loan['loan_id']}", "/lender/accept/{loan_id}", lender["token"], body=ACH)
         call("GET", "/user/profile", token=borrower["token"])
+        # The lender opts in to search and is found by name.
+        call("PATCH", "/user/profile", token=lender["token"], body={"name": f"Evidence {tag}", "searchable": True})
+        found = call("GET", "/lenders/search", token=borrower["token"], query={"q": f"evidence {tag}"})
+        assert [item["user_id"] for item in found["items"]] == [lender["user"]["user_id"]]
         # Borrower's and lender's figures; the newcomer's invitation is still pending, so its
         # loan is read to see whether others have funded it.
         for token in (borrower["token"], lender["token"], newcomer_account["token"]):
@@ -809,13 +867,32 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(stack, deployed_ro
         call("PUT", f"/lender/accept/{second}", "/lender/accept/{loan_id}", unverified["token"], status=403, body=ACH)
         with mock.patch.object(services.notifications, "mark_read", side_effect=RuntimeError("injected")):
             call("POST", "/user/notifications/read", token=lender["token"], status=500, body={"notification_ids": ids})
+
+        # Every API function reads its keys at init (and again when they are stale); a
+        # rotation, step by step as Lambda runs them, after Secrets Manager staged it.
+        secrets_hook = (boto3.DEFAULT_SESSION.events, "provide-client-params.secrets-manager", record_secrets)
+        hooks.append(secrets_hook)
+        secrets_hook[0].register(*secrets_hook[1:])
+        for tag in TAGS:
+            current[:] = [stack.outputs[f"{tag.title()}FunctionName"]]
+            with lambda_handler_module({**function_environment, "JWT_SECRET": None}) as module:
+                assert module.init_error is None, module.init_error
+        current[:] = [workers["rotation"]]
+        keys_secret = stack.secret_arn("JWT_KEYS_SECRET_ID")
+        version = stack.client("secretsmanager").rotate_secret(
+            SecretId=keys_secret,
+            RotationLambdaARN=stack.function("rotation")["FunctionArn"],
+            RotationRules={"AutomaticallyAfterDays": 30},
+        )["VersionId"]
+        for step in ["createSecret", "setSecret", "testSecret", "finishSecret"]:
+            rotation.handler({"Step": step, "SecretId": keys_secret, "ClientRequestToken": version}, None)
     finally:
         for events, name, hook in hooks:
             events.unregister(name, hook)
 
     assert exercised == set(operations.values()), "every operation must be exercised"
     problems = {}
-    for tag in TAGS + WORKERS:
+    for tag in TAGS + WORKERS + ["rotation"]:
         name = stack.outputs[f"{tag.title()}FunctionName"]
         # The stream's read is Lambda's, on the notifier's behalf (test_the_workers).
         granted = statements({k: v for k, v in stack.role_policies(tag).items() if k != "stream"})

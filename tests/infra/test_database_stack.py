@@ -46,10 +46,8 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
         _keys("user_id"),
         {
             "email-index": (_keys("email"), ALL),
-            "lender-search-index": (
-                _keys("user_type", "name"),
-                {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["email", "is_lender"]},
-            ),
+            # Sparse, partitioned by a name prefix (not by user type: one hot partition).
+            "lender-search-index": (_keys("search_prefix", "search_name"), {"ProjectionType": "KEYS_ONLY"}),
         },
     ),
     "loans": (

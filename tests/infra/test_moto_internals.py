@@ -163,3 +163,23 @@ def test_a_stream_shard_hands_records_to_the_mappings_it_finds_on_its_table() ->
     assert "self.items.append(StreamRecord(" in source
     assert "forarn,esminself.table.lambda_event_source_mappings.items():" in source
     assert "self.items=[]" in source  # what the fix prevents
+
+
+def test_cloudformation_finds_the_secret_model_and_its_backend_calls_are_unchanged() -> None:
+    """devstack.moto_secrets: a CloudFormationModel subclass is a resource type moto creates
+    (once its cached lists are dropped), through the backend calls it makes."""
+    from moto.cloudformation import parsing
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    from devstack import moto_secrets
+
+    moto_secrets.register()
+    assert parsing.get_model_map()["AWS::SecretsManager::Secret"] is moto_secrets.GeneratedSecret
+    assert parameters(SecretsManagerBackend.create_secret) == [
+        "self", "name", "secret_string", "secret_binary", "description", "tags", "kms_key_id",
+        "client_request_token", "replica_regions", "force_overwrite",
+    ]  # fmt: skip
+    assert parameters(SecretsManagerBackend.get_random_password) == [
+        "self", "password_length", "exclude_characters", "exclude_numbers", "exclude_punctuation",
+        "exclude_uppercase", "exclude_lowercase", "include_space", "require_each_included_type",
+    ]  # fmt: skip

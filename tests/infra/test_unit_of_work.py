@@ -55,7 +55,7 @@ def test_writes_from_two_aggregates_commit_together(store):
     loan = a_loan(user)
     uow.loans.add(loan, 0, [])
     uow.commit()
-    assert stored(store, store.db.names.users, {"user_id": user.user_id})["user_type"] == "BORROWER_ONLY"
+    assert stored(store, store.db.names.users, {"user_id": user.user_id})["name"] == user.name
     assert stored(store, store.db.names.loans, {"loan_id": loan.loan_id})["remaining"] == Decimal(100)
 
 

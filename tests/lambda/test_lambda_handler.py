@@ -22,7 +22,8 @@ from devstack.aws import aws_environment, client
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 ORIGIN = "https://app.example.com"
-SECRET_PARAMETER = "/marketplace/local/lambda-tests/jwt-secret"
+KEYS_SECRET = "marketplace/local/lambda-tests/jwt-keys"
+DERIVATION_SECRET = "marketplace/local/lambda-tests/derivation"
 ACH = {
     "bank_name": "First Example Bank",
     "account_type": "checking",
@@ -31,8 +32,9 @@ ACH = {
 }
 ENV = {
     "TABLE_PREFIX": "marketplace-local",
-    "JWT_SECRET": None,  # deployed functions read it from SSM
-    "JWT_SECRET_PARAMETER": SECRET_PARAMETER,
+    "JWT_SECRET": None,  # deployed functions read their keys from Secrets Manager
+    "JWT_KEYS_SECRET_ID": KEYS_SECRET,
+    "DERIVATION_SECRET_ID": DERIVATION_SECRET,
     "BCRYPT_ROUNDS": "4",
     "VALIDATE_RESPONSES": "true",
     "CORS_ALLOWED_ORIGINS": ORIGIN,
@@ -44,14 +46,18 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def lambda_module(local_aws):
-    client("ssm", local_aws.endpoint_url).put_parameter(
-        Name=SECRET_PARAMETER,
-        Type="SecureString",
-        Value="lambda-test-secret-" + "x" * 32,
-        Overwrite=True,
-    )
+    put_secret(local_aws.endpoint_url, KEYS_SECRET, json.dumps({"kid": "initial", "key": "x" * 48}))
+    put_secret(local_aws.endpoint_url, DERIVATION_SECRET, "lambda-test-secret-" + "x" * 32)
     with lambda_handler_module(ENV) as module:
         yield module
+
+
+def put_secret(endpoint_url: str, name: str, value: str) -> None:
+    secrets_manager = client("secretsmanager", endpoint_url)
+    try:
+        secrets_manager.create_secret(Name=name, SecretString=value)
+    except secrets_manager.exceptions.ResourceExistsException:
+        secrets_manager.put_secret_value(SecretId=name, SecretString=value)
 
 
 @pytest.fixture
@@ -147,9 +153,11 @@ def test_the_function_serves_neither_swagger_ui_nor_the_spec(handler):
         assert invoke(handler, v1("GET", path)).json()["error"] == "NOT_FOUND"
 
 
-def test_the_secret_came_from_ssm(lambda_module):
+def test_the_keys_came_from_secrets_manager(lambda_module):
     assert "JWT_SECRET" not in os.environ or os.environ["JWT_SECRET"] == ""
-    assert lambda_module.services.settings.jwt_secret == "lambda-test-secret-" + "x" * 32
+    settings = lambda_module.services.settings
+    assert (settings.jwt_secret, settings.derivation_root) == ("", "lambda-test-secret-" + "x" * 32)
+    assert lambda_module.services.tokens.keys.signing_key().kid == "initial"
 
 
 # -- the journey, through both payload versions ------------------------------------------------
@@ -397,7 +405,7 @@ def run_cold(env: dict[str, str]) -> tuple[list[dict], dict, str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"TABLE_PREFIX", "JWT_SECRET", "JWT_SECRET_PARAMETER", "LOG_LEVEL"}
+        if k not in {"TABLE_PREFIX", "JWT_SECRET", "JWT_KEYS_SECRET_ID", "DERIVATION_SECRET_ID", "LOG_LEVEL"}
     }
     result = subprocess.run(
         [sys.executable, "-c", INIT_PROBE],
@@ -416,24 +424,31 @@ def run_cold(env: dict[str, str]) -> tuple[list[dict], dict, str]:
 
 def init_cases(endpoint_url: str) -> dict[str, tuple[dict, str]]:
     aws = aws_environment(endpoint_url)
+    deployed = {
+        "TABLE_PREFIX": "marketplace-local",
+        "JWT_KEYS_SECRET_ID": KEYS_SECRET,
+        "DERIVATION_SECRET_ID": DERIVATION_SECRET,
+    }
     return {
         "no table prefix": ({"JWT_SECRET": "s" * 40}, "TABLE_PREFIX is not set."),
         "no secret": ({"TABLE_PREFIX": "marketplace-local"}, "JWT_SECRET is not set."),
-        "no such parameter": (
-            {**aws, "TABLE_PREFIX": "marketplace-local", "JWT_SECRET_PARAMETER": "/marketplace/local/missing"},
-            "SSM parameter '/marketplace/local/missing' (JWT_SECRET_PARAMETER) does not exist.",
+        "no such secret": (
+            {**aws, **deployed, "DERIVATION_SECRET_ID": "marketplace/local/missing"},
+            "Secrets Manager secret 'marketplace/local/missing' (DERIVATION_SECRET_ID) does not exist.",
         ),
-        "short secret in ssm": (
-            {**aws, "TABLE_PREFIX": "marketplace-local", "JWT_SECRET_PARAMETER": "/marketplace/local/short"},
-            "JWT secret for key id 'v1' must be at least 32 bytes.",
+        "no keys": (
+            {**aws, **deployed, "JWT_KEYS_SECRET_ID": "marketplace/local/missing"},
+            "Secrets Manager secret 'marketplace/local/missing' (JWT_KEYS_SECRET_ID) has no AWSCURRENT version.",
+        ),
+        "short derivation secret": (
+            {**aws, **deployed, "DERIVATION_SECRET_ID": "marketplace/local/short"},
+            "The derivation secret must be at least 32 bytes.",
         ),
     }
 
 
-def test_misconfiguration_fails_init_with_a_clear_message(local_aws):
-    client("ssm", local_aws.endpoint_url).put_parameter(
-        Name="/marketplace/local/short", Type="SecureString", Value="too-short", Overwrite=True
-    )
+def test_misconfiguration_fails_init_with_a_clear_message(local_aws, lambda_module):
+    put_secret(local_aws.endpoint_url, "marketplace/local/short", "too-short")
     cases = init_cases(local_aws.endpoint_url)
     with ThreadPoolExecutor(max_workers=len(cases)) as pool:
         results = dict(zip(cases, pool.map(lambda case: run_cold(case[0]), cases.values()), strict=False))
@@ -467,12 +482,12 @@ def test_misconfiguration_fails_init_with_a_clear_message(local_aws):
 
 
 def test_a_failed_init_is_retried_on_the_next_invocation(local_aws):
-    """A transient failure (here: the parameter does not exist yet) heals without a redeploy."""
-    name = f"/marketplace/local/late-{uuid.uuid4().hex[:8]}"
-    with lambda_handler_module({**ENV, "JWT_SECRET_PARAMETER": name}) as module:
-        assert module.init_error == f"SSM parameter '{name}' (JWT_SECRET_PARAMETER) does not exist."
+    """A transient failure (here: the secret does not exist yet) heals without a redeploy."""
+    name = f"marketplace/local/late-{uuid.uuid4().hex[:8]}"
+    with lambda_handler_module({**ENV, "DERIVATION_SECRET_ID": name}) as module:
+        assert module.init_error == f"Secrets Manager secret '{name}' (DERIVATION_SECRET_ID) does not exist."
         assert invoke(module.handler, rest_event("GET", "/health")).status == 500
-        client("ssm", local_aws.endpoint_url).put_parameter(Name=name, Type="SecureString", Value="z" * 40)
+        put_secret(local_aws.endpoint_url, name, "z" * 40)
         response = invoke(module.handler, rest_event("GET", "/health"))
         assert response.status == 200, response.text
         assert module.init_error is None and module.app.middleware.middleware_stack is not None

@@ -28,7 +28,7 @@ def worker(monkeypatch, services) -> Iterator[None]:
     """A fresh process's environment: no JWT secret, services not built yet."""
     from service.lambdas import worker as module
 
-    for name in ("JWT_SECRET", "JWT_SECRET_PARAMETER", "BCRYPT_ROUNDS", "VALIDATE_RESPONSES"):
+    for name in ("JWT_SECRET", "JWT_KEYS_SECRET_ID", "DERIVATION_SECRET_ID", "BCRYPT_ROUNDS", "VALIDATE_RESPONSES"):
         monkeypatch.delenv(name, raising=False)
     for name, value in WORKER_ENV.items():
         monkeypatch.setenv(name, value)

@@ -14,7 +14,7 @@ from conftest import ACH, PASSWORD, Account, assert_error, unique_email
 from security_support import client, walk  # noqa: F401
 
 HASH = re.compile(r"\$2[abxy]?\$\d{2}\$")
-USER_KEYS = {"user_id", "name", "email", "is_borrower", "is_lender", "email_verified", "created_at"}
+USER_KEYS = {"user_id", "name", "email", "is_borrower", "is_lender", "email_verified", "searchable", "created_at"}
 
 FIRST_ACH = {**ACH, "account_number": "48151623421", "special_instructions": "Wire ref 7781"}
 SECOND_ACH = {**ACH, "routing_number": "021000021", "account_number": "99887766554433"}

@@ -3,10 +3,16 @@
 import pytest
 
 from service.config import MIN_SECRET_BYTES, ConfigError, Settings, TableNames
+from service.security.keys import FixedKeys
 
 SECRET = "s" * 40
 OLD = "o" * 40
 OLDER = "p" * 40
+
+
+def verification_keys(settings: Settings) -> dict[str, str]:
+    ring = FixedKeys.from_settings(settings).ring
+    return {key.kid: key.secret for key in (*ring.previous, ring.current)}
 
 
 def env(**overrides) -> dict:
@@ -51,7 +57,8 @@ def test_defaults():
     assert settings.max_body_bytes == 65536
     assert settings.validate_responses is False
     assert settings.log_level == "INFO"
-    assert settings.verification_keys == {"v1": SECRET}
+    assert verification_keys(settings) == {"v1": SECRET}
+    assert settings.derivation_root == SECRET  # locally, cursors' and fingerprints' keys derive from it
 
 
 def test_every_setting_read():
@@ -115,7 +122,7 @@ def test_previous_keys_parsed():
         )
     )
     assert settings.jwt_previous_keys == {"v2": OLD, "v1": OLDER}
-    assert settings.verification_keys == {"v1": OLDER, "v2": OLD, "v3": SECRET}
+    assert verification_keys(settings) == {"v1": OLDER, "v2": OLD, "v3": SECRET}
 
 
 def test_previous_key_may_contain_equals_signs():
@@ -126,7 +133,7 @@ def test_previous_key_may_contain_equals_signs():
 
 def test_current_key_wins_over_a_previous_key_with_the_same_id():
     settings = Settings.from_env(env(JWT_PREVIOUS_KEYS=f"v1={OLD}"))
-    assert settings.verification_keys["v1"] == SECRET
+    assert FixedKeys.from_settings(settings).verification_key("v1") == SECRET
 
 
 @pytest.mark.parametrize("value", ["v1", f"={OLD}", "v1=", f"v2={OLD},broken", "v1=,v2="])
