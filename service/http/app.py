@@ -72,9 +72,10 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
         middlewares=middlewares if lambda_function else None,
     )
     decorate_once(app)
+    spec = load_spec()  # parsed here (see `load_spec`): Connexion would use PyYAML's pure-Python parser
     with spec_checked_already() if lambda_function else contextlib.nullcontext():
         app.add_api(
-            load_spec(),  # parsed here (see `load_spec`): Connexion would use PyYAML's pure-Python parser
+            spec,
             resolver=BoundResolver(services, threads=not lambda_function),
             strict_validation=True,
             validate_responses=config.validate_responses,
@@ -85,7 +86,7 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
             },
             swagger_ui_options=None,
         )
-    register_error_handlers(app)
+    register_error_handlers(app, spec)
     # Added first, so outermost: its request id reaches every response, errors included.
     app.add_middleware(
         RequestContextMiddleware,
@@ -97,7 +98,7 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
             CorsMiddleware,
             MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
-            allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["X-Request-Id", "Location", "Idempotent-Replayed", "Retry-After"],
             max_age=600,

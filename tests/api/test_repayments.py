@@ -199,3 +199,10 @@ def test_twenty_concurrent_repayments_apply_once_each_and_complete_once(base_url
     # Each lender's total is their exact third and two thirds, to the cent.
     received = {lender.user_id: lender.get("/user/dashboard").json()["lender"]["received"] for lender in lenders}
     assert received == {lenders[0].user_id: 533.33, lenders[1].user_id: 1066.67}
+
+
+def test_a_wrong_method_names_both_methods_of_the_path(api):
+    """Two operations share the path: a 405 lists both (Starlette's router named the first)."""
+    response = api.request("PATCH", f"/loans/{uuid.uuid4()}/repayments")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, HEAD, POST"
