@@ -87,7 +87,7 @@ def write_spec(source: Path, target: Path) -> None:
 
 
 # The handlers of the functions beside the API (infra/application.yaml names them all).
-WORKER_HANDLERS = ["service.lambdas.expiry", "service.lambdas.notifier"]
+WORKER_HANDLERS = ["service.lambdas.expiry", "service.lambdas.notifier", "service.lambdas.rotation"]
 # A stream batch the notifier answers without AWS: one change it skips, one event it cannot
 # read (and reports back, as it would a failure to deliver).
 SMOKE_RECORDS = [

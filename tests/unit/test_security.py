@@ -341,7 +341,7 @@ def test_a_verified_token_is_verified_once_and_its_times_checked_on_every_use(co
     before its `iat`), though the machine's clock says it is valid."""
     now = time.time()
     clock = Clock(now)
-    tokens, token = JwtTokens(config, clock), JwtTokens(config).issue(user_with({"borrower": True}), now)
+    tokens, token = JwtTokens(config, clock), JwtTokens(config).issue(user_with({"borrower": True}), now, SESSION_ID)
     decoded, decode = [], jwt.decode
     monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or decode(*args, **kwargs))
     first = tokens.verify(token)
