@@ -40,8 +40,9 @@ def create_app(services: Services | None = None) -> AsyncApp:
     config = services.settings
     configure_logging(config.log_level)
     app = AsyncApp(__name__, specification_dir=SPEC_PATH.parent, security_map=bearer_security(services.tokens.verify))
+    spec = load_spec()  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
     app.add_api(
-        load_spec(),  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
+        spec,
         resolver=BoundResolver(services),
         strict_validation=True,
         validate_responses=config.validate_responses,
@@ -52,7 +53,7 @@ def create_app(services: Services | None = None) -> AsyncApp:
         },
         swagger_ui_options=None,
     )
-    register_error_handlers(app)
+    register_error_handlers(app, spec)
     # Added first, so outermost: its request id reaches every response, errors included.
     app.add_middleware(
         RequestContextMiddleware,
@@ -64,7 +65,7 @@ def create_app(services: Services | None = None) -> AsyncApp:
             CorsMiddleware,
             MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
-            allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["X-Request-Id", "Location", "Idempotent-Replayed", "Retry-After"],
             max_age=600,

@@ -28,6 +28,16 @@ def spec_operations(spec: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+def allow_header(spec: dict[str, Any], path: str) -> str | None:
+    """The `Allow` header of a 405 at `path`: every method the spec gives it, and HEAD with
+    GET as Starlette serves it (Starlette's own names only the first operation of a path)."""
+    for template, item in spec["paths"].items():
+        if re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), path):
+            methods = [method.upper() for method in HTTP_METHODS if method in item]
+            return ", ".join(methods + (["HEAD"] if "GET" in methods else []))
+    return None
+
+
 def load_spec(path: Path = SPEC_PATH) -> dict[str, Any]:
     """The spec as data. With libyaml (PyYAML's wheels have it) parsing takes ~11 ms instead of
     ~85 ms, and the app parses it at every Lambda cold start; the result is the same."""
