@@ -67,6 +67,8 @@ class UserRecords:
     @store_errors
     def find_login(self, email: str) -> tuple[User, str] | None:
         """The user with this email and their password hash, via `email-index`."""
+        if not email:  # all white space, trimmed away: DynamoDB refuses an empty key value
+            return None
         found = self._table.query(IndexName="email-index", KeyConditionExpression=Key("email").eq(email), Limit=1)[
             "Items"
         ]

@@ -7,7 +7,7 @@ from ..domain.verification import require_verified
 from . import existing
 from .ports import LostRace, Page, Storage
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
 
 
 class ProfileService:

@@ -590,3 +590,9 @@ def test_register_body_sent_chunked_without_content_length_is_read(api, store):
     )
     assert response.status_code == 201, response.text
     assert [item["user_id"] for item in users_with_email(store, email)] == [response.json()["user"]["user_id"]]
+
+
+@pytest.mark.parametrize("email", ["\u000b", "   ", "\t\n"], ids=repr)
+def test_a_login_whose_email_is_only_white_space_is_refused_like_a_wrong_one(api, email) -> None:
+    response = api.post("/auth/login", json={"email": email, "password": "whatever-password"})
+    assert_error(response, 401, "INVALID_CREDENTIALS")

@@ -58,6 +58,15 @@ def test_wrong_method_is_405_method_not_allowed(api, register, method, path):
         assert_error(api.request(method, path, headers=headers), 405, "METHOD_NOT_ALLOWED")
 
 
+def test_a_405_allows_every_method_the_spec_gives_the_path(api, register):
+    """Not only the first operation of the path, which is all Starlette's routing names."""
+    user = register("walker")
+    response = api.request("PUT", "/user/profile", headers=user.headers)
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, HEAD, PATCH"
+    assert api.request("DELETE", "/loans/my-loans").headers["allow"] == "GET, HEAD"
+
+
 # -- request ids -------------------------------------------------------------------------
 
 
@@ -115,7 +124,7 @@ def test_preflight_allows_the_configured_origin(api):
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     allowed_methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
-    assert {"GET", "POST", "PUT"} <= allowed_methods
+    assert {"GET", "POST", "PUT", "PATCH"} <= allowed_methods
     allowed_headers = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
     assert {"authorization", "content-type"} <= allowed_headers
     assert response.headers.get("x-request-id")
