@@ -10,10 +10,12 @@ from .clock import SystemClock
 from .config import Settings
 from .security.passwords import BcryptPasswords
 from .security.tokens import JwtTokens, cursor_key, derived_key
-from .store import DynamoStore, KmsVault, SesMailer
+from .store import DynamoStore, KmsVault, S3Files, SesMailer
 from .usecases.accounts import AccountService
 from .usecases.dashboard import DashboardService
+from .usecases.documents import DocumentService
 from .usecases.expiry import ExpiryService
+from .usecases.files import Files
 from .usecases.funding import FundingService
 from .usecases.history import HistoryService
 from .usecases.idempotency import IdempotencyService
@@ -30,6 +32,7 @@ class Services:
     store: Storage
     vault: Vault
     mailer: Mailer
+    files: Files
     clock: Clock
     tokens: JwtTokens
     accounts: AccountService
@@ -42,6 +45,7 @@ class Services:
     notifications: NotificationService
     dashboards: DashboardService
     idempotency: IdempotencyService
+    documents: DocumentService
 
 
 def bootstrap(
@@ -50,12 +54,14 @@ def bootstrap(
     store: Storage | None = None,
     vault: Vault | None = None,
     mailer: Mailer | None = None,
+    files: Files | None = None,
     clock: Clock | None = None,
 ) -> Services:
     settings = settings or Settings.from_env()
     store = store or DynamoStore(settings.tables, cursor_key(settings))
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
+    files = files or S3Files(settings.documents_bucket)
     clock = clock or SystemClock()
     tokens = JwtTokens(settings, clock)
     accounts = AccountService(store, BcryptPasswords(settings.bcrypt_rounds), tokens, mailer, clock, settings)
@@ -64,6 +70,7 @@ def bootstrap(
         store=store,
         vault=vault,
         mailer=mailer,
+        files=files,
         clock=clock,
         tokens=tokens,
         accounts=accounts,
@@ -76,4 +83,5 @@ def bootstrap(
         notifications=NotificationService(store, mailer, settings),
         dashboards=DashboardService(store, clock),
         idempotency=IdempotencyService(store, clock, derived_key(settings, "idempotent-request")),
+        documents=DocumentService(store, files, clock),
     )

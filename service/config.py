@@ -65,6 +65,7 @@ class TableNames:
     events: str
     notifications: str
     idempotency: str
+    documents: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "TableNames":
@@ -78,6 +79,7 @@ class TableNames:
             events=f"{prefix}-loan-events",
             notifications=f"{prefix}-notifications",
             idempotency=f"{prefix}-idempotency",
+            documents=f"{prefix}-loan-documents",
         )
 
 
@@ -108,6 +110,8 @@ class Settings:
     auto_verify_email_domain: str = ""
     # The earliest funding deadline a new loan may have, from now (load runs lower it).
     min_funding_window_seconds: int = 3600
+    # The private bucket of loan documents (the database stack's DocumentsBucket).
+    documents_bucket: str = ""
 
     def __post_init__(self) -> None:
         for kid, secret in {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}.items():
@@ -160,6 +164,7 @@ class Settings:
                 app_base_url=required("APP_BASE_URL"),
                 auto_verify_email_domain=env.get("AUTO_VERIFY_EMAIL_DOMAIN", "").strip().lower(),
                 min_funding_window_seconds=int(env.get("MIN_FUNDING_WINDOW_SECONDS", 3600)),
+                documents_bucket=env.get("DOCUMENTS_BUCKET", "").strip(),
                 jwt_key_id=env.get("JWT_KEY_ID", "v1"),
                 jwt_previous_keys=previous,
                 token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 3600)),

@@ -30,6 +30,11 @@ class ParticipantStatus(StrEnum):
     RELEASED = "RELEASED"  # accepted, then the loan was cancelled or expired: no longer counts
 
 
+class DocumentStatus(StrEnum):
+    PENDING_UPLOAD = "PENDING_UPLOAD"  # declared, its file not yet uploaded and checked
+    AVAILABLE = "AVAILABLE"  # checked: readable by the loan's lenders
+
+
 class InvitationStatus(StrEnum):
     PENDING = "PENDING"  # waiting for its email to have a verified account
     ACTIVATED = "ACTIVATED"  # turned into that account's participation
@@ -44,6 +49,7 @@ class LoanEvent(StrEnum):
     FULLY_FUNDED = "fully funded"
     CANCEL = "cancelled"
     EXPIRE = "expired"
+    ATTACH = "given documents"
 
 
 class ParticipantEvent(StrEnum):
@@ -55,6 +61,10 @@ class ParticipantEvent(StrEnum):
 
 class InvitationEvent(StrEnum):
     ACTIVATE = "activated"
+
+
+class DocumentEvent(StrEnum):
+    COMPLETE = "completed"
 
 
 class InvalidState(DomainError):
@@ -91,6 +101,9 @@ LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle("loan", {
     (_PENDING, LoanEvent.FULLY_FUNDED): LoanStatus.ACTIVE,
     (_PENDING, LoanEvent.CANCEL): LoanStatus.CANCELLED,
     (_PENDING, LoanEvent.EXPIRE): LoanStatus.EXPIRED,
+    # Documents are attached to a loan that is not final; attaching changes no status.
+    (_PENDING, LoanEvent.ATTACH): _PENDING,
+    (LoanStatus.ACTIVE, LoanEvent.ATTACH): LoanStatus.ACTIVE,
 })  # fmt: skip
 PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle("participation", {
     (_P.PENDING, ParticipantEvent.ACCEPT): _P.ACCEPTED,
@@ -100,6 +113,11 @@ PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle("partic
 })  # fmt: skip
 INVITATIONS: Lifecycle[InvitationStatus, InvitationEvent] = Lifecycle("invitation", {
     (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED,
+})  # fmt: skip
+
+
+DOCUMENTS: Lifecycle[DocumentStatus, DocumentEvent] = Lifecycle("document", {
+    (DocumentStatus.PENDING_UPLOAD, DocumentEvent.COMPLETE): DocumentStatus.AVAILABLE,
 })  # fmt: skip
 
 

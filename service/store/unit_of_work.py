@@ -14,6 +14,7 @@ from ..usecases.ports import NO_OUTCOME, PENDING_KEY, LostRace, Membership, Page
 from .ach import AchRecordsTable
 from .aws import Database, Write, cancellation_reasons, plain, store_errors
 from .cursors import CursorCodec
+from .documents import DocumentRecords
 from .events import EventRecords
 from .idempotency import IdempotencyRecords
 from .invitations import InvitationRecords
@@ -44,6 +45,7 @@ class DynamoUnitOfWork:
         self.invitations = InvitationRecords(db, self._writes)
         self.ach = AchRecordsTable(db, self._writes)
         self.notifications = NotificationRecords(db, self._writes, cursors)
+        self.documents = DocumentRecords(db, self._writes)
 
     # -- reads across aggregates, one round trip each ------------------------------------
 

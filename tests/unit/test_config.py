@@ -37,7 +37,10 @@ def test_defaults():
         events="marketplace-dev-loan-events",
         notifications="marketplace-dev-notifications",
         idempotency="marketplace-dev-idempotency",
+        documents="marketplace-dev-loan-documents",
     )
+    assert settings.documents_bucket == ""
+    assert Settings.from_env(env(DOCUMENTS_BUCKET="b-123")).documents_bucket == "b-123"
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v1"
     assert settings.jwt_previous_keys == {}

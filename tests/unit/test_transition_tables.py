@@ -6,9 +6,12 @@ import itertools
 import pytest
 
 from service.domain.lifecycle import (
+    DOCUMENTS,
     INVITATIONS,
     LOANS,
     PARTICIPANTS,
+    DocumentEvent,
+    DocumentStatus,
     InvalidState,
     InvitationEvent,
     InvitationStatus,
@@ -22,13 +25,14 @@ LIFECYCLES = [
     (LOANS, LoanStatus, LoanEvent),
     (PARTICIPANTS, ParticipantStatus, ParticipantEvent),
     (INVITATIONS, InvitationStatus, InvitationEvent),
+    (DOCUMENTS, DocumentStatus, DocumentEvent),
 ]
 
 
 def test_the_tables_say_what_the_lifecycle_allows():
     """A loan changes status only while PENDING: to ACTIVE, CANCELLED or EXPIRED; invited to,
-    funded or declined only then. A participation is answered once, and closed or released
-    with its loan."""
+    funded or declined only then; given documents while it is not final. A participation is
+    answered once, and closed or released with its loan. A document is completed once."""
     L, P = LoanStatus, ParticipantStatus
     assert LOANS.transitions == {
         (L.PENDING, LoanEvent.INVITE): L.PENDING,
@@ -37,6 +41,8 @@ def test_the_tables_say_what_the_lifecycle_allows():
         (L.PENDING, LoanEvent.FULLY_FUNDED): L.ACTIVE,
         (L.PENDING, LoanEvent.CANCEL): L.CANCELLED,
         (L.PENDING, LoanEvent.EXPIRE): L.EXPIRED,
+        (L.PENDING, LoanEvent.ATTACH): L.PENDING,
+        (L.ACTIVE, LoanEvent.ATTACH): L.ACTIVE,
     }
     assert PARTICIPANTS.transitions == {
         (P.PENDING, ParticipantEvent.ACCEPT): P.ACCEPTED,
@@ -45,6 +51,7 @@ def test_the_tables_say_what_the_lifecycle_allows():
         (P.ACCEPTED, ParticipantEvent.RELEASE): P.RELEASED,
     }
     assert INVITATIONS.transitions == {(InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED}
+    assert DOCUMENTS.transitions == {(DocumentStatus.PENDING_UPLOAD, DocumentEvent.COMPLETE): DocumentStatus.AVAILABLE}
 
 
 def test_final_statuses_lead_nowhere():
