@@ -39,9 +39,10 @@ def create_app(services: Services | None = None) -> AsyncApp:
     services = services or bootstrap()
     config = services.settings
     configure_logging(config.log_level)
+    spec = load_spec()  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
     app = AsyncApp(__name__, specification_dir=SPEC_PATH.parent, security_map=bearer_security(services.tokens.verify))
     app.add_api(
-        load_spec(),  # parsed here with libyaml: Connexion would use PyYAML's pure-Python parser
+        spec,
         resolver=BoundResolver(services),
         strict_validation=True,
         validate_responses=config.validate_responses,
@@ -52,7 +53,7 @@ def create_app(services: Services | None = None) -> AsyncApp:
         },
         swagger_ui_options=None,
     )
-    register_error_handlers(app)
+    register_error_handlers(app, spec)
     # Added first, so outermost: its request id reaches every response, errors included.
     app.add_middleware(
         RequestContextMiddleware,

@@ -3,6 +3,7 @@ business rules, Connexion's validation and security, routing, and the unexpected
 
 import json
 import logging
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from ..domain.errors import DomainError
 from ..logs import current_request_id
+from .routing import allowed_methods
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +103,9 @@ async def _domain_error(_request: ConnexionRequest, exc: DomainError) -> Connexi
     return ConnexionResponse(status_code=status, mimetype="application/json", body=body, headers=headers or None)
 
 
-async def _http_error(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+async def _http_error(
+    request: ConnexionRequest, exc: HTTPException, allow: list[tuple[re.Pattern[str], str]]
+) -> ConnexionResponse:
     status = getattr(exc, "status", None) or exc.status_code
     if status >= 500:
         logger.error("framework error %s: %s", status, exc.detail)
@@ -110,7 +114,9 @@ async def _http_error(_request: ConnexionRequest, exc: HTTPException) -> Connexi
     # Connexion's problems say exactly what is wrong ("'amount' is a required property",
     # "No authorization token provided"); Starlette's routing errors only repeat the phrase.
     detail = exc.detail if isinstance(exc, ProblemException) and isinstance(exc.detail, str) else None
-    headers = dict(exc.headers or {})  # e.g. Allow on a 405
+    headers = dict(exc.headers or {})  # e.g. Allow on a 405, which `allow` corrects
+    if status == 405:
+        headers["Allow"] = next((methods for path, methods in allow if path.match(request.url.path)), "")
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return error_response(code, detail or message or "The request is not valid.", headers=headers)
@@ -121,10 +127,15 @@ async def _unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionRe
     return error_response("INTERNAL_ERROR", "An unexpected error occurred.")
 
 
-def register_error_handlers(app: AsyncApp) -> None:
+def register_error_handlers(app: AsyncApp, spec: dict[str, Any]) -> None:
+    allow = allowed_methods(spec)
+
+    async def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        return await _http_error(request, exc, allow)
+
     app.add_error_handler(DomainError, _domain_error)
     # ProblemException subclasses HTTPException; Connexion registers its own handler for it,
     # which must be replaced too.
-    app.add_error_handler(ProblemException, _http_error)
-    app.add_error_handler(HTTPException, _http_error)
+    app.add_error_handler(ProblemException, http_error)
+    app.add_error_handler(HTTPException, http_error)
     app.add_error_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ import pytest
 from service.http.routing import load_spec, spec_operations
 
 from conftest import ACH, PASSWORD, assert_error, current_services, unique_email, verify, write_count
+from documents_support import PDF, declare, upload
 
 SPEC = load_spec()
 
@@ -137,7 +138,7 @@ PROTECTED = _protected_operations()
 def test_the_spec_protects_every_operation_but_register_login_verify_and_health():
     public = {op["operation_id"] for op in spec_operations(SPEC)} - {op["operation_id"] for op in PROTECTED}
     assert public == {"registerUser", "loginUser", "verifyEmail", "getHealth"}
-    assert len(PROTECTED) == 14
+    assert len(PROTECTED) == 18
 
 
 def _token(**overrides) -> str:
@@ -235,7 +236,12 @@ def test_bad_credentials_are_401_on_every_protected_operation(api, store, regist
     authorization = BAD_CREDENTIALS[credentials](owner.user_id)
     headers = {"Authorization": authorization} if authorization is not None else {}
     path = operation["path"].replace("{loan_id}", target["loan_id"])
+    if "{document_id}" in path:  # a document of the loan, uploaded (so that completing it succeeds)
+        created = declare(borrower, target["loan_id"]).json()
+        assert upload(created, PDF).status_code == 204
+        path = path.replace("{document_id}", created["document_id"])
     bodies = {
+        "createDocument": {"file_name": "a.pdf", "content_type": "application/pdf", "size_bytes": len(PDF)},
         "acceptLoan": dict(ACH),
         "createLoan": _loan_request(lender.email),
         "inviteLenders": {"lenders": [{"email": unique_email("more"), "contribution_amount": 10}]},
@@ -251,7 +257,7 @@ def test_bad_credentials_are_401_on_every_protected_operation(api, store, regist
     # The same request with the owner's real token succeeds: only the credentials were wrong
     # (the verified owner's resend is refused for a reason only a known caller can be given).
     good = api.request(operation["method"].upper(), path, headers=owner.headers, json=body)
-    expected = {"resendVerification": (409,)}.get(operation["operation_id"], (200, 201))
+    expected = {"resendVerification": (409,), "deleteDocument": (204,)}.get(operation["operation_id"], (200, 201))
     assert good.status_code in expected, good.text
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+
 from documents_support import PDF, documents
 
 CREATES = 26

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from documents_support import JPEG, PDF, PNG, attached, declare, documents, stored_versions, upload
 
 from conftest import assert_error, current_services, soon, write_count
+from documents_support import JPEG, PDF, PNG, attached, declare, documents, stored_versions, upload
 
 
 @pytest.fixture
@@ -207,3 +207,12 @@ def test_uploads_left_unfinished_for_an_hour_stop_counting(loan, later_api):
         assert declare(later, loan_id).status_code == 201
     assert_error(declare(later, loan_id), 409, "DOCUMENT_LIMIT_REACHED")
     assert len(documents(later, loan_id)) == 20
+
+
+def test_a_wrong_method_names_every_method_of_the_path(api, loan):
+    """The documents' collection has two operations; a 405 on it lists both (Connexion's router
+    alone names the first route that matched only)."""
+    _, _, loan_id = loan
+    response = api.request("PATCH", f"/loans/{loan_id}/documents")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, HEAD, POST"

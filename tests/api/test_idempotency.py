@@ -17,6 +17,7 @@ import pytest
 from devstack import mailbox
 
 from conftest import ACH, PASSWORD, Account, assert_error, unique_email, write_count
+from documents_support import PDF, declare, documents, upload
 
 
 @dataclass
@@ -105,6 +106,22 @@ def mark_read_case(register, notifier, **_) -> Case:
     return Case(lender, "POST", "/user/notifications/read", {"notification_ids": ids}, lambda: len(ids) - unread())
 
 
+def create_document_case(register, **_) -> Case:
+    borrower = register("borrower")
+    loan_id = borrower.create_loan([(unique_email("lender"), 100)], amount=100)["loan_id"]
+    body = {"file_name": "payslip.pdf", "content_type": "application/pdf", "size_bytes": len(PDF)}
+    return Case(borrower, "POST", f"/loans/{loan_id}/documents", body, lambda: len(documents(borrower, loan_id)))
+
+
+def complete_document_case(register, **_) -> Case:
+    borrower = register("borrower")
+    loan_id = borrower.create_loan([(unique_email("lender"), 100)], amount=100)["loan_id"]
+    created = declare(borrower, loan_id).json()
+    assert upload(created, PDF).status_code == 204
+    available = lambda: sum(d["status"] == "AVAILABLE" for d in documents(borrower, loan_id))  # noqa: E731
+    return Case(borrower, "POST", f"/loans/{loan_id}/documents/{created['document_id']}/complete", None, available)
+
+
 CASES = {
     "registerUser": register_case,
     "verifyEmail": verify_case,
@@ -115,6 +132,8 @@ CASES = {
     "acceptLoan": accept_case,
     "declineLoan": decline_case,
     "markNotificationsRead": mark_read_case,
+    "createDocument": create_document_case,
+    "completeDocument": complete_document_case,
 }
 
 
