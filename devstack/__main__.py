@@ -38,9 +38,9 @@ def _serve_aws(args: argparse.Namespace) -> int:
         print(f"Local AWS listening on {aws.endpoint_url}", flush=True)
         for key, value in aws_environment(aws.endpoint_url).items():
             print(f"  {key}={value}")
-        print(f"Stack {args.project}-{args.stage}-database tables:")
+        print(f"Stack {args.project}-{args.stage}-database tables and bucket:")
         for key, value in sorted(outputs.items()):
-            if key.endswith("TableName"):
+            if key.endswith(("TableName", "BucketName")):
                 print(f"  {key}: {value}")
         print("Press Ctrl-C to stop.", flush=True)
         stop.wait()

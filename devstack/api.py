@@ -10,6 +10,7 @@ import threading
 from typing import TYPE_CHECKING
 
 import uvicorn
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from devstack import mailbox
 from devstack.aws import LocalAws, aws_environment, deploy_database_stack
@@ -32,11 +33,16 @@ DEMO_USERS = {
 }
 
 
-def local_environment(endpoint_url: str, app_base_url: str = "http://localhost:3000") -> dict[str, str]:
-    """Settings for a local run; a fresh JWT secret each time (the data is in memory too)."""
+def local_environment(
+    endpoint_url: str, outputs: dict[str, str] | None = None, app_base_url: str = "http://localhost:3000"
+) -> dict[str, str]:
+    """Settings for a local run over the local database stack (its `outputs`, if at hand); a
+    fresh JWT secret each time (the data is in memory too)."""
+    bucket = (outputs or {}).get("DocumentsBucketName", f"marketplace-local-documents-{DEFAULT_ACCOUNT_ID}")
     return {
         **aws_environment(endpoint_url),
         "TABLE_PREFIX": "marketplace-local",
+        "DOCUMENTS_BUCKET": bucket,
         "JWT_SECRET": secrets.token_urlsafe(48),
         "EMAIL_SENDER": mailbox.LOCAL_SENDER,
         "APP_BASE_URL": app_base_url,
@@ -109,9 +115,9 @@ def run(host: str, port: int, aws_port: int, demo: bool) -> None:
 
     base = f"http://{host}:{port}"
     with LocalAws(port=aws_port) as aws:
-        deploy_database_stack(aws.endpoint_url)
+        outputs = deploy_database_stack(aws.endpoint_url)
         mailbox.verify_sender(aws.endpoint_url)
-        os.environ.update(local_environment(aws.endpoint_url, app_base_url=base))
+        os.environ.update(local_environment(aws.endpoint_url, outputs, app_base_url=base))
         from devstack.workers import LocalWorkers
         from service.bootstrap import bootstrap
         from service.http.app import create_app

@@ -3,7 +3,7 @@
 ``LocalAws`` serves moto's multi-service WSGI app on 127.0.0.1 in a background
 thread; ``deploy_database_stack`` creates the DynamoDB tables from
 ``infra/database.yaml`` through moto's CloudFormation API, so local runs and
-tests use exactly the tables that production gets.
+tests use exactly the tables (and the documents bucket) that production gets.
 """
 
 from __future__ import annotations
@@ -223,8 +223,10 @@ def deploy_database_stack(
     stage: str = "local",
     project: str = "marketplace",
     template_path: Path | str = DEFAULT_TEMPLATE_PATH,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Create the stack ``{project}-{stage}-database`` from the template (or reuse it).
+    """Create the stack ``{project}-{stage}-database`` from the template (or reuse it), with
+    `parameters` beyond the stage and the project (such as CorsAllowedOrigins).
 
     Returns the stack outputs as ``{OutputKey: OutputValue}``.
     """
@@ -236,8 +238,8 @@ def deploy_database_stack(
             StackName=stack_name,
             TemplateBody=Path(template_path).read_text(encoding="utf-8"),
             Parameters=[
-                {"ParameterKey": "Stage", "ParameterValue": stage},
-                {"ParameterKey": "ProjectName", "ParameterValue": project},
+                {"ParameterKey": key, "ParameterValue": value}
+                for key, value in {"Stage": stage, "ProjectName": project, **(parameters or {})}.items()
             ],
         )
     elif existing["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):

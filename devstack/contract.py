@@ -132,9 +132,9 @@ def run_locally(profile: str) -> int:
     from devstack.mailbox import verify_sender
 
     with LocalAws() as aws:
-        deploy_database_stack(aws.endpoint_url)
+        outputs = deploy_database_stack(aws.endpoint_url)
         verify_sender(aws.endpoint_url)
-        os.environ.update(local_environment(aws.endpoint_url))
+        os.environ.update(local_environment(aws.endpoint_url, outputs))
         os.environ.update(BCRYPT_ROUNDS="4", LOG_LEVEL="CRITICAL")
         from service.bootstrap import bootstrap
         from service.http.app import create_app

@@ -14,8 +14,10 @@ So:
   `acceptLoan` and `declineLoan`, one of the caller's funded loans for `getLoanSchedule`,
   `getRepayments` and `recordRepayment` (repaying a cent), a freshly emailed token for
   `verifyEmail` (local stack only: there is no mailbox to read on a deployed one), an account
-  that may ask for a new link for `resendVerification` (local stack only), and the start of a
-  searchable lender's name for `searchLenders`; a refresh token of alice's for
+  that may ask for a new link for `resendVerification` (local stack only), the start of a
+  searchable lender's name for `searchLenders`, one of the caller's own loans for
+  `createDocument` and `listDocuments`, and a document of theirs (each used once) for
+  `completeDocument` (its file uploaded) and `deleteDocument`; a refresh token of alice's for
   `refreshSession`, and of an account of its own for `logoutUser` (a logout refuses its
   user's access tokens, and alice's are every other case's); a freshly emailed reset token of
   an account of its own for `resetPassword` (local stack only). The other cases keep their
@@ -26,6 +28,10 @@ So:
   of its own (a wrong current password counts toward its account's login lockout, a right
   one refuses its access tokens: alice's would lock her out or end the run), and the positive
   cases on their turn, in the stateful phase too, get that account's real password.
+- Each document a case declares (`createDocument`, 201) gets its file uploaded, as a client
+  would, so completing it can succeed.
+- In stateful sequences, a generated `cursor` is dropped: a sequence follows a link to a
+  list's first page (made-up cursors are refused, and the other phases send them).
 - A well-formed generated `Idempotency-Key` becomes a fresh one, as a client's would be for a
   new request (generated keys repeat across unrelated requests; replays and reuse are
   tested in tests/api/test_idempotency.py).
@@ -112,6 +118,34 @@ def _funded_loan(case) -> bool:
     if isinstance(case.body, dict):
         case.body = {**case.body, "amount": 0.01}
     return True
+
+
+def _own_loan(case) -> bool:
+    """One of alice's own loans (taken in turn), to declare documents on or list them."""
+    if not isinstance(case.path_parameters, dict):
+        return False
+    with _lock:
+        pool = fixtures()["document_loans"]
+        pool.append(pool.pop(0))
+        case.path_parameters["loan_id"] = pool[-1]
+    return True
+
+
+def _document(pool_name: str):
+    """A document of alice's (each used once): uploaded and waiting to be completed, or declared."""
+
+    def substitute(case) -> bool:
+        if not isinstance(case.path_parameters, dict):
+            return False
+        with _lock:
+            pool = fixtures()[pool_name]
+            found = pool.pop(0) if pool else None
+        if found is None:
+            return False
+        case.path_parameters["loan_id"], case.path_parameters["document_id"] = found
+        return True
+
+    return substitute
 
 
 def _accept(case) -> bool:
@@ -224,6 +258,10 @@ SUBSTITUTES = {
     "logoutUser": _logout,
     "resetPassword": _reset,
     "searchLenders": _search,
+    "createDocument": _own_loan,
+    "listDocuments": _own_loan,
+    "completeDocument": _document("uploaded_documents"),
+    "deleteDocument": _document("declared_documents"),
 }
 
 
@@ -239,17 +277,22 @@ def before_call(context, case, kwargs):
         # across unrelated requests, which the API rightly refuses (422) or holds (409).
         # Malformed keys are left as they are, for the API to refuse.
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    phase = _phase(case)
+    if phase == "stateful" and isinstance(case.query, MutableMapping):
+        # A sequence follows a link to a list's first page: a cursor is one a page returned, and
+        # a made-up one (refused, 400) is the other phases' to send.
+        case.query.pop("cursor", None)
     operation_id = case.operation.definition.raw.get("operationId")
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if operation_id == "changePassword":
         filled = _as_own_account(case, positive and _turn(case))
-    elif operation_id in SUBSTITUTES and positive and _phase(case) != "stateful" and _turn(case):
+    elif operation_id in SUBSTITUTES and positive and phase != "stateful" and _turn(case):
         filled = SUBSTITUTES[operation_id](case)
     else:
         return
     if filled:
         with _lock:
-            _reach[case.operation.label][_phase(case)]["fixtures"] += 1
+            _reach[case.operation.label][phase]["fixtures"] += 1
 
 
 def _turn(case) -> bool:
@@ -261,8 +304,28 @@ def _turn(case) -> bool:
     return turn % 2 == 0
 
 
+# Files the hooks upload for declared documents; larger declarations are left without one.
+MAX_UPLOAD_BYTES = 1024 * 1024
+
+
+def _upload_declared(case, response) -> None:
+    """What a client does once it has declared a document: upload a file of the declared type
+    and size through the returned form, so a sequence that completes it next (Schemathesis
+    infers that link from `document_id`) completes a real upload. A declared size shorter than
+    its type's signature cannot be such a file: it is left unuploaded (completing answers 409)."""
+    from service.domain.documents import SIGNATURES
+
+    signature, size = SIGNATURES[case.body["content_type"]], case.body["size_bytes"]
+    if len(signature) <= size <= MAX_UPLOAD_BYTES:
+        form = response.json()["upload"]
+        content = signature + bytes(size - len(signature))
+        httpx.post(form["url"], data=form["fields"], files={"file": ("upload", content)}, timeout=30).raise_for_status()
+
+
 @schemathesis.hook
 def after_call(context, case, response):
+    if case.operation.definition.raw.get("operationId") == "createDocument" and response.status_code == 201:
+        _upload_declared(case, response)
     with _lock:
         _reach[case.operation.label][_phase(case)][f"{response.status_code // 100}xx"] += 1
 

@@ -1,6 +1,6 @@
 """What the contract run needs before Schemathesis starts: two verified peers, loans to
-accept, funded loans to repay, and the fixtures file its hooks (`devstack/contract_hooks.py`)
-read.
+accept, funded loans to repay, alice's own loans with documents to complete and delete, and
+the fixtures file its hooks (`devstack/contract_hooks.py`) read.
 
 Everything is made through the API, so a deployed stack gets the same: the peers, and loans
 a third account creates inviting alice, as whom every generated request is sent (a third, so
@@ -108,6 +108,37 @@ def _funded_loans(base_url: str, borrower_token: str, lender_token: str, lender_
     return ids
 
 
+# A loan holds at most this many documents (service.domain.documents.MAX_DOCUMENTS).
+DOCUMENTS_PER_LOAN = 20
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _documents(base_url: str, token: str, lender_email: str, count: int) -> dict[str, list]:
+    """Loans of the caller (alice) to declare documents on and list, and `count` documents
+    uploaded and waiting to be completed, and as many declared, to be deleted: real uploads,
+    through the pre-signed forms the API returns."""
+    per_pool = -(-count // DOCUMENTS_PER_LOAN)  # loans that hold `count` documents
+    loans = _loans_inviting(base_url, token, lender_email, 2 * per_pool + 3)
+    body = {"file_name": "contract-fixture.pdf", "content_type": "application/pdf", "size_bytes": len(PDF)}
+    pools: dict[str, list] = {"uploaded": [], "declared": []}
+    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as api:
+        for offset, (name, pool) in enumerate(pools.items()):
+            for number in range(count):
+                loan_id = loans[offset * per_pool + number // DOCUMENTS_PER_LOAN]
+                response = api.post(f"/loans/{loan_id}/documents", json=body)
+                response.raise_for_status()
+                created = response.json()
+                if name == "uploaded":
+                    form = created["upload"]
+                    httpx.post(form["url"], data=form["fields"], files={"file": ("f.pdf", PDF)}).raise_for_status()
+                pool.append([loan_id, created["document_id"]])
+    return {
+        "document_loans": loans[2 * per_pool :],
+        "uploaded_documents": pools["uploaded"],
+        "declared_documents": pools["declared"],
+    }
+
+
 def backdated_unverified_accounts(services: Services, count: int, domain: str = "example.com") -> list[str]:
     """Tokens of unverified accounts whose verification email went out two minutes ago, so each
     may ask for one new link. Made in-process through the service's own use case with an
@@ -155,6 +186,8 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
         },
         "unverified_tokens": unverified,
         "searchable_name": searchable,
+        # Alice's own loans (inviting carol) and documents on them.
+        **_documents(base_url, tokens[FUZZING_USER], emails["carol"], loans // 2),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     PEERS_FILE.write_text(

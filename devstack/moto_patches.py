@@ -36,6 +36,8 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 
+from devstack import moto_buckets
+
 STOCK_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 STOCK_BASE_MODEL_NEW = BaseModel.__new__
 STOCK_STREAM_ADD = StreamShard.add
@@ -161,7 +163,9 @@ def _add_undelivered(self: StreamShard, old: Any, new: Any) -> None:
 
 
 def apply() -> None:
-    """Install the fixes (idempotent), before moto serves a request."""
+    """Install the fixes (idempotent), before moto serves a request; and what moto's
+    CloudFormation leaves out of a bucket (`devstack.moto_buckets`)."""
+    moto_buckets.apply()
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     BaseModel.__new__ = staticmethod(_new_tracked_weakly)  # type: ignore[assignment,method-assign]
     StreamShard.add = _add_undelivered  # type: ignore[method-assign]

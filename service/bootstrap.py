@@ -11,10 +11,12 @@ from .config import Settings
 from .security.keys import CachedKeys, FixedKeys, SigningKeys
 from .security.passwords import BcryptPasswords
 from .security.tokens import JwtTokens, cursor_key, derived_key
-from .store import DynamoStore, KmsVault, SesMailer
+from .store import DynamoStore, KmsVault, S3Files, SesMailer
 from .usecases.accounts import AccountService
 from .usecases.dashboard import DashboardService
+from .usecases.documents import DocumentService
 from .usecases.expiry import ExpiryService
+from .usecases.files import Files
 from .usecases.funding import FundingService
 from .usecases.history import HistoryService
 from .usecases.idempotency import IdempotencyService
@@ -35,6 +37,7 @@ class Services:
     store: Storage
     vault: Vault
     mailer: Mailer
+    files: Files
     clock: Clock
     tokens: JwtTokens
     sessions: SessionService
@@ -51,6 +54,7 @@ class Services:
     notifications: NotificationService
     dashboards: DashboardService
     idempotency: IdempotencyService
+    documents: DocumentService
 
 
 def bootstrap(
@@ -59,12 +63,14 @@ def bootstrap(
     store: Storage | None = None,
     vault: Vault | None = None,
     mailer: Mailer | None = None,
+    files: Files | None = None,
     clock: Clock | None = None,
 ) -> Services:
     settings = settings or Settings.from_env()
     store = store or DynamoStore(settings.tables, cursor_key(settings))
     vault = vault or KmsVault(settings.ach_kms_key_id)
     mailer = mailer or SesMailer(settings.email_sender)
+    files = files or S3Files(settings.documents_bucket)
     clock = clock or SystemClock()
     tokens = JwtTokens(settings, clock, signing_keys(settings, clock))
     passwords = BcryptPasswords(settings.bcrypt_rounds)
@@ -75,6 +81,7 @@ def bootstrap(
         store=store,
         vault=vault,
         mailer=mailer,
+        files=files,
         clock=clock,
         tokens=tokens,
         sessions=sessions,
@@ -91,6 +98,7 @@ def bootstrap(
         notifications=NotificationService(store, mailer, settings),
         dashboards=DashboardService(store, clock),
         idempotency=IdempotencyService(store, clock, derived_key(settings, "idempotent-request")),
+        documents=DocumentService(store, files, clock),
     )
 
 

@@ -48,6 +48,7 @@ class TableNames:
     idempotency: str
     repayments: str
     sessions: str
+    documents: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "TableNames":
@@ -63,6 +64,7 @@ class TableNames:
             idempotency=f"{prefix}-idempotency",
             repayments=f"{prefix}-loan-repayments",
             sessions=f"{prefix}-sessions",
+            documents=f"{prefix}-loan-documents",
         )
 
 
@@ -100,6 +102,8 @@ class Settings:
     auto_verify_email_domain: str = ""
     # The earliest funding deadline a new loan may have, from now (load runs lower it).
     min_funding_window_seconds: int = 3600
+    # The private bucket of loan documents (the database stack's DocumentsBucket).
+    documents_bucket: str = ""
 
     def __post_init__(self) -> None:
         fixed = {} if self.jwt_keys_secret_id else {self.jwt_key_id: self.jwt_secret, **self.jwt_previous_keys}
@@ -162,6 +166,7 @@ class Settings:
                 app_base_url=required("APP_BASE_URL"),
                 auto_verify_email_domain=env.get("AUTO_VERIFY_EMAIL_DOMAIN", "").strip().lower(),
                 min_funding_window_seconds=int(env.get("MIN_FUNDING_WINDOW_SECONDS", 3600)),
+                documents_bucket=env.get("DOCUMENTS_BUCKET", "").strip(),
                 jwt_key_id=env.get("JWT_KEY_ID", "v1"),
                 jwt_previous_keys=previous,
                 token_ttl_seconds=int(env.get("TOKEN_TTL_SECONDS", 900)),

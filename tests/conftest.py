@@ -37,7 +37,8 @@ ACH = {
 def local_aws():
     with LocalAws() as aws:
         os.environ.update(aws_environment(aws.endpoint_url))
-        deploy_database_stack(aws.endpoint_url)
+        outputs = deploy_database_stack(aws.endpoint_url)
+        os.environ["DOCUMENTS_BUCKET"] = outputs["DocumentsBucketName"]
         mailbox.verify_sender(aws.endpoint_url)
         yield aws
 

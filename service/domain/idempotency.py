@@ -24,7 +24,7 @@ KEEP_SECONDS = 24 * 3600
 # died frees itself, and no request still running can lose it.
 LOCK_SECONDS = 60
 # Answers that depend on more than the request, so a retry should be decided again: the
-# caller's credentials or verification, rate limits, and failures.
+# caller's credentials or verification, rate limits, failures, and a file not uploaded yet.
 NOT_KEPT = frozenset(
     {
         "INVALID_TOKEN",
@@ -38,6 +38,7 @@ NOT_KEPT = frozenset(
         "INTERNAL_ERROR",
         "IDEMPOTENCY_KEY_REUSED",
         "IDEMPOTENCY_KEY_IN_USE",
+        "DOCUMENT_NOT_UPLOADED",
     }
 )
 

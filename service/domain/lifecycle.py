@@ -30,6 +30,11 @@ class ParticipantStatus(StrEnum):
     RELEASED = "RELEASED"  # accepted, then the loan was cancelled or expired: no longer counts
 
 
+class DocumentStatus(StrEnum):
+    PENDING_UPLOAD = "PENDING_UPLOAD"  # declared, its file not yet uploaded and checked
+    AVAILABLE = "AVAILABLE"  # checked: readable by the loan's lenders
+
+
 class InvitationStatus(StrEnum):
     PENDING = "PENDING"  # waiting for its email to have a verified account
     ACTIVATED = "ACTIVATED"  # turned into that account's participation
@@ -47,6 +52,7 @@ class LoanEvent(StrEnum):
     REPAY = "repaid"
     COMPLETE = "repaid in full"
     SCHEDULE = "scheduled"
+    ATTACH = "given documents"
 
 
 class ParticipantEvent(StrEnum):
@@ -58,6 +64,10 @@ class ParticipantEvent(StrEnum):
 
 class InvitationEvent(StrEnum):
     ACTIVATE = "activated"
+
+
+class DocumentEvent(StrEnum):
+    COMPLETE = "completed"
 
 
 class InvalidState(DomainError):
@@ -100,6 +110,9 @@ LOANS: Lifecycle[LoanStatus, LoanEvent] = Lifecycle("loan", {
     (_PENDING, LoanEvent.SCHEDULE): _PENDING,
     (LoanStatus.ACTIVE, LoanEvent.SCHEDULE): LoanStatus.ACTIVE,
     (LoanStatus.COMPLETED, LoanEvent.SCHEDULE): LoanStatus.COMPLETED,
+    # Documents are attached to a loan that is not final; attaching changes no status.
+    (_PENDING, LoanEvent.ATTACH): _PENDING,
+    (LoanStatus.ACTIVE, LoanEvent.ATTACH): LoanStatus.ACTIVE,
 })  # fmt: skip
 PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle("participation", {
     (_P.PENDING, ParticipantEvent.ACCEPT): _P.ACCEPTED,
@@ -109,6 +122,11 @@ PARTICIPANTS: Lifecycle[ParticipantStatus, ParticipantEvent] = Lifecycle("partic
 })  # fmt: skip
 INVITATIONS: Lifecycle[InvitationStatus, InvitationEvent] = Lifecycle("invitation", {
     (InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED,
+})  # fmt: skip
+
+
+DOCUMENTS: Lifecycle[DocumentStatus, DocumentEvent] = Lifecycle("document", {
+    (DocumentStatus.PENDING_UPLOAD, DocumentEvent.COMPLETE): DocumentStatus.AVAILABLE,
 })  # fmt: skip
 
 

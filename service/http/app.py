@@ -98,7 +98,7 @@ def create_app(services: Services | None = None, *, lambda_function: bool = Fals
             CorsMiddleware,
             MiddlewarePosition.BEFORE_EXCEPTION,
             allow_origins=list(config.cors_allowed_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["X-Request-Id", "Location", "Idempotent-Replayed", "Retry-After"],
             max_age=600,

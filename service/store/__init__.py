@@ -1,6 +1,6 @@
 """The storage adapters: DynamoDB by aggregate (users, loans, participants, invitations, ACH
-details, events, notifications, idempotency keys), the KMS vault, the SES mailer. The only
-package that talks to AWS for data."""
+details, events, notifications, idempotency keys, documents), the S3 file store, the KMS vault,
+the SES mailer. The only package that talks to AWS for data."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from ..config import TableNames
 from .ach import KmsVault
 from .aws import Database, store_errors
 from .cursors import CursorCodec
+from .files import S3Files
 from .idempotency import IdempotencyRecords
 from .mailer import SesMailer
 from .unit_of_work import DynamoUnitOfWork
@@ -29,4 +30,4 @@ class DynamoStore:
         self.db.table(self.db.names.users).get_item(Key={"user_id": "health#probe"})
 
 
-__all__ = ["DynamoStore", "KmsVault", "SesMailer"]
+__all__ = ["DynamoStore", "KmsVault", "S3Files", "SesMailer"]

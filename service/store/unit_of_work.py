@@ -15,6 +15,7 @@ from .ach import AchRecordsTable
 from .aws import Database, Write, cancellation_reasons, plain, store_errors
 from .credentials import CredentialRecords
 from .cursors import CursorCodec
+from .documents import DocumentRecords
 from .events import EventRecords
 from .idempotency import IdempotencyRecords
 from .invitations import InvitationRecords
@@ -54,6 +55,7 @@ class DynamoUnitOfWork:
         self.ach = AchRecordsTable(db, self._writes)
         self.notifications = NotificationRecords(db, self._writes, cursors)
         self.repayments = RepaymentRecords(db, self._writes, cursors)
+        self.documents = DocumentRecords(db, self._writes)
 
     # -- reads across aggregates, one round trip each ------------------------------------
 

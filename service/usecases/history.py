@@ -1,9 +1,7 @@
 """A loan's event history as one user may read it."""
 
-from ..domain.errors import AccessDenied
 from ..domain.events import seen_by
-from ..domain.loans import can_view
-from .loans import membership
+from .loans import membership, visible_loan
 from .ports import Page, Storage
 
 
@@ -17,10 +15,7 @@ class HistoryService:
         their page may hold fewer than `limit`."""
         uow = self.store.unit_of_work()
         found = membership(uow, user_id, loan_id)
-        loan = found.loan
-        assert loan is not None  # membership() says so
-        if not can_view(loan, user_id, found.participant):
-            raise AccessDenied("You do not have access to this loan.")
+        loan = visible_loan(found, user_id)
         page = uow.events.page(loan_id, limit, cursor)
         if loan.borrower_id == user_id:
             return page

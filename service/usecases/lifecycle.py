@@ -7,13 +7,13 @@ from typing import Any
 from ..domain import events
 from ..domain.applications import MAX_LENDERS, more_lenders
 from ..domain.closing import Closing, cancel
-from ..domain.errors import AccessDenied, StoreUnavailable
+from ..domain.errors import StoreUnavailable
 from ..domain.events import LoanEventRecord
 from ..domain.funding import decline
 from ..domain.loans import Loan, Participant
 from ..domain.users import User, trim
 from . import existing
-from .loans import LoanView, membership, queue_invitations
+from .loans import LoanView, membership, own_loan, queue_invitations
 from .ports import Clock, LostRace, Storage, UnitOfWork
 
 MAX_ATTEMPTS = 10
@@ -97,10 +97,4 @@ class LifecycleService:
         """The caller's own loan and all its participants; a lender of it may not, anyone else
         may not even see it."""
         found = membership(uow, user_id, loan_id, verified)
-        loan = found.loan
-        assert loan is not None  # membership() says so
-        if loan.borrower_id != user_id:
-            raise AccessDenied(
-                "Only the loan's borrower may do this." if found.participant else "You do not have access to this loan."
-            )
-        return loan, uow.participants.of_loan(loan_id), existing(found.user)
+        return own_loan(found, user_id), uow.participants.of_loan(loan_id), existing(found.user)

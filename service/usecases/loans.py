@@ -39,6 +39,27 @@ def membership(uow: UnitOfWork, user_id: str, loan_id: str, verified: bool = Fal
     return found
 
 
+def visible_loan(found: Membership, user_id: str) -> Loan:
+    """The loan of `found`, which the caller must be the borrower or an invited lender of."""
+    loan = found.loan
+    assert loan is not None  # membership() says so
+    if not can_view(loan, user_id, found.participant):
+        raise AccessDenied("You do not have access to this loan.")
+    return loan
+
+
+def own_loan(found: Membership, user_id: str) -> Loan:
+    """The loan of `found`, which must be the caller's: a lender of it may not, anyone else may
+    not even see it."""
+    loan = found.loan
+    assert loan is not None  # membership() says so
+    if loan.borrower_id != user_id:
+        raise AccessDenied(
+            "Only the loan's borrower may do this." if found.participant else "You do not have access to this loan."
+        )
+    return loan
+
+
 def queue_invitations(
     uow: UnitOfWork, loan: Loan, lenders: tuple[LenderInvite, ...], owners: dict[str, str], now: str
 ) -> list[Participant]:
@@ -86,10 +107,7 @@ class LoanService:
     def get(self, user_id: str, loan_id: str) -> LoanView:
         uow = self.store.unit_of_work()
         found = membership(uow, user_id, loan_id)
-        loan = found.loan
-        assert loan is not None  # membership() says so
-        if not can_view(loan, user_id, found.participant):
-            raise AccessDenied("You do not have access to this loan.")
+        loan = visible_loan(found, user_id)
         if loan.borrower_id == user_id:
             loan, participants = self._borrower_view(uow, loan)
         else:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from ..domain.ach import AchDetails
 from ..domain.closing import Closing
+from ..domain.documents import Document
 from ..domain.events import LoanEventRecord
 from ..domain.funding import Funding
 from ..domain.idempotency import IdempotentRequest, KeyRecord, StoredResponse
@@ -192,6 +193,20 @@ class Notifications(Protocol):
     def mark_read(self, user_id: str, notification_ids: list[str]) -> None: ...
 
 
+class Documents(Protocol):
+    """A loan's documents. Each write keeps the loan's count of documents with it, in the same
+    transaction, so the limit holds in DynamoDB itself."""
+
+    def of_loan(self, loan_id: str) -> list[Document]:
+        """Oldest first."""
+
+    def get(self, loan_id: str, document_id: str) -> Document | None: ...
+    # Committed with the unit of work:
+    def add(self, document: Document, abandoned: list[Document], limit: int, now: str) -> None: ...
+    def record_completion(self, document: Document) -> None: ...
+    def remove(self, document: Document) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def users(self) -> Users: ...
@@ -219,6 +234,8 @@ class UnitOfWork(Protocol):
     def notifications(self) -> Notifications: ...
     @property
     def repayments(self) -> Repayments: ...
+    @property
+    def documents(self) -> Documents: ...
 
     def membership(self, loan_id: str, user_id: str) -> Membership: ...
     def borrower_and_owners(self, user_id: str, emails: list[str]) -> tuple[User | None, dict[str, str]]: ...

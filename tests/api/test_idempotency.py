@@ -17,6 +17,7 @@ import pytest
 from devstack import mailbox
 
 from conftest import ACH, PASSWORD, Account, assert_error, current_services, unique_email, write_count
+from documents_support import PDF, declare, documents, upload
 
 
 @dataclass
@@ -166,6 +167,22 @@ def profile_case(register, **_) -> Case:
     return Case(user, "PATCH", "/user/profile", {"name": "Renamed Lender", "searchable": True}, renamed)
 
 
+def create_document_case(register, **_) -> Case:
+    borrower = register("borrower")
+    loan_id = borrower.create_loan([(unique_email("lender"), 100)], amount=100)["loan_id"]
+    body = {"file_name": "payslip.pdf", "content_type": "application/pdf", "size_bytes": len(PDF)}
+    return Case(borrower, "POST", f"/loans/{loan_id}/documents", body, lambda: len(documents(borrower, loan_id)))
+
+
+def complete_document_case(register, **_) -> Case:
+    borrower = register("borrower")
+    loan_id = borrower.create_loan([(unique_email("lender"), 100)], amount=100)["loan_id"]
+    created = declare(borrower, loan_id).json()
+    assert upload(created, PDF).status_code == 204
+    available = lambda: sum(d["status"] == "AVAILABLE" for d in documents(borrower, loan_id))  # noqa: E731
+    return Case(borrower, "POST", f"/loans/{loan_id}/documents/{created['document_id']}/complete", None, available)
+
+
 CASES = {
     "registerUser": register_case,
     "verifyEmail": verify_case,
@@ -183,6 +200,8 @@ CASES = {
     "resetPassword": reset_case,
     "changePassword": change_case,
     "updateProfile": profile_case,
+    "createDocument": create_document_case,
+    "completeDocument": complete_document_case,
 }
 
 

@@ -61,6 +61,10 @@ def test_operation_ids_are_unique_and_paths_are_fixed():
         ("get", "/loans/{loan_id}/schedule"),
         ("post", "/loans/{loan_id}/repayments"),
         ("get", "/loans/{loan_id}/repayments"),
+        ("get", "/loans/{loan_id}/documents"),
+        ("post", "/loans/{loan_id}/documents"),
+        ("post", "/loans/{loan_id}/documents/{document_id}/complete"),
+        ("delete", "/loans/{loan_id}/documents/{document_id}"),
         ("put", "/lender/decline/{loan_id}"),
         ("get", "/user/notifications"),
         ("post", "/user/notifications/read"),
@@ -102,7 +106,7 @@ def test_stub_generator_writes_importable_stubs_for_new_operations(tmp_path, mon
         },
     }
     (tmp_path / "lender.py").write_text((API_DIR / "lender.py").read_text())
-    for name in ("auth", "loans", "user", "health"):
+    for name in ("auth", "loans", "documents", "user", "health"):
         (tmp_path / f"{name}.py").write_text((API_DIR / f"{name}.py").read_text())
 
     written = stub_handlers.write_stubs(spec, tmp_path)

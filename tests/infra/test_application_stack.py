@@ -11,6 +11,7 @@ while its DynamoDB calls are recorded, and each function's role must allow exact
 from __future__ import annotations
 
 import ast
+import fnmatch
 import io
 import json
 import re
@@ -23,6 +24,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import httpx
 import pytest
 from cfnlint.api import lint_file
 
@@ -46,9 +48,10 @@ SECRETS = {
 ORIGINS = "https://app.example.com,https://admin.example.com"
 SENDER = mailbox.LOCAL_SENDER
 APP_URL = "https://app.example.com"
-TAGS = ["auth", "loans", "lender", "user", "health"]
+TAGS = ["auth", "loans", "documents", "lender", "user", "health"]
 WORKERS = ["expiry", "notifier"]  # the functions beside the API
 PASSWORD = "correct horse battery staple"
+PDF = b"%PDF-1.7\n%%EOF\n"
 ACH = {
     "bank_name": "First Example Bank",
     "account_type": "checking",
@@ -236,6 +239,7 @@ def test_outputs(stack) -> None:
         "idempotency": "Idempotency",
         "repayments": "LoanRepayments",
         "sessions": "Sessions",
+        "documents": "LoanDocuments",
     }
     for attribute, name in vars(tables).items():
         key = f"{logical[attribute]}TableName"
@@ -257,6 +261,7 @@ def test_functions(stack, function_environment) -> None:
         "APP_BASE_URL": APP_URL,
         "AUTO_VERIFY_EMAIL_DOMAIN": "",
         "MIN_FUNDING_WINDOW_SECONDS": "3600",
+        "DOCUMENTS_BUCKET": stack.database["DocumentsBucketName"],
     }
     logs = stack.client("logs")
     roles = set()
@@ -290,9 +295,8 @@ def test_each_role_reads_only_the_secret_and_writes_only_its_logs(stack) -> None
         policies = stack.role_policies(tag)
         # No grant for the secret's key without a customer managed key; the ACH key for
         # the function that seals ACH numbers only.
-        assert set(policies) == {"logs-and-secret", "dynamodb"} | ({"ach-key"} if tag == "lender" else set()) | (
-            {"email"} if tag == "auth" else set()
-        )
+        extra = {"lender": {"ach-key"}, "auth": {"email"}, "documents": {"s3", "documents-key"}}.get(tag, set())
+        assert set(policies) == {"logs-and-secret", "dynamodb"} | extra
         statements = policies["logs-and-secret"]["Statement"]
         assert statements == [
             {
@@ -640,8 +644,9 @@ def dynamodb_calls(operation: str, params: dict, table_arn: dict[str, str]) -> s
     return {Call(f"dynamodb:{operation}", resource)}
 
 
-def statements(policies: dict[str, dict], services=("dynamodb", "kms", "ses", "secretsmanager")) -> list[dict]:
-    """The role's statements about `services`, each with lists of actions and resources."""
+def statements(policies: dict[str, dict], services=("dynamodb", "kms", "ses", "secretsmanager", "s3")) -> list[dict]:
+    """The role's statements about `services`, each with lists of actions and resources. The one
+    wildcard allowed is the documents' key prefix in the bucket (`<bucket>/loans/*`)."""
     found = []
     for document in policies.values():
         for statement in document["Statement"]:
@@ -650,19 +655,28 @@ def statements(policies: dict[str, dict], services=("dynamodb", "kms", "ses", "s
                 continue
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             assert statement["Effect"] == "Allow" and not set(statement) & {"NotAction", "NotResource"}, statement
-            assert not any("*" in x for x in actions + resources), f"wildcard in {statement}"
+            wild = [x for x in actions + resources if "*" in x and not DOCUMENT_OBJECTS.fullmatch(x)]
+            assert not wild, f"wildcard in {statement}"
             found.append({**statement, "Action": actions, "Resource": resources})
     return found
 
 
+DOCUMENT_OBJECTS = re.compile(r"arn:aws:s3:::[a-z0-9.-]+/loans/\*")
+
+
+def covers(granted: str, resource: str) -> bool:
+    """A granted resource names this one: the same, or the documents' prefix holding it."""
+    return fnmatch.fnmatchcase(resource, granted) if DOCUMENT_OBJECTS.fullmatch(granted) else granted == resource
+
+
 def allows(statement: dict, call: Call) -> bool:
-    if call.action not in statement["Action"] or call.resource not in statement["Resource"]:
+    if call.action not in statement["Action"] or not any(covers(r, call.resource) for r in statement["Resource"]):
         return False
     conditions = statement.get("Condition", {})
     assert set(conditions) <= {"StringEquals"}, f"this test cannot evaluate {conditions}"
     context = dict(call.context)
     for key, value in conditions.get("StringEquals", {}).items():
-        assert key.startswith("kms:EncryptionContext:") or key == "ses:FromAddress", (
+        assert key.startswith("kms:EncryptionContext:") or key in ("ses:FromAddress", "kms:ViaService"), (
             f"this test cannot evaluate condition key {key}"
         )
         if context.get(key) != value:
@@ -673,7 +687,8 @@ def allows(statement: dict, call: Call) -> bool:
 def test_each_role_allows_exactly_the_calls_of_its_operations(
     stack, deployed_routes, handler_module, function_environment
 ):
-    """Every operation runs through the handler while its DynamoDB and KMS calls are recorded;
+    """Every operation runs through the handler while its DynamoDB, KMS, SES, Secrets Manager
+    and S3 calls (and what S3 authorises for the pre-signed uploads and downloads) are recorded;
     each function's role must allow every call of the operations routed to it, and nothing more."""
     services = handler_module.services
     handler = handler_module.handler
@@ -706,6 +721,44 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(
         sender = params["FromEmailAddress"]
         identity = f"arn:aws:ses:us-east-1:123456789012:identity/{sender}"
         required[current[0]].add(Call(f"ses:{model.name}", identity, (("ses:FromAddress", sender),)))
+
+    bucket_arn, documents_key = stack.database["DocumentsBucketArn"], stack.database["DocumentsKeyArn"]
+    # S3 uses the bucket's key on the caller's behalf, with the bucket as context (a bucket key).
+    through_s3 = (("kms:EncryptionContext:aws:s3:arn", bucket_arn), ("kms:ViaService", "s3.us-east-1.amazonaws.com"))
+    object_actions = {
+        "HeadObject": ("s3:GetObject", "s3:GetObjectVersion"),
+        "GetObject": ("s3:GetObject", "s3:GetObjectVersion"),
+        "PutObjectTagging": ("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
+        "DeleteObject": ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    }
+
+    def record_s3(params, model, **_):
+        """What S3 authorises for a request: a version's own action when it names one; reading an
+        object's bytes decrypts them. A pre-signed GET goes through these events too, recorded as
+        the GetObject it signs (which S3 authorises against this role when the link is used)."""
+        if model.name == "ListObjectVersions":
+            required[current[0]].add(Call("s3:ListBucketVersions", bucket_arn))
+            return
+        if model.name not in object_actions:  # signing a POST form: `upload` records its use
+            assert model.name == "CreateBucket" and set(params) == {"Bucket"}, (model.name, params)
+            return
+        resource = f"{bucket_arn}/{params['Key']}"
+        required[current[0]].add(Call(object_actions[model.name]["VersionId" in params], resource))
+        if model.name == "GetObject":
+            required[current[0]].add(Call("kms:Decrypt", documents_key, through_s3))
+
+    def upload(created: dict, content: bytes) -> None:
+        """The client's POST through a pre-signed form, which makes no call when it is signed:
+        S3 authorises it against the signing role as a PutObject with its tags, encrypted."""
+        form = created["upload"]
+        response = httpx.post(form["url"], data=form["fields"], files={"file": ("f", content)})
+        assert response.status_code == 204, response.text
+        resource = f"{bucket_arn}/{form['fields']['key']}"
+        required[current[0]] |= {
+            Call("s3:PutObject", resource),
+            Call("s3:PutObjectTagging", resource),
+            Call("kms:GenerateDataKey", documents_key, through_s3),
+        }
 
     def call(
         method: str, path: str, route: str | None = None, token: str | None = None, status: int = 200, **kwargs
@@ -742,6 +795,7 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(
         (services.store.db.client.meta.events, "provide-client-params.dynamodb", record_dynamodb),
         (services.vault.client.meta.events, "provide-client-params.kms", record_kms),
         (services.mailer.client.meta.events, "provide-client-params.sesv2", record_ses),
+        (services.files.client.meta.events, "provide-client-params.s3", record_s3),
     ]
     for events, name, hook in hooks:
         events.register(name, hook)
@@ -841,6 +895,24 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(
             call("GET", f"/loans/{funded}/schedule", "/loans/{loan_id}/schedule", token)
             call("GET", f"/loans/{funded}/repayments", "/loans/{loan_id}/repayments", token)
             call("GET", "/user/dashboard", token=token)
+        # Documents: the borrower declares one and uploads it through the form, completes it;
+        # both read the list and download it; a second is completed too early, then with the
+        # wrong file (refused, and deleted); the borrower deletes the first.
+        documents, document = f"/loans/{loan['loan_id']}/documents", "/loans/{loan_id}/documents/{document_id}"
+        declared = {"file_name": "payslip.pdf", "content_type": "application/pdf", "size_bytes": len(PDF)}
+        created = call("POST", documents, "/loans/{loan_id}/documents", borrower["token"], status=201, body=declared)
+        upload(created, PDF)
+        first = f"{documents}/{created['document_id']}"
+        call("POST", f"{first}/complete", f"{document}/complete", borrower["token"])
+        for token in (borrower["token"], lender["token"]):
+            [listed] = call("GET", documents, "/loans/{loan_id}/documents", token)["items"]
+            assert httpx.get(listed["download_url"]).content == PDF
+        wrong = call("POST", documents, "/loans/{loan_id}/documents", borrower["token"], status=201, body=declared)
+        complete_wrong = (f"{documents}/{wrong['document_id']}/complete", f"{document}/complete", borrower["token"])
+        call("POST", *complete_wrong, 409)  # not uploaded yet: an answer not kept frees its key
+        upload(wrong, b"\x89PNG\r\n\x1a\n" + PDF[8:])
+        call("POST", *complete_wrong, 400)
+        call("DELETE", first, document, borrower["token"], status=204)
 
         # The workers: the expiry job a month on (the first loan is still pending), and the
         # notifier over everything the stream holds, with its invitation email.
@@ -899,8 +971,12 @@ def test_each_role_allows_exactly_the_calls_of_its_operations(
         denied = {
             (c.action, c.resource.rsplit(":", 1)[1]) for c in required[name] if not any(allows(s, c) for s in granted)
         }
-        unused = {(a, r.rsplit(":", 1)[1]) for s in granted for a in s["Action"] for r in s["Resource"]} - {
-            (c.action, c.resource.rsplit(":", 1)[1]) for c in required[name]
+        unused = {
+            (a, r.rsplit(":", 1)[1])
+            for s in granted
+            for a in s["Action"]
+            for r in s["Resource"]
+            if not any(c.action == a and covers(r, c.resource) for c in required[name])
         }
         if denied or unused:  # calls its role does not allow; calls it allows that nothing makes
             problems[name] = {"denied": sorted(denied), "unused": sorted(unused)}

@@ -86,6 +86,7 @@ EXPECTED_TABLES: dict[str, tuple[str, list[dict[str, str]], dict[str, tuple[list
     "idempotency": ("IdempotencyTable", _keys("scope"), {}),
     "loan-repayments": ("LoanRepaymentsTable", _keys("loan_id", "entry"), {}),
     "sessions": ("SessionsTable", _keys("record_id"), {}),
+    "loan-documents": ("LoanDocumentsTable", _keys("loan_id", "document_id"), {}),
 }
 # The stream the notifier reads: new events, as written.
 STREAMS = {"loan-events": "NEW_IMAGE"}
@@ -153,6 +154,11 @@ def test_stack_outputs_name_and_arn_of_every_table(aws: LocalAws, local_outputs:
     expected["AchDetailsKeyArn"] = key_arn
     expected["AchDetailsKeyAlias"] = "alias/marketplace-local-ach"
     local_outputs["AchDetailsKeyArn"] = key_arn
+    documents_key = local_outputs.pop("DocumentsKeyArn")
+    assert documents_key.startswith("arn:aws:kms:us-east-1:123456789012:key/") and documents_key != key_arn
+    expected["DocumentsKeyArn"] = local_outputs["DocumentsKeyArn"] = documents_key
+    expected["DocumentsBucketName"] = "marketplace-local-documents-123456789012"
+    expected["DocumentsBucketArn"] = "arn:aws:s3:::marketplace-local-documents-123456789012"
     assert local_outputs == expected
     # The alias the service uses by default resolves to that key.
     kms = client("kms", aws.endpoint_url)
@@ -417,3 +423,90 @@ def test_a_retried_transaction_with_the_same_token_replays_its_success(
     dynamodb.transact_write_items(**request)  # replayed, not re-run
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
         dynamodb.transact_write_items(**{**request, "ClientRequestToken": str(uuid.uuid4())})
+
+
+# The documents bucket ---------------------------------------------------------------------------
+
+ORIGINS = "https://app.example.com,https://admin.example.com"
+
+
+@pytest.fixture(scope="module")
+def s3(aws: LocalAws) -> Any:
+    return client("s3", aws.endpoint_url)
+
+
+def test_documents_bucket_as_the_s3_api_reads_it(aws: LocalAws, s3: Any) -> None:
+    """Private, versioned, encrypted with its own key, unchecked uploads expiring, CORS for the
+    frontends: read back from the bucket the stack created (devstack/moto_buckets.py applies
+    what moto's CloudFormation leaves out)."""
+    outputs = deploy_database_stack(
+        aws.endpoint_url, stage="dev", project="bucketcheck", parameters={"CorsAllowedOrigins": ORIGINS}
+    )
+    bucket = outputs["DocumentsBucketName"]
+    assert bucket == "bucketcheck-dev-documents-123456789012"
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": outputs["DocumentsKeyArn"],
+    }
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] == [
+        {
+            "ID": "abort-incomplete-uploads",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "Expiration": {"ExpiredObjectDeleteMarker": True},
+        },
+        {
+            "ID": "expire-unchecked-uploads",
+            "Status": "Enabled",
+            "Filter": {"Tag": {"Key": "status", "Value": "pending"}},
+            "Expiration": {"Days": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        },
+    ]
+    [cors] = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert (cors["AllowedOrigins"], sorted(cors["AllowedMethods"]), cors["MaxAgeSeconds"]) == (
+        ORIGINS.split(","),
+        ["GET", "POST"],
+        600,
+    )
+    # Without origins, no CORS rule at all.
+    local = deploy_database_stack(aws.endpoint_url, stage="local")["DocumentsBucketName"]
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchCORSConfiguration"):
+        s3.get_bucket_cors(Bucket=local)
+
+
+def test_documents_bucket_template(template: dict[str, Any]) -> None:
+    """What moto does not apply: the TLS-only policy (its endpoint is plain HTTP), the owner
+    owning every object (no ACLs), the bucket key; and what protects the data."""
+    bucket = template["Resources"]["DocumentsBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    props = bucket["Properties"]
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    [encryption] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["BucketKeyEnabled"] is True
+    assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": ["DocumentsKey", "Arn"]}
+    assert template["Resources"]["DocumentsKey"]["Properties"]["EnableKeyRotation"] is True
+    policy = template["Resources"]["DocumentsBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "DocumentsBucket"}
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [{"Fn::GetAtt": ["DocumentsBucket", "Arn"]}, {"Fn::Sub": "${DocumentsBucket.Arn}/*"}],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+    assert template["Conditions"]["HasCorsOrigins"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CorsAllowedOrigins"}, ""]}]
+    }

@@ -45,7 +45,10 @@ def test_defaults():
         idempotency="marketplace-dev-idempotency",
         repayments="marketplace-dev-loan-repayments",
         sessions="marketplace-dev-sessions",
+        documents="marketplace-dev-loan-documents",
     )
+    assert settings.documents_bucket == ""
+    assert Settings.from_env(env(DOCUMENTS_BUCKET="b-123")).documents_bucket == "b-123"
     assert settings.jwt_secret == SECRET
     assert settings.jwt_key_id == "v1"
     assert settings.jwt_previous_keys == {}

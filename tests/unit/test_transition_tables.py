@@ -6,9 +6,12 @@ import itertools
 import pytest
 
 from service.domain.lifecycle import (
+    DOCUMENTS,
     INVITATIONS,
     LOANS,
     PARTICIPANTS,
+    DocumentEvent,
+    DocumentStatus,
     InvalidState,
     InvitationEvent,
     InvitationStatus,
@@ -22,14 +25,16 @@ LIFECYCLES = [
     (LOANS, LoanStatus, LoanEvent),
     (PARTICIPANTS, ParticipantStatus, ParticipantEvent),
     (INVITATIONS, InvitationStatus, InvitationEvent),
+    (DOCUMENTS, DocumentStatus, DocumentEvent),
 ]
 
 
 def test_the_tables_say_what_the_lifecycle_allows():
     """A loan changes status while PENDING (to ACTIVE, CANCELLED or EXPIRED; invited to,
     funded or declined only then) and while ACTIVE (repaid, then COMPLETED); only a loan that
-    is or may be funded has a schedule. A participation is answered once, and closed or
-    released with its loan."""
+    is or may be funded has a schedule; it is given documents while it is not final. A
+    participation is answered once, and closed or released with its loan. A document is
+    completed once."""
     L, P = LoanStatus, ParticipantStatus
     assert LOANS.transitions == {
         (L.PENDING, LoanEvent.INVITE): L.PENDING,
@@ -43,6 +48,8 @@ def test_the_tables_say_what_the_lifecycle_allows():
         (L.PENDING, LoanEvent.SCHEDULE): L.PENDING,
         (L.ACTIVE, LoanEvent.SCHEDULE): L.ACTIVE,
         (L.COMPLETED, LoanEvent.SCHEDULE): L.COMPLETED,
+        (L.PENDING, LoanEvent.ATTACH): L.PENDING,
+        (L.ACTIVE, LoanEvent.ATTACH): L.ACTIVE,
     }
     assert PARTICIPANTS.transitions == {
         (P.PENDING, ParticipantEvent.ACCEPT): P.ACCEPTED,
@@ -51,6 +58,7 @@ def test_the_tables_say_what_the_lifecycle_allows():
         (P.ACCEPTED, ParticipantEvent.RELEASE): P.RELEASED,
     }
     assert INVITATIONS.transitions == {(InvitationStatus.PENDING, InvitationEvent.ACTIVATE): InvitationStatus.ACTIVATED}
+    assert DOCUMENTS.transitions == {(DocumentStatus.PENDING_UPLOAD, DocumentEvent.COMPLETE): DocumentStatus.AVAILABLE}
 
 
 def test_final_statuses_lead_nowhere():
