@@ -20,7 +20,7 @@ class DynamoStore:
     def __init__(self, tables: TableNames, cursor_key: bytes, resource: Any = None):
         self.db = Database(tables, resource)
         self.cursors = CursorCodec(cursor_key)
-        self.idempotency = IdempotencyRecords(self.db)
+        self.idempotency = IdempotencyRecords(self.db, cursor_key)
 
     def unit_of_work(self) -> DynamoUnitOfWork:
         return DynamoUnitOfWork(self.db, self.cursors, self.idempotency)

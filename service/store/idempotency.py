@@ -6,9 +6,19 @@ progress": inside the transaction of the effect it protects (`completion`, which
 work adds), or on its own for an outcome that wrote nothing. A marker whose lock ran out (its
 request died) may be taken again, and then the old owner's completion, and with it its whole
 transaction, fails: no effect without its record, none twice.
+
+A kept response's body is sealed (AES-GCM, under a key of the server's that the table does not
+hold, bound to the record's scope): bodies carry access and refresh tokens, and the table must
+not hold one a reader of it alone could use.
 """
 
+import base64
+import hashlib
+import hmac
+import os
 from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..domain.idempotency import (
     KEEP_SECONDS,
@@ -26,12 +36,27 @@ _MINE = "#owner = :owner AND #state = :running"
 _MINE_NAMES = {"#owner": "owner", "#state": "state"}
 
 
-def _record(item: dict[str, Any]) -> KeyRecord:
+_NONCE_BYTES = 12
+
+
+class _Sealer:
+    def __init__(self, secret: bytes):
+        self._key = AESGCM(hmac.new(secret, b"idempotent-responses", hashlib.sha256).digest())
+
+    def seal(self, scope: str, body: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        return base64.b64encode(nonce + self._key.encrypt(nonce, body.encode(), scope.encode())).decode()
+
+    def open(self, scope: str, sealed: str) -> str:
+        blob = base64.b64decode(sealed)
+        return self._key.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], scope.encode()).decode()
+
+
+def _record(item: dict[str, Any], sealer: _Sealer) -> KeyRecord:
     response = None
     if item.get("state") == KeyState.COMPLETED:
-        response = StoredResponse(
-            int(item["response_status"]), str(item.get("response_body", "")), dict(item.get("response_headers", {}))
-        )
+        body = sealer.open(str(item["scope"]), str(item["response_body"]))
+        response = StoredResponse(int(item["response_status"]), body, dict(item.get("response_headers", {})))
     return KeyRecord(
         fingerprint=str(item["fingerprint"]),
         state=KeyState(item["state"]),
@@ -41,7 +66,7 @@ def _record(item: dict[str, Any]) -> KeyRecord:
     )
 
 
-def _completed(pending: PendingKey, response: StoredResponse) -> dict[str, Any]:
+def _completed(pending: PendingKey, response: StoredResponse, sealer: _Sealer) -> dict[str, Any]:
     return {
         "scope": pending.request.scope,
         "fingerprint": pending.request.fingerprint,
@@ -50,7 +75,7 @@ def _completed(pending: PendingKey, response: StoredResponse) -> dict[str, Any]:
         "locked_until": epoch(pending.now),
         "expires_at": int(pending.now + KEEP_SECONDS),
         "response_status": response.status,
-        "response_body": response.body,
+        "response_body": sealer.seal(pending.request.scope, response.body),
         "response_headers": response.headers,
     }
 
@@ -61,7 +86,9 @@ def _lost(_item: dict[str, Any]) -> Exception:
 
 
 class IdempotencyRecords:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, secret: bytes):
+        """`secret`: the server's, from which the responses' sealing key is derived."""
+        self._sealer = _Sealer(secret)
         self._db = db
         self._name = db.names.idempotency
         self._table = db.table(self._name)
@@ -90,7 +117,7 @@ class IdempotencyRecords:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._failed as exc:
-            return _record(plain(exc.response.get("Item")))
+            return _record(plain(exc.response.get("Item")), self._sealer)
         return None
 
     def completion(self, pending: PendingKey, response: StoredResponse) -> Write:
@@ -99,7 +126,7 @@ class IdempotencyRecords:
             {
                 "Put": {
                     "TableName": self._name,
-                    "Item": _completed(pending, response),
+                    "Item": _completed(pending, response, self._sealer),
                     "ConditionExpression": _MINE,
                     "ExpressionAttributeNames": _MINE_NAMES,
                     "ExpressionAttributeValues": {":owner": pending.owner, ":running": KeyState.IN_PROGRESS},

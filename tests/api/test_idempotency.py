@@ -4,6 +4,7 @@ key is refused, as is one made while the first still runs; a crash leaves no eff
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections import Counter
@@ -395,3 +396,17 @@ def test_the_key_is_in_the_access_log(register, caplog) -> None:
         )
     [line] = [r for r in caplog.records if r.name == "service.access" and getattr(r, "idempotency_key", None)]
     assert line.idempotency_key == "log-me-1" and line.status == 201
+
+
+def test_a_kept_response_is_sealed_in_the_table(api, store) -> None:
+    """A registration's answer carries its tokens: the record holds them sealed, so a reader
+    of the table alone gets no session, while the retry still gets them back."""
+    body = {"name": "Sealed", "email": unique_email("sealed"), "password": PASSWORD}
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = api.post("/auth/register", json=body, headers=key)
+    again = api.post("/auth/register", json=body, headers=key)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    items = store.db.client.scan(TableName=store.db.names.idempotency, ConsistentRead=True)["Items"]
+    [record] = [item for item in items if str(item["scope"]).endswith(key["Idempotency-Key"])]
+    for secret in (first.json()["token"], first.json()["refresh_token"], body["email"]):
+        assert secret not in json.dumps(record, default=str)
