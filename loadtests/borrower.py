@@ -1,6 +1,7 @@
 """The borrowers of the load scenario: they create over-subscribed loans, some with a deadline
 that passes during the run, watch them fill, invite more lenders after declines, and cancel a
-share of them at a random moment (racing the last acceptances and the deadline)."""
+share of them at a random moment (racing the last acceptances and the deadline), and repay
+those that turn ACTIVE (`repayer.py`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import gevent.pool
 from locust import between, task
 from locust.exception import StopUser
 
-from loadtests.api_user import ApiUser, verified_token
-from loadtests.invariants import CLOSED_LOAN, accepted_sum, check_history, check_loan, money
+from loadtests.api_user import verified_token
+from loadtests.invariants import CLOSED_LOAN, FUNDED_LOAN, accepted_sum, check_history, check_loan, money
 from loadtests.keyed import changing
+from loadtests.repayer import RepayingUser
 from loadtests.scenario import (
     MAX_LENDERS_PER_LOAN,
     PASSWORD,
@@ -30,7 +32,7 @@ from loadtests.users import RunState, body, log, outcome, planned, unexpected, w
 REASONS = [None, {}, {"reason": "Found the money elsewhere."}]
 
 
-class BorrowerUser(ApiUser):
+class BorrowerUser(RepayingUser):
     """Registers, creates loans and watches them. A borrower asks for a new loan only while
     fewer of theirs than `--open-loans` are still raising funds (and younger than
     `--patience`), so the few open loans draw every invited lender at once."""
@@ -54,6 +56,7 @@ class BorrowerUser(ApiUser):
             raise StopUser()
         self.token = token
         self.loans: list[str] = []
+        self.repaying = set()  # ACTIVE loans, until seen COMPLETED
         self.open: dict[str, float] = {}  # loan id -> when it was created (monotonic)
         self.invited: dict[str, set[str]] = {}  # loan id -> every email it invited
         self.replaced: dict[str, set[str]] = {}  # loan id -> the lenders who declined and were replaced
@@ -161,6 +164,7 @@ class BorrowerUser(ApiUser):
             loan = body(response)
             if loan.get("status") != "PENDING":
                 self.open.pop(loan_id, None)
+                self.note_status(loan_id, loan.get("status"))
             violations = check_loan(loan, settled=False)
             if violations:
                 RunState.outcomes["invariant violations in flight"] += len(violations)
@@ -222,8 +226,9 @@ class BorrowerUser(ApiUser):
     def my_loans(self) -> None:
         page = self.get_json("/loans/my-loans?limit=20", "/loans/my-loans")
         for loan in (page or {}).get("items", []):
-            if loan.get("status") in CLOSED_LOAN | {"ACTIVE"}:
+            if loan.get("status") in CLOSED_LOAN | FUNDED_LOAN:
                 self.open.pop(loan.get("loan_id"), None)
+                self.note_status(loan["loan_id"], loan["status"])
 
     @task(1)
     def dashboard(self) -> None:

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from loadtests.invariants import Report, check_loans, moment
+from loadtests.ledger import REPAYING
 from loadtests.replays import check_owned, check_retries
 
 PAGE = 100
@@ -86,12 +87,27 @@ def _pages(client: httpx.Client, path: str, headers: dict) -> list[dict] | str:
     return f"{path} has more than {MAX_PAGES} pages"
 
 
+def _read_ledger(client: httpx.Client, loan_id: str, headers: dict, fetched: Fetched) -> None:
+    """A repaying loan's schedule and every repayment (the borrower sees every share)."""
+    schedule = client.get(f"/loans/{loan_id}/schedule", headers=headers)
+    repayments = _pages(client, f"/loans/{loan_id}/repayments", headers)
+    if schedule.status_code != 200:
+        fetched.unreadable.append(f"{loan_id}: GET schedule answered {schedule.status_code} {schedule.text[:200]}")
+    elif isinstance(repayments, str):
+        fetched.unreadable.append(f"{loan_id}: {repayments}")
+    else:
+        parsed = json.loads(schedule.text, parse_float=Decimal)
+        fetched.ledgers[loan_id] = {"schedule": parsed, "repayments": repayments}
+
+
 @dataclass
 class Fetched:
     loans: list[dict]  # as their borrowers see them
     histories: dict[str, list[dict]]  # each loan's, read after it
     unreadable: list[str]  # "loan_id: why", for each loan, history or borrower's list not read
     owned: dict[str, list[str]]  # borrower email -> the ids of every loan the API lists as theirs
+    # ACTIVE or COMPLETED loan id -> its `schedule` and its `repayments` (every page's items)
+    ledgers: dict[str, dict] = field(default_factory=dict)
 
 
 def fetch_loans(host: str, records: Iterable[dict], concurrency: int = 8, timeout: float = 30) -> Fetched:
@@ -117,12 +133,15 @@ def fetch_loans(host: str, records: Iterable[dict], concurrency: int = 8, timeou
                 if response.status_code != 200:
                     fetched.unreadable.append(f"{loan_id}: GET answered {response.status_code} {response.text[:200]}")
                     continue
-                fetched.loans.append(json.loads(response.text, parse_float=Decimal))
+                loan = json.loads(response.text, parse_float=Decimal)
+                fetched.loans.append(loan)
                 events = _pages(client, f"/loans/{loan_id}/events", headers)
                 if isinstance(events, str):
                     fetched.unreadable.append(f"{loan_id}: {events}")
                 else:
                     fetched.histories[loan_id] = events
+                if loan.get("status") in REPAYING:
+                    _read_ledger(client, loan_id, headers, fetched)
             listed = _pages(client, "/loans/my-loans", headers)
             if isinstance(listed, str):
                 fetched.unreadable.append(f"{email}'s loans: {listed}")
@@ -152,8 +171,8 @@ def check_run(
     fetched = fetch_loans(host, records)
     expected = {r["loan_id"]: {"amount": r["amount"], "lenders": r["lenders"]} for r in records}
     docs = {str(loan.get("loan_id")): loan for loan in fetched.loans}
-    histories = fetched.histories
-    report = check_loans(docs.values(), expected, histories, expiry_ran_at)
+    histories, ledgers = fetched.histories, fetched.ledgers
+    report = check_loans(docs.values(), expected, histories, expiry_ran_at, ledgers)
     first = {v.loan_id for v in report.violations}
     for _ in range(rereads):
         suspects = {v.loan_id for v in report.violations}
@@ -163,7 +182,8 @@ def check_run(
         again = fetch_loans(host, [r for r in records if r["loan_id"] in suspects])
         docs.update({str(loan.get("loan_id")): loan for loan in again.loans})
         histories.update(again.histories)
-        report = check_loans(docs.values(), expected, histories, expiry_ran_at)
+        ledgers.update(again.ledgers)
+        report = check_loans(docs.values(), expected, histories, expiry_ran_at, ledgers)
     report.unreadable = fetched.unreadable
     report.settled_on_reread = sorted(first - {v.loan_id for v in report.violations})
     # What a retry could have done twice: nothing here changes after the run, so no re-read.
@@ -186,6 +206,7 @@ def describe(report: Report) -> str:
         f"  loans: {counts(report.loans_by_status)}",
         f"  participants: {counts(report.participants_by_status)}",
         f"  events: {counts(report.events_by_type)}",
+        f"  repayments: {report.repayments_checked} checked, total repaid {report.total_repaid}",
     ]
     if report.expiry_ran_at:
         lines.append(f"  the expiry job last ran at {report.expiry_ran_at}")
