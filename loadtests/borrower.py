@@ -75,8 +75,12 @@ class BorrowerUser(RepayingUser):
         waiting = [i for i, at in self.open.items() if time.monotonic() - at < options.patience]
         if len(waiting) >= options.open_loans:
             return
-        request, amount = loan_request(RunState.pool, options.lenders_per_loan, options.oversubscription)
-        short = RunState.short_deadlines and options.min_funding_window > 0
+        # A loan meant to fill (and be repaid) invites only lenders who answer, offering twice
+        # as much, and gets no short deadline.
+        fill = planned("fill", options.fill_share)
+        invitees, offered = (RunState.active, 2 * options.oversubscription) if fill else (RunState.pool, None)
+        request, amount = loan_request(invitees, options.lenders_per_loan, offered or options.oversubscription)
+        short = RunState.short_deadlines and options.min_funding_window > 0 and not fill
         if short and planned("short deadline", options.short_deadline_share):
             request["funding_deadline"] = short_deadline(options.min_funding_window)
         refused, key = False, str(uuid.uuid4())

@@ -35,7 +35,7 @@ class RepayingUser(ApiUser):
             self.repaying.discard(loan_id)
             RunState.outcomes["loans completed"] += 1
 
-    @task(4)
+    @task(5)
     def repay(self) -> None:
         if not self.repaying:
             return

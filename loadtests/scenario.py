@@ -87,7 +87,7 @@ def more_lenders(
 
 
 # kind -> weight among a borrower's repayments
-KINDS = {"instalment": 4, "odd": 3, "whole": 2, "concurrent": 2, "over": 1}
+KINDS = {"instalment": 4, "odd": 3, "whole": 3, "concurrent": 2, "over": 1}
 
 
 def next_unpaid(schedule: dict) -> Decimal:
