@@ -28,7 +28,7 @@ import httpx
 
 from loadtests.invariants import Report, check_loans, moment
 from loadtests.ledger import REPAYING
-from loadtests.replays import check_owned, check_retries
+from loadtests.replays import check_owned, check_repaid_once, check_retries
 
 PAGE = 100
 MAX_PAGES = 20  # a loan has at most a few hundred events (40 lenders, each answers once)
@@ -48,10 +48,11 @@ def json_lines(path: Path) -> list[dict]:
 def read_records(path: Path) -> list[dict]:
     """The run's loans, from its JSON lines: one line per loan created, then one per later
     invitation (`{"loan_id", "invited": [emails]}`), whose lenders join the loan's. The lines
-    of the creates sent (`{"borrower_email", "create_key"}`, see `read_creates`) are no loans."""
+    of the creates and repayments sent (`{"borrower_email", "create_key"}`, `{"loan_id",
+    "repay_key"}`, see `read_keys`) are no loans."""
     loans: dict[str, dict] = {}
     for record in json_lines(path):
-        if "create_key" in record:
+        if "create_key" in record or "repay_key" in record:
             continue
         if "invited" in record:
             if record["loan_id"] in loans:
@@ -61,13 +62,15 @@ def read_records(path: Path) -> list[dict]:
     return list(loans.values())
 
 
-def read_creates(path: Path) -> dict[str, set[str]]:
-    """Borrower email -> the Idempotency-Keys of every create they sent, answered or not."""
-    creates: dict[str, set[str]] = {}
+def read_keys(path: Path, key: str = "create_key", owner: str = "borrower_email") -> dict[str, set[str]]:
+    """The Idempotency-Keys of every request of a kind sent, answered or not, by whose they
+    are: borrower email -> their creates' (the default), or loan id -> its repayments'
+    (`"repay_key", "loan_id"`)."""
+    keys: dict[str, set[str]] = {}
     for record in json_lines(path):
-        if "create_key" in record:
-            creates.setdefault(record["borrower_email"], set()).add(record["create_key"])
-    return creates
+        if key in record:
+            keys.setdefault(record[owner], set()).add(record[key])
+    return keys
 
 
 def _pages(client: httpx.Client, path: str, headers: dict) -> list[dict] | str:
@@ -161,9 +164,11 @@ def check_run(
     expiry_ran_at: datetime | None = None,
     retried: list[dict] | None = None,
     creates: dict[str, set[str]] | None = None,
+    repay_keys: dict[str, set[str]] | None = None,
 ) -> Report:
     """Check every recorded loan and its history, each borrower's loans against the creates
-    they sent (`creates`: their keys), and the `retried` requests (`replays.py`). A borrower's
+    they sent (`creates`: their keys), each loan's repayments against those sent (`repay_keys`),
+    and the `retried` requests (`replays.py`). A borrower's
     view is two reads (the loan, then its participants), and its history a third, so a request
     still running on the server when the run stopped can land between them; loans that break a rule are read
     again after `pause` seconds, and only what still breaks it counts (it is what is stored).
@@ -190,6 +195,8 @@ def check_run(
     report.borrowers_checked = len(fetched.owned)
     twice, report.loans_unanswered = check_owned(records, fetched.owned, creates)
     report.violations += twice
+    if repay_keys is not None:
+        report.violations += check_repaid_once(ledgers, repay_keys)
     retry_violations, report.retries = check_retries(retried or [])
     report.violations += retry_violations
     return report
@@ -236,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     retried = json_lines(args.retries) if args.retries else []
     records = read_records(args.records)
-    creates = read_creates(args.records)
-    report = check_run(args.host, records, args.rereads, args.reread_pause, args.expiry_ran_at, retried, creates)
+    creates, repaid = read_keys(args.records), read_keys(args.records, "repay_key", "loan_id")
+    report = check_run(
+        args.host, records, args.rereads, args.reread_pause, args.expiry_ran_at, retried, creates, repaid
+    )
     print(describe(report), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")

@@ -90,8 +90,9 @@ RULES = {
         "never left IN_USE"
     ),
     "LOAN_CREATED_TWICE": "a borrower has at most one loan per create they sent (one per Idempotency-Key)",
+    "REPAID_TWICE": "a loan has at most one repayment per repayment sent on it (one per Idempotency-Key)",
 }
-KEY_RULES = {"REPLAY_DIFFERS", "REPLAY_MISSING", "LOAN_CREATED_TWICE"}
+KEY_RULES = {"REPLAY_DIFFERS", "REPLAY_MISSING", "LOAN_CREATED_TWICE", "REPAID_TWICE"}
 LEDGER_RULES = {
     "REPAID_NOT_SUM",
     "SHARES_NOT_AMOUNT",

@@ -9,6 +9,7 @@ repayment goes through the Idempotency-Key retries of `keyed.py`; each answer is
 from __future__ import annotations
 
 import random
+import uuid
 from decimal import Decimal
 
 import gevent.pool
@@ -18,7 +19,7 @@ from loadtests.api_user import ApiUser
 from loadtests.invariants import money
 from loadtests.ledger import check_repayment
 from loadtests.scenario import KINDS, cents, repayment_amounts
-from loadtests.users import RunState, body, unexpected
+from loadtests.users import RunState, body, unexpected, write_record
 
 
 class RepayingUser(ApiUser):
@@ -62,12 +63,15 @@ class RepayingUser(ApiUser):
         """One repayment and its verdict: recorded (and sound), or refused as it must be: more
         than `outstanding` (as read before) is INVALID_AMOUNT; with `racing` ones, the one that
         lost may find the outstanding lower (INVALID_AMOUNT) or the loan COMPLETED (INVALID_STATE)."""
+        key = str(uuid.uuid4())
+        write_record({"loan_id": loan_id, "repay_key": key})  # before it is sent, as a create's
         with self.changing(
             "POST",
             f"/loans/{loan_id}/repayments",
             json={"amount": cents(amount)},
             name="/loans/[loan_id]/repayments",
             loan_id=loan_id,
+            key=key,
         ) as response:
             answer = body(response)
             code, details = answer.get("error"), answer.get("details") or {}
