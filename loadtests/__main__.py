@@ -183,7 +183,7 @@ def run_locust(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loadtests.check import check_run, describe, json_lines, read_creates, read_records
+    from loadtests.check import check_run, describe, json_lines, read_keys, read_records
 
     args = parse_args(argv)
     _raise_on_sigterm()
@@ -212,11 +212,14 @@ def main(argv: list[str] | None = None) -> int:
 
         records_path = out / "loans.jsonl"
         records = read_records(records_path) if records_path.exists() else []
-        creates = read_creates(records_path) if records_path.exists() else {}
+        creates = read_keys(records_path) if records_path.exists() else {}
+        repaid = read_keys(records_path, "repay_key", "loan_id") if records_path.exists() else {}
         expiry_ran_at = stack.expire_now() if stack else None
         retries_path = out / "retries.jsonl"
         retried = json_lines(retries_path) if retries_path.exists() else []
-        report = check_run(host, records, expiry_ran_at=expiry_ran_at, retried=retried, creates=creates)
+        report = check_run(
+            host, records, expiry_ran_at=expiry_ran_at, retried=retried, creates=creates, repay_keys=repaid
+        )
         (out / "invariants.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     except StackError as exc:
         print(f"The local stack failed: {exc}", file=sys.stderr)

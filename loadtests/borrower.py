@@ -1,6 +1,7 @@
 """The borrowers of the load scenario: they create over-subscribed loans, some with a deadline
 that passes during the run, watch them fill, invite more lenders after declines, and cancel a
-share of them at a random moment (racing the last acceptances and the deadline)."""
+share of them at a random moment (racing the last acceptances and the deadline), and repay
+those that turn ACTIVE (`repayer.py`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import gevent.pool
 from locust import between, task
 from locust.exception import StopUser
 
-from loadtests.api_user import ApiUser, verified_token
-from loadtests.invariants import CLOSED_LOAN, accepted_sum, check_history, check_loan, money
+from loadtests.api_user import verified_token
+from loadtests.invariants import CLOSED_LOAN, FUNDED_LOAN, accepted_sum, check_history, check_loan, money
 from loadtests.keyed import changing
+from loadtests.repayer import RepayingUser
 from loadtests.scenario import (
     MAX_LENDERS_PER_LOAN,
     PASSWORD,
@@ -30,7 +32,7 @@ from loadtests.users import RunState, body, log, outcome, planned, unexpected, w
 REASONS = [None, {}, {"reason": "Found the money elsewhere."}]
 
 
-class BorrowerUser(ApiUser):
+class BorrowerUser(RepayingUser):
     """Registers, creates loans and watches them. A borrower asks for a new loan only while
     fewer of theirs than `--open-loans` are still raising funds (and younger than
     `--patience`), so the few open loans draw every invited lender at once."""
@@ -54,6 +56,7 @@ class BorrowerUser(ApiUser):
             raise StopUser()
         self.token = token
         self.loans: list[str] = []
+        self.repaying = set()  # ACTIVE loans, until seen COMPLETED
         self.open: dict[str, float] = {}  # loan id -> when it was created (monotonic)
         self.invited: dict[str, set[str]] = {}  # loan id -> every email it invited
         self.replaced: dict[str, set[str]] = {}  # loan id -> the lenders who declined and were replaced
@@ -72,8 +75,12 @@ class BorrowerUser(ApiUser):
         waiting = [i for i, at in self.open.items() if time.monotonic() - at < options.patience]
         if len(waiting) >= options.open_loans:
             return
-        request, amount = loan_request(RunState.pool, options.lenders_per_loan, options.oversubscription)
-        short = RunState.short_deadlines and options.min_funding_window > 0
+        # A loan meant to fill (and be repaid) invites only lenders who answer, offering twice
+        # as much, and gets no short deadline.
+        fill = planned("fill", options.fill_share)
+        invitees, offered = (RunState.active, 2 * options.oversubscription) if fill else (RunState.pool, None)
+        request, amount = loan_request(invitees, options.lenders_per_loan, offered or options.oversubscription)
+        short = RunState.short_deadlines and options.min_funding_window > 0 and not fill
         if short and planned("short deadline", options.short_deadline_share):
             request["funding_deadline"] = short_deadline(options.min_funding_window)
         refused, key = False, str(uuid.uuid4())
@@ -161,6 +168,7 @@ class BorrowerUser(ApiUser):
             loan = body(response)
             if loan.get("status") != "PENDING":
                 self.open.pop(loan_id, None)
+                self.note_status(loan_id, loan.get("status"))
             violations = check_loan(loan, settled=False)
             if violations:
                 RunState.outcomes["invariant violations in flight"] += len(violations)
@@ -222,8 +230,9 @@ class BorrowerUser(ApiUser):
     def my_loans(self) -> None:
         page = self.get_json("/loans/my-loans?limit=20", "/loans/my-loans")
         for loan in (page or {}).get("items", []):
-            if loan.get("status") in CLOSED_LOAN | {"ACTIVE"}:
+            if loan.get("status") in CLOSED_LOAN | FUNDED_LOAN:
                 self.open.pop(loan.get("loan_id"), None)
+                self.note_status(loan["loan_id"], loan["status"])
 
     @task(1)
     def dashboard(self) -> None:

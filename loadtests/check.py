@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +27,8 @@ from pathlib import Path
 import httpx
 
 from loadtests.invariants import Report, check_loans, moment
-from loadtests.replays import check_owned, check_retries
+from loadtests.ledger import REPAYING
+from loadtests.replays import check_owned, check_repaid_once, check_retries
 
 PAGE = 100
 MAX_PAGES = 20  # a loan has at most a few hundred events (40 lenders, each answers once)
@@ -47,10 +48,11 @@ def json_lines(path: Path) -> list[dict]:
 def read_records(path: Path) -> list[dict]:
     """The run's loans, from its JSON lines: one line per loan created, then one per later
     invitation (`{"loan_id", "invited": [emails]}`), whose lenders join the loan's. The lines
-    of the creates sent (`{"borrower_email", "create_key"}`, see `read_creates`) are no loans."""
+    of the creates and repayments sent (`{"borrower_email", "create_key"}`, `{"loan_id",
+    "repay_key"}`, see `read_keys`) are no loans."""
     loans: dict[str, dict] = {}
     for record in json_lines(path):
-        if "create_key" in record:
+        if "create_key" in record or "repay_key" in record:
             continue
         if "invited" in record:
             if record["loan_id"] in loans:
@@ -60,13 +62,15 @@ def read_records(path: Path) -> list[dict]:
     return list(loans.values())
 
 
-def read_creates(path: Path) -> dict[str, set[str]]:
-    """Borrower email -> the Idempotency-Keys of every create they sent, answered or not."""
-    creates: dict[str, set[str]] = {}
+def read_keys(path: Path, key: str = "create_key", owner: str = "borrower_email") -> dict[str, set[str]]:
+    """The Idempotency-Keys of every request of a kind sent, answered or not, by whose they
+    are: borrower email -> their creates' (the default), or loan id -> its repayments'
+    (`"repay_key", "loan_id"`)."""
+    keys: dict[str, set[str]] = {}
     for record in json_lines(path):
-        if "create_key" in record:
-            creates.setdefault(record["borrower_email"], set()).add(record["create_key"])
-    return creates
+        if key in record:
+            keys.setdefault(record[owner], set()).add(record[key])
+    return keys
 
 
 def _pages(client: httpx.Client, path: str, headers: dict) -> list[dict] | str:
@@ -86,12 +90,27 @@ def _pages(client: httpx.Client, path: str, headers: dict) -> list[dict] | str:
     return f"{path} has more than {MAX_PAGES} pages"
 
 
+def _read_ledger(client: httpx.Client, loan_id: str, headers: dict, fetched: Fetched) -> None:
+    """A repaying loan's schedule and every repayment (the borrower sees every share)."""
+    schedule = client.get(f"/loans/{loan_id}/schedule", headers=headers)
+    repayments = _pages(client, f"/loans/{loan_id}/repayments", headers)
+    if schedule.status_code != 200:
+        fetched.unreadable.append(f"{loan_id}: GET schedule answered {schedule.status_code} {schedule.text[:200]}")
+    elif isinstance(repayments, str):
+        fetched.unreadable.append(f"{loan_id}: {repayments}")
+    else:
+        parsed = json.loads(schedule.text, parse_float=Decimal)
+        fetched.ledgers[loan_id] = {"schedule": parsed, "repayments": repayments}
+
+
 @dataclass
 class Fetched:
     loans: list[dict]  # as their borrowers see them
     histories: dict[str, list[dict]]  # each loan's, read after it
     unreadable: list[str]  # "loan_id: why", for each loan, history or borrower's list not read
     owned: dict[str, list[str]]  # borrower email -> the ids of every loan the API lists as theirs
+    # ACTIVE or COMPLETED loan id -> its `schedule` and its `repayments` (every page's items)
+    ledgers: dict[str, dict] = field(default_factory=dict)
 
 
 def fetch_loans(host: str, records: Iterable[dict], concurrency: int = 8, timeout: float = 30) -> Fetched:
@@ -117,12 +136,15 @@ def fetch_loans(host: str, records: Iterable[dict], concurrency: int = 8, timeou
                 if response.status_code != 200:
                     fetched.unreadable.append(f"{loan_id}: GET answered {response.status_code} {response.text[:200]}")
                     continue
-                fetched.loans.append(json.loads(response.text, parse_float=Decimal))
+                loan = json.loads(response.text, parse_float=Decimal)
+                fetched.loans.append(loan)
                 events = _pages(client, f"/loans/{loan_id}/events", headers)
                 if isinstance(events, str):
                     fetched.unreadable.append(f"{loan_id}: {events}")
                 else:
                     fetched.histories[loan_id] = events
+                if loan.get("status") in REPAYING:
+                    _read_ledger(client, loan_id, headers, fetched)
             listed = _pages(client, "/loans/my-loans", headers)
             if isinstance(listed, str):
                 fetched.unreadable.append(f"{email}'s loans: {listed}")
@@ -142,9 +164,11 @@ def check_run(
     expiry_ran_at: datetime | None = None,
     retried: list[dict] | None = None,
     creates: dict[str, set[str]] | None = None,
+    repay_keys: dict[str, set[str]] | None = None,
 ) -> Report:
     """Check every recorded loan and its history, each borrower's loans against the creates
-    they sent (`creates`: their keys), and the `retried` requests (`replays.py`). A borrower's
+    they sent (`creates`: their keys), each loan's repayments against those sent (`repay_keys`),
+    and the `retried` requests (`replays.py`). A borrower's
     view is two reads (the loan, then its participants), and its history a third, so a request
     still running on the server when the run stopped can land between them; loans that break a rule are read
     again after `pause` seconds, and only what still breaks it counts (it is what is stored).
@@ -152,8 +176,8 @@ def check_run(
     fetched = fetch_loans(host, records)
     expected = {r["loan_id"]: {"amount": r["amount"], "lenders": r["lenders"]} for r in records}
     docs = {str(loan.get("loan_id")): loan for loan in fetched.loans}
-    histories = fetched.histories
-    report = check_loans(docs.values(), expected, histories, expiry_ran_at)
+    histories, ledgers = fetched.histories, fetched.ledgers
+    report = check_loans(docs.values(), expected, histories, expiry_ran_at, ledgers)
     first = {v.loan_id for v in report.violations}
     for _ in range(rereads):
         suspects = {v.loan_id for v in report.violations}
@@ -163,13 +187,16 @@ def check_run(
         again = fetch_loans(host, [r for r in records if r["loan_id"] in suspects])
         docs.update({str(loan.get("loan_id")): loan for loan in again.loans})
         histories.update(again.histories)
-        report = check_loans(docs.values(), expected, histories, expiry_ran_at)
+        ledgers.update(again.ledgers)
+        report = check_loans(docs.values(), expected, histories, expiry_ran_at, ledgers)
     report.unreadable = fetched.unreadable
     report.settled_on_reread = sorted(first - {v.loan_id for v in report.violations})
     # What a retry could have done twice: nothing here changes after the run, so no re-read.
     report.borrowers_checked = len(fetched.owned)
     twice, report.loans_unanswered = check_owned(records, fetched.owned, creates)
     report.violations += twice
+    if repay_keys is not None:
+        report.violations += check_repaid_once(ledgers, repay_keys)
     retry_violations, report.retries = check_retries(retried or [])
     report.violations += retry_violations
     return report
@@ -186,6 +213,7 @@ def describe(report: Report) -> str:
         f"  loans: {counts(report.loans_by_status)}",
         f"  participants: {counts(report.participants_by_status)}",
         f"  events: {counts(report.events_by_type)}",
+        f"  repayments: {report.repayments_checked} checked, total repaid {report.total_repaid}",
     ]
     if report.expiry_ran_at:
         lines.append(f"  the expiry job last ran at {report.expiry_ran_at}")
@@ -215,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     retried = json_lines(args.retries) if args.retries else []
     records = read_records(args.records)
-    creates = read_creates(args.records)
-    report = check_run(args.host, records, args.rereads, args.reread_pause, args.expiry_ran_at, retried, creates)
+    creates, repaid = read_keys(args.records), read_keys(args.records, "repay_key", "loan_id")
+    report = check_run(
+        args.host, records, args.rereads, args.reread_pause, args.expiry_ran_at, retried, creates, repaid
+    )
     print(describe(report), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")

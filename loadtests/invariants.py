@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-# COMPLETED is in the contract, but no operation leads there: a run's loan is never COMPLETED.
-LOAN_STATUSES = {"PENDING", "ACTIVE", "CANCELLED", "EXPIRED"}
+LOAN_STATUSES = {"PENDING", "ACTIVE", "CANCELLED", "EXPIRED", "COMPLETED"}
+FUNDED_LOAN = {"ACTIVE", "COMPLETED"}
 CLOSED_LOAN = {"CANCELLED", "EXPIRED"}
 PARTICIPANT_STATUSES = {"PENDING", "ACCEPTED", "DECLINED", "CLOSED", "RELEASED"}
 COMMITTED = {"ACCEPTED", "RELEASED"}  # funded something (released ones keep it as history)
@@ -37,20 +37,22 @@ EVENT_TYPES = {
     "LOAN_ACTIVATED",
     "LOAN_CANCELLED",
     "LOAN_EXPIRED",
+    "REPAYMENT_RECORDED",
+    "LOAN_COMPLETED",
 }
 
 # rule -> what it means; every violation names one of these.
 RULES = {
     "MALFORMED": "the document has the fields the contract promises, with money as numbers",
     "UNKNOWN_STATUS": (
-        "loan status is PENDING, ACTIVE, CANCELLED or EXPIRED; "
+        "loan status is PENDING, ACTIVE, CANCELLED, EXPIRED or COMPLETED; "
         "participant status PENDING, ACCEPTED, DECLINED, CLOSED or RELEASED"
     ),
     "NEGATIVE_TOTAL": "0 <= total_funded",
     "OVER_FUNDED": "total_funded <= amount",
     "TOTAL_NOT_SUM": "total_funded == sum of funded_amount over ACCEPTED participants",
-    "ACTIVE_NOT_FULL": "status ACTIVE => total_funded == amount",
-    "FULL_NOT_ACTIVE": "total_funded == amount => status ACTIVE",
+    "ACTIVE_NOT_FULL": "status ACTIVE or COMPLETED => total_funded == amount",
+    "FULL_NOT_ACTIVE": "total_funded == amount => status ACTIVE or COMPLETED",
     "REMAINING_WRONG": "remaining_amount == amount - total_funded",
     "DUPLICATE_LENDER": "each lender takes part (and accepts) at most once per loan",
     "UNACCEPTED_FUNDED": "a participant that never accepted (PENDING, DECLINED, CLOSED) has funded_amount 0",
@@ -59,7 +61,7 @@ RULES = {
     "CLOSED_LOAN_OPEN_PARTICIPANT": "a CANCELLED or EXPIRED loan has no PENDING or ACCEPTED participant",
     "CLOSED_PARTICIPANT_OPEN_LOAN": "CLOSED and RELEASED participants belong to CANCELLED or EXPIRED loans only",
     "CLOSED_AT_WRONG": (
-        "closed_at is set on CANCELLED and EXPIRED loans only: "
+        "closed_at is set on CANCELLED, EXPIRED and COMPLETED loans only: "
         "an expired loan's is its funding_deadline, a cancelled one's before it"
     ),
     "AMOUNT_CHANGED": "the amount is the one the loan was created with",
@@ -70,6 +72,17 @@ RULES = {
     "REPLAY_STATUS": "replaying the history gives the loan's status",
     "REPLAY_TOTAL": "replaying the history gives the loan's total_funded",
     "ACCEPTED_TWICE": "each lender's acceptance is in the history once (a retried accept funds once)",
+    # The repayments' rules (`ledger.py`), from the loan, its schedule and its repayments.
+    "REPAID_NOT_SUM": "sum of the repayments (every page) == the schedule's totals.paid == the loan's repaid",
+    "SHARES_NOT_AMOUNT": "each repayment's shares add up to its amount, and all shares to all repayments",
+    "SHARE_NOT_PRO_RATA": "shares go to the lenders who funded the loan, each one's total within a cent of pro rata",
+    "APPLIED_NOT_AMOUNT": "a repayment's applied.interest + applied.principal == its amount",
+    "REPAYMENT_NUMBERS": "a loan's repayments are numbered 1, 2, ..., n, in order",
+    "OUTSTANDING_WRONG": "total_due is the schedule's amount, and outstanding == total_due - repaid",
+    "COMPLETED_WRONG": "COMPLETED <=> outstanding == 0 (and then total_due == repaid)",
+    "REPAID_UNFUNDED": "a loan that never turned ACTIVE has repaid 0, outstanding 0 and no repayment",
+    "REPAYMENT_EVENTS": "the history has one REPAYMENT_RECORDED per repayment (a retried repayment pays once)",
+    "COMPLETED_EVENTS": "the history has one LOAN_COMPLETED exactly when the loan is COMPLETED",
     # The retries' rules (`replays.py`): about requests and borrowers, not one loan's document.
     "REPLAY_DIFFERS": "a retry with the first request's Idempotency-Key gets its answer: the same status and body",
     "REPLAY_MISSING": (
@@ -77,8 +90,21 @@ RULES = {
         "never left IN_USE"
     ),
     "LOAN_CREATED_TWICE": "a borrower has at most one loan per create they sent (one per Idempotency-Key)",
+    "REPAID_TWICE": "a loan has at most one repayment per repayment sent on it (one per Idempotency-Key)",
 }
-KEY_RULES = {"REPLAY_DIFFERS", "REPLAY_MISSING", "LOAN_CREATED_TWICE"}
+KEY_RULES = {"REPLAY_DIFFERS", "REPLAY_MISSING", "LOAN_CREATED_TWICE", "REPAID_TWICE"}
+LEDGER_RULES = {
+    "REPAID_NOT_SUM",
+    "SHARES_NOT_AMOUNT",
+    "SHARE_NOT_PRO_RATA",
+    "APPLIED_NOT_AMOUNT",
+    "REPAYMENT_NUMBERS",
+    "OUTSTANDING_WRONG",
+    "COMPLETED_WRONG",
+    "REPAID_UNFUNDED",
+    "REPAYMENT_EVENTS",
+    "COMPLETED_EVENTS",
+}
 
 
 @dataclass(frozen=True)
@@ -161,9 +187,9 @@ def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool 
     accepted = sum((funded[i] for i, s in statuses.items() if s == "ACCEPTED"), Decimal(0))
     if accepted != total and (settled or accepted < total):
         broken("TOTAL_NOT_SUM", f"total_funded {total} != {accepted} funded by ACCEPTED participants")
-    if status == "ACTIVE" and total != amount:
-        broken("ACTIVE_NOT_FULL", f"ACTIVE with total_funded {total} of {amount}")
-    if total == amount and status != "ACTIVE":
+    if status in FUNDED_LOAN and total != amount:
+        broken("ACTIVE_NOT_FULL", f"{status} with total_funded {total} of {amount}")
+    if total == amount and status not in FUNDED_LOAN:
         broken("FULL_NOT_ACTIVE", f"{status} with total_funded {total} == amount")
     if remaining != amount - total:
         broken("REMAINING_WRONG", f"remaining_amount {remaining} != {amount} - {total}")
@@ -203,7 +229,7 @@ def check_loan(loan: Mapping, expected: Mapping | None = None, *, settled: bool 
         broken("CLOSED_AT_WRONG", f"EXPIRED with closed_at {loan['closed_at']}, deadline {loan['funding_deadline']}")
     elif status == "CANCELLED" and (closed_at is None or closed_at >= deadline):
         broken("CLOSED_AT_WRONG", f"CANCELLED at {loan['closed_at']}, deadline {loan['funding_deadline']}")
-    elif status not in CLOSED_LOAN and closed_at is not None:
+    elif (status == "COMPLETED") != (closed_at is not None) and status not in CLOSED_LOAN:
         broken("CLOSED_AT_WRONG", f"{status} with closed_at {loan['closed_at']}")
 
     if expected:
@@ -308,6 +334,8 @@ class Report:
     histories_checked: int = 0
     accepted_participants: int = 0
     total_funded: Decimal = Decimal(0)
+    repayments_checked: int = 0
+    total_repaid: Decimal = Decimal(0)
     loans_by_status: Counter = field(default_factory=Counter)
     participants_by_status: Counter = field(default_factory=Counter)
     events_by_type: Counter = field(default_factory=Counter)
@@ -341,6 +369,8 @@ class Report:
             "events_by_type": dict(sorted(self.events_by_type.items())),
             "accepted_participants": self.accepted_participants,
             "total_funded": str(self.total_funded),
+            "repayments_checked": self.repayments_checked,
+            "total_repaid": str(self.total_repaid),
             "expiry_ran_at": self.expiry_ran_at,
             "borrowers_checked": self.borrowers_checked,
             "retries": dict(sorted(self.retries.items())),
@@ -357,9 +387,14 @@ def check_loans(
     expected: Mapping[str, Mapping] | None = None,
     histories: Mapping[str, list[Mapping]] | None = None,
     expiry_ran_at: datetime | None = None,
+    ledgers: Mapping[str, Mapping] | None = None,
 ) -> Report:
     """Check settled loans; `expected` maps loan ids to what the run recorded, `histories` to
-    each loan's events (a loan without one is checked without)."""
+    each loan's events (a loan without one is checked without), `ledgers` (if given) each ACTIVE
+    or COMPLETED loan's `schedule` and `repayments` (`ledger.py`; one without is not checked,
+    the others must have repaid nothing)."""
+    from loadtests.ledger import REPAYING, check_ledger  # it builds on this module
+
     report = Report(expiry_ran_at=expiry_ran_at.isoformat() if expiry_ran_at else None)
     for loan in loans:
         loan_id = str(loan.get("loan_id"))
@@ -370,6 +405,15 @@ def check_loans(
             report.histories_checked += 1
             report.violations += check_history(loan_id, histories[loan_id], loan, expiry_ran_at=expiry_ran_at)
             report.events_by_type.update(str(e.get("type")) for e in histories[loan_id])
+        if ledgers is not None and (loan_id in ledgers or loan.get("status") not in REPAYING):
+            ledger = ledgers.get(loan_id, {})
+            repayments = ledger.get("repayments", [])
+            history = (histories or {}).get(loan_id)
+            broken = check_ledger(loan, ledger.get("schedule"), repayments, history)
+            report.violations += broken
+            if not any(v.rule == "MALFORMED" for v in broken):
+                report.repayments_checked += len(repayments)
+                report.total_repaid += sum((money(r["amount"]) for r in repayments), Decimal(0))
         if not any(v.rule == "MALFORMED" for v in found):
             report.loans_by_status[loan["status"]] += 1
             report.participants_by_status.update(p["status"] for p in loan["participants"])

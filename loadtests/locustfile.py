@@ -19,19 +19,23 @@ Everything is made through the API, so `--host` may be a deployed stack:
 - borrowers (`borrower.py`) invite up to 40 pool lenders per loan, offering `--oversubscription`
   × the amount; `--short-deadline-share` of loans get a deadline a few seconds past
   `--min-funding-window` (the API's shortest; 0: none, and none either once the API refuses
-  one); `--cancel-share` of loans are cancelled at a random moment (both shares spread
-  evenly over the loans); after declines, a borrower invites other lenders in their place;
+  one); `--cancel-share` of loans are cancelled at a random moment (the shares spread
+  evenly over the loans); `--fill-share` invite only lenders who log in, offering twice as
+  much, so that they fill and are repaid however idle the pool; after declines, a
+  borrower invites other lenders in their place; borrowers repay the loans that turn ACTIVE
+  (`repayer.py`), completing some;
 - lenders (`lender.py`) answer the oldest still-PENDING loan on their invitation list, so the
   invited lenders converge on the same loans and race for them; `--decline-share` of the
   answers are declines;
-- every changing request (register, verify, create, accept, decline, cancel, invite) carries
+- every changing request (register, verify, create, accept, decline, cancel, invite, repay) carries
   an Idempotency-Key, and `--retry-share` of them are sent again with it after a lost answer,
   `--concurrent-share` of those while the first is still running (`keyed.py`); both answers
   are recorded in `--retry-file` for the checker.
 
 A 409 that is the expected outcome of a race (`users.EXPECTED_CONFLICTS`: LOAN_FULLY_FUNDED,
 ALREADY_ACCEPTED, INVITATION_DECLINED, LOAN_EXPIRED, INVALID_STATE, each where it can happen)
-counts as a success; any 5xx, or a loan or history read that breaks an invariant, is a
+counts as a success, and so does the 400 INVALID_AMOUNT refusing a repayment above what is
+outstanding; any 5xx, or a loan or history read that breaks an invariant, is a
 failure. Every loan created and every later invitation is recorded (JSON lines in
 `--record-file`, with the borrower's credentials) so the checker can read them back through
 the API after the run. At exit the process writes `--summary-file` and exits non-zero on any
@@ -104,6 +108,13 @@ def _options(parser) -> None:
         "--short-deadline-share", type=_share, default=0.3, help="share of loans given a short deadline"
     )
     parser.add_argument("--cancel-share", type=_share, default=0.15, help="share of loans their borrower cancels")
+    parser.add_argument(
+        "--fill-share",
+        type=_share,
+        default=0,
+        help="share of loans inviting only lenders who log in, for twice the oversubscription, and no short "
+        "deadline: loans that fill (and are repaid) however idle the pool and many the declines (default 0)",
+    )
     parser.add_argument(
         "--cancel-within",
         type=float,

@@ -7,7 +7,8 @@ history twice (`invariants.check_history`). Pure functions over the run's record
 A retried request is two attempts with one key (`keyed.py` sends them): "lost", the second
 sent once the first's answer came back and was dropped, as by a client whose connection broke;
 or "concurrent", both at once, so one of them is answered IDEMPOTENCY_KEY_IN_USE, waits for
-the other to end and asks again.
+the other to end and asks again. A loan has no more repayments than the run sent on it
+(`check_repaid_once`, on the keys written down before each was sent).
 """
 
 from __future__ import annotations
@@ -71,6 +72,18 @@ def check_retries(entries: Iterable[Mapping]) -> tuple[list[Violation], Counter]
         except (KeyError, TypeError, ValueError) as exc:
             found.append(Violation(str(entry.get("key", "?")), "MALFORMED", f"retry record: {exc!r}"))
     return found, counts
+
+
+def check_repaid_once(ledgers: Mapping[str, Mapping], sent: Mapping[str, set[str]]) -> list[Violation]:
+    """Each loan's repayments as the API lists them (`ledgers`: loan id -> {"repayments": [...]})
+    against the keys of the repayments the run sent on it (`sent`): more repayments than keys is
+    a repayment that ran twice for one key."""
+    found = []
+    for loan_id, ledger in sorted(ledgers.items()):
+        listed, keys = len(ledger.get("repayments", [])), len(sent.get(loan_id, ()))
+        if listed > keys:
+            found.append(Violation(loan_id, "REPAID_TWICE", f"{listed} repayments from {keys} sent"))
+    return found
 
 
 def check_owned(

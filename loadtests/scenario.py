@@ -7,6 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_UP, Decimal
 
+from loadtests.invariants import money
+
 PASSWORD = "load-test-password-1"
 ACH = {
     "bank_name": "First Example Bank",
@@ -16,6 +18,8 @@ ACH = {
 }
 MAX_LENDERS_PER_LOAN = 40  # the contract's maxItems
 CENT = Decimal("0.01")
+# Given on most loans (EQUAL_INSTALMENTS is also the default when left out).
+REPAYMENT_TYPES = ["EQUAL_INSTALMENTS", "SINGLE_PAYMENT", "SINGLE_PAYMENT"]
 
 
 def lender_email(run_id: str, index: int) -> str:
@@ -53,6 +57,7 @@ def loan_request(
         "amount": cents(amount),
         "interest_rate": cents(Decimal(rng.randrange(100, 1500)) / 100),
         "term": f"{rng.choice([3, 6, 12, 24, 36])} months",
+        **({"repayment_type": rng.choice(REPAYMENT_TYPES)} if rng.random() < 0.6 else {}),
         "purpose": "Load test",
         "description": "Created by the load test run.",
         "lenders": [
@@ -79,3 +84,45 @@ def more_lenders(
     candidates = [email for email in pool if email not in invited]
     chosen = rng.sample(candidates, min(len(candidates), len(offers)))
     return [{"email": email, "contribution_amount": cents(offer)} for email, offer in zip(chosen, offers, strict=False)]
+
+
+# kind -> weight among a borrower's repayments
+KINDS = {"instalment": 4, "odd": 3, "whole": 3, "concurrent": 2, "over": 1}
+
+
+def next_unpaid(schedule: dict) -> Decimal:
+    """What the oldest instalment not yet paid in full still asks (0 when all are paid)."""
+    for row in schedule["instalments"]:
+        unpaid = money(row["amount"]) - money(row["paid"])
+        if unpaid > 0:
+            return unpaid
+    return Decimal(0)
+
+
+def odd_amount(outstanding: Decimal, rng: random.Random) -> Decimal:
+    """An amount of odd cents up to half of what is outstanding (at least a cent)."""
+    top = max(1, int(outstanding / CENT) // 2)
+    return Decimal(rng.randrange(1, top + 1) | 1 if top > 1 else 1) * CENT
+
+
+def repayment_amounts(kind: str, schedule: dict, rng: random.Random | None = None) -> list[Decimal]:
+    """The amounts a borrower sends for one `kind` of repayment (several at once for
+    "concurrent": either all within the outstanding, or a race in which one completes the loan
+    and the others are refused); none when nothing is outstanding."""
+    rng = rng or random.Random()
+    outstanding = money(schedule["totals"]["outstanding"])
+    if outstanding <= 0:
+        return []
+    if kind == "instalment":
+        return [min(next_unpaid(schedule) or outstanding, outstanding)]
+    if kind == "odd":
+        return [odd_amount(outstanding, rng)]
+    if kind == "whole":
+        return [outstanding]
+    if kind == "over":
+        return [outstanding + Decimal(rng.randrange(1, 10_000)) * CENT]
+    if kind == "concurrent":
+        if rng.random() < 0.5:
+            return [odd_amount(outstanding / 2, rng) for _ in range(rng.randint(2, 3))]  # they all fit
+        return [outstanding, odd_amount(outstanding, rng), *([next_unpaid(schedule)] if rng.random() < 0.5 else [])]
+    raise ValueError(f"no such kind of repayment: {kind}")

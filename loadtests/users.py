@@ -19,6 +19,7 @@ EXPECTED_CONFLICTS = {
     "decline": {"ALREADY_ACCEPTED", "INVITATION_DECLINED", "LOAN_EXPIRED", "INVALID_STATE"},
     "cancel": {"INVALID_STATE", "LOAN_EXPIRED"},
     "invite": {"INVALID_STATE", "LOAN_EXPIRED"},
+    "repay": {"INVALID_STATE"},  # only when another repayment completed the loan first (`repayer.py`)
 }
 CLOSED_LOAN = {"CANCELLED", "EXPIRED"}
 

@@ -1,8 +1,9 @@
 """`make load` in small: the local multi-worker stack with its background workers, Locust
 headless for a few seconds, then the invariant and history check through the API. Everything
 must pass, the checker must have checked every loan and its history, and the run must have
-had every ending: lenders won and lost races, declined, borrowers cancelled, loans expired;
-and requests retried with their Idempotency-Key were answered by replays."""
+had every ending: lenders won and lost races, declined, borrowers cancelled, loans expired,
+borrowers repaid loans and completed some; and requests retried with their Idempotency-Key
+were answered by replays."""
 
 import csv
 import json
@@ -18,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # create only half a dozen loans): more borrowers, most invitees idle and a dozen invited per
 # loan (so loans stay short of funds and the pool has lenders left to invite), many loans
 # cancelled soon after creation, most with a short deadline (the others stay open all run, so
-# borrowers, who look now and then, find declines on them to replace), half the answers declines.
+# borrowers, who look now and then, find declines on them to replace), half the answers declines;
+# and half the loans invite only lenders who answer, for more, so that they fill and are repaid.
 LIFECYCLE = [
     "--borrower-weight", "4", "--open-loans", "3", "--idle-lenders", "0.6", "--oversubscription", "2",
     "--lenders-per-loan", "12", "--cancel-share", "0.4", "--cancel-within", "4", "--decline-share", "0.5",
-    "--short-deadline-share", "0.6",
+    "--short-deadline-share", "0.6", "--fill-share", "0.5",
 ]  # fmt: skip
 
 
@@ -38,7 +40,7 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
             "--spawn-rate",
             "16",
             "--duration",
-            "15s",
+            "20s",
             "--quiet",
             "--results",
             str(tmp_path),
@@ -90,6 +92,11 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
     assert events["LOAN_CREATED"] == loans and events["LOAN_CANCELLED"] == invariants["loans_by_status"]["CANCELLED"]
     assert events["LENDERS_INVITED"] == outcomes["invite INVITED"], (events, outcomes)
     assert events["INVITATION_DECLINED"] == outcomes["decline DECLINED"], (events, outcomes)
+    # Repayments: recorded, each once (retried ones too), and loans repaid in full COMPLETED.
+    assert outcomes.get("repay RECORDED", 0) >= 1 and outcomes.get("loans completed", 0) >= 1, outcomes
+    assert events["REPAYMENT_RECORDED"] == outcomes["repay RECORDED"] == invariants["repayments_checked"], outcomes
+    assert events["LOAN_COMPLETED"] == invariants["loans_by_status"]["COMPLETED"] >= outcomes["loans completed"]
+    assert "repay HTTP" not in " ".join(outcomes), outcomes
     assert "Local workers running" in (folder / "workers.log").read_text()
 
     # Locust's own reports, and the scenario's frequent request types in them (a rare one, a

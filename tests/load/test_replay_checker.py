@@ -11,7 +11,7 @@ import httpx
 
 from loadtests import check
 from loadtests.invariants import KEY_RULES
-from loadtests.replays import IN_USE, answer, check_owned, check_retries, check_retry
+from loadtests.replays import IN_USE, answer, check_owned, check_repaid_once, check_retries, check_retry
 
 LOAN = "loan-1"
 CREATED = answer(201, b'{"loan_id": "loan-1"}', None, False, 0)
@@ -42,7 +42,7 @@ def test_sound_retries_pass_lost_or_raced():
 
 
 def test_each_kind_of_broken_retry_is_reported():
-    assert set(KEY_CASES) | {"LOAN_CREATED_TWICE"} == KEY_RULES
+    assert set(KEY_CASES) | {"LOAN_CREATED_TWICE", "REPAID_TWICE"} == KEY_RULES  # those two: below
     for rule, entry in KEY_CASES.items():
         violations = check_retry(entry)
         assert {v.rule for v in violations} == {rule}, violations
@@ -75,6 +75,20 @@ def test_a_borrower_with_more_loans_than_creates_sent_has_one_twice():
     violations, _ = check_owned(records, {"b@x": ["a", "a2", "a3"], "d@x": ["c"]}, creates)
     assert [v.loan_id for v in violations] == ["a2", "a3"]  # which of the unseen two is the twin, nobody knows
     assert "b@x has 3 loans from 2 creates sent" in str(violations[0])
+
+
+def test_a_loan_with_more_repayments_than_were_sent_has_one_twice(tmp_path):
+    records = tmp_path / "loans.jsonl"
+    lines = [{"loan_id": loan, "repay_key": key} for loan, key in (("a", "k1"), ("a", "k2"), ("c", "k3"))]
+    records.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    sent = check.read_keys(records, "repay_key", "loan_id")
+    assert sent == {"a": {"k1", "k2"}, "c": {"k3"}} and check.read_records(records) == []
+    ledgers = {"a": {"repayments": [{}, {}]}, "c": {"repayments": []}}  # c's only one refused, or unanswered
+    assert check_repaid_once(ledgers, sent) == []
+    ledgers["c"]["repayments"] = [{}, {}]
+    [violation] = check_repaid_once(ledgers, sent)
+    assert violation.rule == "REPAID_TWICE" and violation.loan_id == "c" and violation.rule in KEY_RULES
+    assert "2 repayments from 1 sent" in str(violation)
 
 
 # -- through the API ---------------------------------------------------------------------
