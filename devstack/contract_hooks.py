@@ -10,7 +10,8 @@ So:
   valid checksum (the server checks them with the same library, python-stdnum).
 - Before a positive case of a non-stateful phase is sent, the first of each phase and every
   second one after that gets real data from the fixtures `devstack/contract_setup.py` made:
-  a peer's credentials for `loginUser`, a loan the caller is invited to (each used once) for
+  a peer's credentials for `loginUser`, contributions covering the amount for `createLoan`
+  (and fresh invitees), a loan the caller is invited to (each used once) for
   `acceptLoan` and `declineLoan`, one of the caller's funded loans for `getLoanSchedule`,
   `getRepayments` and `recordRepayment` (repaying a cent), a freshly emailed token for
   `verifyEmail` (local stack only: there is no mailbox to read on a deployed one), an account
@@ -148,6 +149,24 @@ def _document(pool_name: str):
     return substitute
 
 
+def _covered_loan(case) -> bool:
+    """The generated loan request with its lenders' contributions covering its amount (the one
+    rule the schema cannot say) and fresh invitee emails (never the borrower, never twice)."""
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("lenders"), list) or not body["lenders"]:
+        return False
+    amount, domain = body.get("amount"), fixtures()["email_domain"]
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        return False
+    lenders = [
+        {**lender, "email": f"contract-invitee-{uuid.uuid4().hex[:10]}@{domain}", "contribution_amount": amount}
+        for lender in body["lenders"]
+        if isinstance(lender, dict)
+    ]
+    case.body = {**body, "lenders": lenders}
+    return bool(lenders)
+
+
 def _accept(case) -> bool:
     return isinstance(case.body, dict) and _invited_loan(case)
 
@@ -246,6 +265,7 @@ def _search(case) -> bool:
 
 
 SUBSTITUTES = {
+    "createLoan": _covered_loan,
     "loginUser": _login,
     "acceptLoan": _accept,
     "declineLoan": _invited_loan,
