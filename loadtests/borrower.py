@@ -76,7 +76,7 @@ class BorrowerUser(RepayingUser):
         if len(waiting) >= options.open_loans:
             return
         # A loan meant to fill (and be repaid) invites only lenders who answer, offering twice
-        # as much, and gets no short deadline.
+        # as much, and is neither given a short deadline nor cancelled.
         fill = planned("fill", options.fill_share)
         invitees, offered = (RunState.active, 2 * options.oversubscription) if fill else (RunState.pool, None)
         request, amount = loan_request(invitees, options.lenders_per_loan, offered or options.oversubscription)
@@ -117,7 +117,7 @@ class BorrowerUser(RepayingUser):
         RunState.outcomes["loans created"] += 1
         if "funding_deadline" in request:
             RunState.outcomes["loans created with a short deadline"] += 1
-        if planned("cancel", options.cancel_share):
+        if not fill and planned("cancel", options.cancel_share):
             delay = random.uniform(0.5, options.cancel_within)
             self.cancels.add(gevent.spawn_later(delay, self.cancel, loan_id))
         write_record(

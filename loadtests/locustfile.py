@@ -20,8 +20,9 @@ Everything is made through the API, so `--host` may be a deployed stack:
   × the amount; `--short-deadline-share` of loans get a deadline a few seconds past
   `--min-funding-window` (the API's shortest; 0: none, and none either once the API refuses
   one); `--cancel-share` of loans are cancelled at a random moment (the shares spread
-  evenly over the loans); `--fill-share` invite only lenders who log in, offering twice as
-  much, so that they fill and are repaid however idle the pool; after declines, a
+  evenly over the other loans); `--fill-share` invite only lenders who log in, offering twice
+  as much, and are neither cancelled nor given a short deadline, so that they fill and are
+  repaid however idle the pool; after declines, a
   borrower invites other lenders in their place; borrowers repay the loans that turn ACTIVE
   (`repayer.py`), completing some;
 - lenders (`lender.py`) answer the oldest still-PENDING loan on their invitation list, so the
@@ -112,8 +113,8 @@ def _options(parser) -> None:
         "--fill-share",
         type=_share,
         default=0,
-        help="share of loans inviting only lenders who log in, for twice the oversubscription, and no short "
-        "deadline: loans that fill (and are repaid) however idle the pool and many the declines (default 0)",
+        help="share of loans inviting only lenders who log in, for twice the oversubscription, never cancelled "
+        "nor given a short deadline: loans that fill (and are repaid) however idle the pool (default 0)",
     )
     parser.add_argument(
         "--cancel-within",
