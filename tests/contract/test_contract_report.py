@@ -123,4 +123,4 @@ def test_the_stateful_phase_must_follow_some_link_to_a_2xx():
 def test_link_targets_are_read_from_the_spec():
     targets = link_targets(load_spec())
     assert {"PUT /lender/accept/{loan_id}", "GET /loans/{loan_id}", "POST /auth/login"} <= targets
-    assert "PUT /lender/decline/{loan_id}" not in targets
+    assert "GET /health" not in targets and "GET /user/dashboard" not in targets
