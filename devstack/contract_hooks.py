@@ -43,6 +43,7 @@ So:
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import re
 import threading
@@ -62,6 +63,7 @@ REACH_FILE = RESULTS / "reach.json"
 _lock = threading.Lock()
 _fixtures: dict | None = None
 _seen: defaultdict[tuple[str, str], int] = defaultdict(int)
+_funded_turns = itertools.count()
 # {operation label: {phase: {"2xx": n, "4xx": n, ..., "fixtures": n}}}
 _reach: defaultdict[str, defaultdict[str, defaultdict[str, int]]] = defaultdict(
     lambda: defaultdict(lambda: defaultdict(int))
@@ -111,8 +113,7 @@ def _funded_loan(case) -> bool:
         return False
     with _lock:
         pool = fixtures()["funded_loans"].get(case.auth_identity or "", [])
-        _seen[("funded", "")] += 1
-        loan_id = pool[_seen[("funded", "")] % len(pool)] if pool else None
+        loan_id = pool[next(_funded_turns) % len(pool)] if pool else None
     if loan_id is None:
         return False
     case.path_parameters["loan_id"] = loan_id

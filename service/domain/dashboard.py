@@ -12,7 +12,7 @@ from typing import Any
 from .lifecycle import LoanStatus, ParticipantStatus
 from .loans import FUNDED, Loan, Participant
 from .money import ZERO
-from .repayments import InstalmentStatus, progress
+from .repayments import InstalmentStatus, Progress, progress
 from .schedule import Schedule, build
 from .shares import running_totals
 
@@ -30,10 +30,9 @@ def _next(dues: Iterable[tuple[str, Decimal]]) -> dict[str, Any] | None:
     return {"date": first, "amount": _total(amount for day, amount in dues if day == first)}
 
 
-def _first_unpaid(loan: Loan, schedule: Schedule, today: date) -> tuple[str, Decimal, Decimal] | None:
+def _first_unpaid(rows: list[Progress]) -> tuple[str, Decimal, Decimal] | None:
     """The oldest unpaid instalment's due date, what is unpaid of it, and the running total
     that pays it off."""
-    rows = progress(schedule, loan.repaid, today)
     reached = ZERO
     for row in rows:
         reached += row.instalment.amount
@@ -48,7 +47,8 @@ def borrower_figures(loans: list[Loan], schedules: dict[str, Schedule], today: d
     by_status = {status: [loan for loan in loans if loan.status == status] for status in LoanStatus}
     active, pending = by_status[LoanStatus.ACTIVE], by_status[LoanStatus.PENDING]
     owing = [(loan, schedules[loan.loan_id]) for loan in active]
-    unpaid = [_first_unpaid(loan, schedule, today) for loan, schedule in owing]
+    rows = [progress(schedule, loan.repaid, today) for loan, schedule in owing]
+    unpaid = [_first_unpaid(loan_rows) for loan_rows in rows]
     return {
         "loan_count": len(loans),
         "pending_count": len(pending),
@@ -63,11 +63,7 @@ def borrower_figures(loans: list[Loan], schedules: dict[str, Schedule], today: d
         "expected_interest": _total(schedule.interest for _, schedule in owing),
         "outstanding": _total(loan.outstanding for loan in active),
         "next_due": _next((due[0], due[1]) for due in unpaid if due),
-        "overdue_count": sum(
-            row.status == InstalmentStatus.OVERDUE
-            for loan, schedule in owing
-            for row in progress(schedule, loan.repaid, today)
-        ),
+        "overdue_count": sum(row.status == InstalmentStatus.OVERDUE for loan_rows in rows for row in loan_rows),
     }
 
 
@@ -100,7 +96,7 @@ def lender_figures(
         received += got
         if loan.status == LoanStatus.ACTIVE:
             owed += running_totals(loan.repaid + loan.outstanding, loan.funded_by)[mine] - got
-            unpaid = _first_unpaid(loan, schedules[loan.loan_id], today)
+            unpaid = _first_unpaid(progress(schedules[loan.loan_id], loan.repaid, today))
             if unpaid:
                 expected.append((unpaid[0], running_totals(unpaid[2], loan.funded_by)[mine] - got))
     return {

@@ -14,9 +14,8 @@ from boto3.dynamodb.conditions import Key
 
 from ..domain.documents import Document
 from ..domain.lifecycle import DocumentStatus, LoanStatus
-from ..usecases.ports import LostRace
 from .aws import Database, Write, store_errors
-from .loan_items import loan_key, to_loan
+from .loan_items import loan_key, lost_to
 
 _FIELDS = set(Document.__dataclass_fields__)
 # Pending documents have no `uploaded_at` (a condition that needs no reserved word).
@@ -29,10 +28,6 @@ def document_item(document: Document) -> dict[str, Any]:
 
 def to_document(item: dict[str, Any]) -> Document:
     return Document(**{key: value for key, value in item.items() if key in _FIELDS})
-
-
-def _lost_to(found: dict[str, Any]) -> LostRace:
-    return LostRace(loan=to_loan(found) if found else None)
 
 
 class DocumentRecords:
@@ -102,7 +97,7 @@ class DocumentRecords:
                 "ADD document_count :delta",
                 condition,
                 {**values, ":delta": delta},
-                conflict=_lost_to,
+                conflict=lost_to,
                 report=True,
             )
         )

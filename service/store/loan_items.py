@@ -34,5 +34,5 @@ def loan_key(loan_id: str) -> dict[str, str]:
 
 
 def lost_to(found: dict[str, Any]) -> LostRace:
-    """A funding refused: the loan as DynamoDB found it, to decide again on."""
+    """A loan write refused: the loan as DynamoDB found it, to decide again on."""
     return LostRace(loan=to_loan(found) if found else None)
