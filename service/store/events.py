@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..domain.events import LoanEventRecord
-from ..usecases.ports import Page
+from ..usecases.repositories import Page
 from .aws import Database, Write, plain, store_errors
 from .cursors import CursorCodec
 

@@ -11,7 +11,7 @@ from ..domain.lifecycle import LoanStatus
 from ..domain.loans import Loan
 from ..domain.money import ZERO
 from ..domain.repayments import Recorded
-from ..usecases.ports import Page
+from ..usecases.repositories import Page
 from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 from .events import EventRecords

@@ -7,7 +7,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from ..domain.notifications import Notice
-from ..usecases.ports import Page
+from ..usecases.repositories import Page
 from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 

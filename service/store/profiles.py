@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Key
 
 from ..domain.profiles import PREFIX_LENGTH, LenderMatch, SearchQuery, search_form
 from ..domain.users import User
-from ..usecases.ports import Page
+from ..usecases.repositories import Page
 from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 from .users import is_user, to_user

@@ -14,7 +14,7 @@ from boto3.dynamodb.conditions import Key
 
 from ..domain.repayments import Repayment
 from ..domain.schedule import Instalment, Schedule
-from ..usecases.ports import Page
+from ..usecases.repositories import Page
 from .aws import Database, Write, store_errors
 from .cursors import CursorCodec
 

@@ -10,7 +10,8 @@ conflict raises `LostRace`, to decide again.
 
 from ..domain.lifecycle import LoanStatus
 from ..domain.users import User
-from ..usecases.ports import NO_OUTCOME, PENDING_KEY, LostRace, Membership, Page
+from ..usecases.ports import NO_OUTCOME, PENDING_KEY, LostRace, Membership
+from ..usecases.repositories import Page
 from .ach import AchRecordsTable
 from .aws import Database, Write, cancellation_reasons, plain, store_errors
 from .credentials import CredentialRecords

@@ -7,7 +7,8 @@ import uuid
 from ..domain.errors import InvalidToken
 from ..domain.throttling import LoginThrottle
 from ..domain.users import User
-from .ports import CALLER, Logins
+from .ports import CALLER
+from .repositories import Logins
 
 
 def new_id() -> str:

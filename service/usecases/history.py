@@ -2,7 +2,8 @@
 
 from ..domain.events import seen_by
 from .loans import membership, visible_loan
-from .ports import Page, Storage
+from .ports import Storage
+from .repositories import Page
 
 
 class HistoryService:

@@ -13,7 +13,8 @@ from ..domain.invitations import Invitation
 from ..domain.loans import Loan, Participant, can_view, funded_total
 from ..domain.verification import require_verified
 from . import existing, new_id
-from .ports import Clock, Membership, Page, Storage, UnitOfWork
+from .ports import Clock, Membership, Storage, UnitOfWork
+from .repositories import Page
 
 MAX_SNAPSHOT_READS = 10
 

@@ -13,7 +13,8 @@ from ..domain.events import LoanEventRecord
 from ..domain.messages import invitation_email
 from ..domain.notifications import Notice, invitees, notices
 from . import existing
-from .ports import LostRace, Mailer, Page, Storage
+from .ports import LostRace, Mailer, Storage
+from .repositories import Page
 
 MAX_ATTEMPTS = 5
 

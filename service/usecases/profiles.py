@@ -5,7 +5,8 @@ from ..domain.profiles import ProfileChange, SearchQuery
 from ..domain.users import User
 from ..domain.verification import require_verified
 from . import existing
-from .ports import LostRace, Page, Storage
+from .ports import LostRace, Storage
+from .repositories import Page
 
 MAX_ATTEMPTS = 10
 

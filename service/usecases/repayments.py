@@ -13,7 +13,8 @@ from ..domain.repayments import Progress, Repayment, progress, record, seen_by
 from ..domain.schedule import Schedule, build
 from . import new_id
 from .loans import membership
-from .ports import Clock, LostRace, Page, Storage, UnitOfWork
+from .ports import Clock, LostRace, Storage, UnitOfWork
+from .repositories import Page
 
 # Each lost race means another repayment of this loan committed first.
 MAX_ATTEMPTS = 40
