@@ -30,6 +30,7 @@ PEERS = ("alice", "bob")
 # `user` of [auth.wfc] in schemathesis.toml.
 FUZZING_USER = "alice"
 FUNDED_LOANS = 3
+_fixtures: dict | None = None
 
 
 def _register(base_url: str, name: str, email: str, mailbox_url: str | None, domain: str) -> str:
@@ -184,6 +185,8 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
         "funded_loans": {
             FUZZING_USER: _funded_loans(base_url, tokens[FUZZING_USER], borrower, emails["carol"], FUNDED_LOANS)
         },
+        # ... and alice's own loans still raising funds (inviting carol): to cancel or invite more to.
+        "pending_loans": _loans_inviting(base_url, tokens[FUZZING_USER], emails["carol"], loans),
         "unverified_tokens": unverified,
         "searchable_name": searchable,
         # Alice's own loans (inviting carol) and documents on them.
@@ -195,3 +198,11 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
     )
     FIXTURES_FILE.write_text(json.dumps(fixtures, indent=2))
     return fixtures
+
+
+def fixtures() -> dict:
+    """What `prepare` wrote, read once (in the Schemathesis process, by its hooks)."""
+    global _fixtures
+    if _fixtures is None:
+        _fixtures = json.loads(FIXTURES_FILE.read_text())
+    return _fixtures
