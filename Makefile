@@ -67,11 +67,12 @@ load: $(STAMP)
 
 ## Accept throughput and latency vs a no-framework baseline, store calls per operation, bcrypt's share;
 ## the service's CPU per request through the Lambda handler vs the bare AWS calls;
-## moto's transaction cost and memory, stock and patched; then cold start.
+## moto's transaction and query costs and its memory, stock and patched; then cold start.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench --workers $(WORKERS)
 	$(BIN)/python -m benchmarks.service_cpu
 	$(BIN)/python -m benchmarks.moto_transactions
+	$(BIN)/python -m benchmarks.moto_queries
 	@if [ -f benchmarks/cold_start.py ]; then $(BIN)/python benchmarks/cold_start.py; fi
 
 # --- Lambda: artifact, deployment, cold start ------------------------------------------------

@@ -30,7 +30,9 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from devstack.contract_accounts import login, logout, refresh, resend, reset, verify
 from devstack.contract_setup import fixtures
@@ -39,17 +41,28 @@ _lock = threading.Lock()
 _funded_turns = itertools.count()
 
 
-def _invited_loan(case) -> bool:
-    """A loan the caller is invited to and has not answered, in place of the generated id."""
-    if not isinstance(case.path_parameters, dict):
-        return False
-    with _lock:
-        pool = fixtures()["invited_loans"].get(case.auth_identity or "", [])
-        loan_id = pool.pop(0) if pool else None
-    if loan_id is None:
-        return False
-    case.path_parameters["loan_id"] = loan_id
-    return True
+def _loan_used_once(pool_of: Callable[[dict, Any], list]) -> Callable[[Any], bool]:
+    """A substitute that takes the next loan of a pool (`pool_of(fixtures, case)`), each once,
+    in place of the generated id."""
+
+    def substitute(case) -> bool:
+        if not isinstance(case.path_parameters, dict):
+            return False
+        with _lock:
+            pool = pool_of(fixtures(), case)
+            loan_id = pool.pop(0) if pool else None
+        if loan_id is None:
+            return False
+        case.path_parameters["loan_id"] = loan_id
+        return True
+
+    return substitute
+
+
+# A loan the caller is invited to and has not answered.
+_invited_loan = _loan_used_once(lambda data, case: data["invited_loans"].get(case.auth_identity or "", []))
+# One of alice's own PENDING loans (a cancel ends it).
+_pending_loan = _loan_used_once(lambda data, case: data["pending_loans"])
 
 
 def _funded_loan(case) -> bool:
@@ -126,20 +139,6 @@ def _covered_loan(case) -> bool:
     if "funding_deadline" in body:
         case.body["funding_deadline"] = (datetime.now(UTC) + timedelta(days=7)).isoformat()
     return bool(case.body["lenders"])
-
-
-def _pending_loan(case) -> bool:
-    """One of alice's own PENDING loans (each used once: a cancel ends it), in place of the
-    generated id."""
-    if not isinstance(case.path_parameters, dict):
-        return False
-    with _lock:
-        pool = fixtures()["pending_loans"]
-        loan_id = pool.pop(0) if pool else None
-    if loan_id is None:
-        return False
-    case.path_parameters["loan_id"] = loan_id
-    return True
 
 
 def _invite(case) -> bool:

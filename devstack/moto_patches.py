@@ -1,5 +1,6 @@
 """Fixes to moto internals that otherwise make the local stack slow down, grow with its data,
-or lose stream records.
+or lose stream records (and, in `devstack.moto_reads`, what makes its reads cost more as its
+tables grow).
 
 1. moto's ``DynamoDBBackend.transact_write_items`` deep-copies every table a transaction names,
    so it can roll back: each transaction costs O(table size). The replacement deep-copies only
@@ -36,7 +37,7 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 
-from devstack import moto_buckets
+from devstack import moto_buckets, moto_reads
 
 STOCK_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 STOCK_BASE_MODEL_NEW = BaseModel.__new__
@@ -163,9 +164,11 @@ def _add_undelivered(self: StreamShard, old: Any, new: Any) -> None:
 
 
 def apply() -> None:
-    """Install the fixes (idempotent), before moto serves a request; and what moto's
-    CloudFormation leaves out of a bucket (`devstack.moto_buckets`)."""
+    """Install the fixes (idempotent), before moto serves a request; the cheaper reads
+    (`devstack.moto_reads`); and what moto's CloudFormation leaves out of a bucket
+    (`devstack.moto_buckets`)."""
     moto_buckets.apply()
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     BaseModel.__new__ = staticmethod(_new_tracked_weakly)  # type: ignore[assignment,method-assign]
     StreamShard.add = _add_undelivered  # type: ignore[method-assign]
+    moto_reads.apply()

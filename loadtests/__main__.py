@@ -12,8 +12,9 @@ due by then is written. Everything lands in
 `results/load-<timestamp>/`: Locust's CSV files and HTML report, the loans the run created
 (`loans.jsonl`), the requests it sent twice with one Idempotency-Key (`retries.jsonl`),
 Locust's verdict (`summary.json`), the invariant report (`invariants.json`) and, for a local
-stack, the servers' logs. Exits 1 on any broken invariant or unreadable
-loan, any 5xx, or a failure ratio or p95 over the thresholds; 2 when the stack did not start.
+stack, the servers' logs and the moto server's memory through the run (`moto_memory.csv`).
+Exits 1 on any broken invariant or unreadable loan, any 5xx, or a failure ratio or p95 over
+the thresholds; 2 when the stack did not start.
 """
 
 from __future__ import annotations
@@ -184,13 +185,14 @@ def run_locust(
 
 def main(argv: list[str] | None = None) -> int:
     from loadtests.check import check_run, describe, json_lines, read_keys, read_records
+    from loadtests.memory import MemorySampler
 
     args = parse_args(argv)
     _raise_on_sigterm()
     out = args.results / f"load-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     print(f"Results: {out}", flush=True)
-    stack = None
+    stack, memory = None, None
     try:
         host = args.host
         if host is None:
@@ -204,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             host = stack.url
             print(f"API on {host} (DynamoDB: moto at {stack.aws_endpoint})", flush=True)
         if stack:
-            locust_code = run_locust(args, host, out, stack.aws_endpoint, stack.min_funding_window)
+            with MemorySampler(stack.pids()["aws"][0], out / "moto_memory.csv") as memory:
+                locust_code = run_locust(args, host, out, stack.aws_endpoint, stack.min_funding_window)
         else:
             locust_code = run_locust(args, host, out, None, args.min_funding_window or 0)
         summary_path = out / "summary.json"
@@ -237,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary.get('server_errors', 0)} 5xx, {summary.get('rps', 0)} req/s, "
         f"p50 {summary.get('p50_ms')} ms, p95 {summary.get('p95_ms')} ms, p99 {summary.get('p99_ms')} ms"
     )
+    if memory is not None:
+        print(memory.summary())
     print(f"Outcomes: {json.dumps(summary.get('outcomes', {}), sort_keys=True)}")
     print(describe(report))
     failed = []

@@ -19,7 +19,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
-from devstack import moto_patches
+from devstack import moto_patches, moto_reads
 
 REGION = "us-east-1"
 
@@ -183,3 +183,26 @@ def test_cloudformation_finds_the_secret_model_and_its_backend_calls_are_unchang
         "self", "password_length", "exclude_characters", "exclude_numbers", "exclude_punctuation",
         "exclude_uppercase", "exclude_lowercase", "include_space", "require_each_included_type",
     ]  # fmt: skip
+
+
+def test_a_query_takes_its_candidates_from_all_items_and_orders_its_results_itself() -> None:
+    """moto_reads (fix 1) hands a query its candidates unsorted through `all_items`: moto must still read
+    them only there (the index branch and the base-table one) and sort what matched."""
+    source = code(moto_reads.STOCK_QUERY)
+    assert source.count("self.all_items()") == 2
+    assert "possible_results=self.sorted_items(" in source and "possible_results.sort(" in source
+    assert parameters(moto_reads.STOCK_QUERY)[:2] == ["self", "hash_key"]
+    assert "index_name" in parameters(moto_reads.STOCK_QUERY)
+
+
+def test_dynamodb_answers_through_a_json_serializer_that_walks_each_structure() -> None:
+    """moto_reads (fix 2) writes attribute values in place of moto's JSON structure serializer: DynamoDB
+    and its streams must still answer through it, and it must still probe each member."""
+    from moto.core.serialize import BaseJSONSerializer, ResponseSerializer, get_serializer_class
+
+    for service in ("dynamodb", "dynamodbstreams"):
+        assert issubclass(get_serializer_class(service, "json"), BaseJSONSerializer)
+    assert "super()._serialize_type_structure(serialized,value,shape,key)" in code(moto_reads.STOCK_SERIALIZE_STRUCTURE)
+    assert "self._serialize_structure_member(wrapper,value,member_shape,member_key)" in code(
+        ResponseSerializer._serialize_type_structure
+    )

@@ -112,6 +112,10 @@ def test_a_short_load_run_passes_and_checks_real_loans_of_every_ending(tmp_path)
         "/loans",
         "Aggregated",
     } <= names
+    # The moto server's memory, sampled from Locust's start to its end.
+    with open(folder / "moto_memory.csv", newline="") as memory:
+        assert len(list(csv.DictReader(memory))) >= 2
+    assert "moto server memory: start" in run.stdout
     assert "Load test passed." in run.stdout
     # Short even on a busy shared machine, where starting the stack alone can take 20 s.
     assert time.monotonic() - started < 90, output
