@@ -8,8 +8,8 @@ In one run, against the local stack (moto's server as DynamoDB, in one process):
    amount 1000, every lender offering 70, so 14 fill, 1 is partial and the rest get 409).
    Throughput and p50/p95/p99 of every accept request, then `--sequential` uncontended
    accepts one at a time.
-2. Baseline: the same scenario on a fresh moto, with no web framework: the `acceptLoan`
-   handler function called directly (same use case, store, KMS and DynamoDB work) from
+2. Baseline: the same scenario on a fresh moto, with no web framework: the use case the
+   `acceptLoan` handler calls, called directly (same store, KMS and DynamoDB work), from
    the same number of processes and threads. The ratio is the framework + validation + auth
    + HTTP overhead. It also counts the DynamoDB calls each accept made under contention.
 3. DynamoDB (and KMS) calls per API operation, counted from boto3's events in-process, with
@@ -326,16 +326,16 @@ def http_sequential(url: str, count: int, tag: str, pids: dict[str, list[int]]) 
     return race
 
 
-# -- the baseline: the handler called directly -----------------------------------------
+# -- the baseline: the use cases called directly -----------------------------------------
 
 
 def _direct_accept(services, user_id: str, loan_id: str) -> tuple[float, str]:
-    from service.api.lender import accept_loan
+    from service.domain.ach import AchDetails
     from service.domain.errors import DomainError
 
     started = time.perf_counter()
     try:
-        accept_loan(services, user=user_id, loan_id=loan_id, body=dict(ACH))
+        services.funding.accept(user_id, loan_id, AchDetails.from_request(dict(ACH)))
         outcome = "ACCEPTED"
     except DomainError as exc:
         outcome = exc.code
@@ -345,20 +345,13 @@ def _direct_accept(services, user_id: str, loan_id: str) -> tuple[float, str]:
 def direct_setup(
     lenders: int, loans: int, tag: str, amount: int = AMOUNT, contribution: int | None = None
 ) -> tuple[list[str], list[str]]:
-    """As `http_setup`, through the handler functions (the app must be configured)."""
-    from service.api.auth import register_user
-    from service.api.loans import create_loan
-
+    """As `http_setup`, through the use cases (the app must be configured)."""
     borrower_email, emails = _emails(tag, lenders)
     services = _APP["services"]
-    borrower = register_user(services, {"name": "Bench Borrower", "email": borrower_email, "password": PASSWORD})[0]
-    user_ids = [
-        register_user(services, {"name": "Bench Lender", "email": e, "password": PASSWORD})[0]["user"]["user_id"]
-        for e in emails
-    ]
+    borrower = services.accounts.register("Bench Borrower", borrower_email, PASSWORD).user.user_id
+    user_ids = [services.accounts.register("Bench Lender", e, PASSWORD).user.user_id for e in emails]
     loan_ids = [
-        create_loan(services, borrower["user"]["user_id"], _loan_body(emails, amount, contribution))[0]["loan_id"]
-        for _ in range(loans)
+        services.loans.create(borrower, _loan_body(emails, amount, contribution)).loan.loan_id for _ in range(loans)
     ]
     return user_ids, loan_ids
 
@@ -744,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
         api_race = http_race(stack.url, tokens, loan_ids, f"API, {args.workers} workers", pids)
         api_seq = http_sequential(stack.url, args.sequential, uuid.uuid4().hex[:8], pids)
 
-    print("2/4 baseline: the handler called directly, same processes and threads …", flush=True)
+    print("2/4 baseline: the use case called directly, same processes and threads …", flush=True)
     with LocalStack(workers=0, log_dir=out / "baseline-stack", extra_env=BENCH_ENV) as stack:
         env = {**stack.env, "LOG_LEVEL": "WARNING"}
         os.environ.update(env)
