@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import jwt
 
 if TYPE_CHECKING:
     from service.bootstrap import Services
@@ -179,6 +180,8 @@ def prepare(base_url: str, mailbox_url: str | None, domain: str, loans: int, unv
         "mailbox_url": mailbox_url,
         "email_domain": domain,
         "peers": {name: {"email": emails[name], "password": PEER_PASSWORD} for name in PEERS},
+        # Whose bearer tokens the run's auth provider sends (`sub`), as against generated ones.
+        "peer_ids": {name: jwt.decode(tokens[name], options={"verify_signature": False})["sub"] for name in PEERS},
         # Loans carol created inviting alice, whom every generated request is sent as.
         "invited_loans": {FUZZING_USER: _loans_inviting(base_url, borrower, emails[FUZZING_USER], loans)},
         # ... and loans alice borrowed, which carol funded: to read and repay.

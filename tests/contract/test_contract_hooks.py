@@ -6,12 +6,14 @@ import re
 import time
 from types import SimpleNamespace
 
+import jwt
 from hypothesis import given, settings
 from schemathesis.specs.openapi.formats import STRING_FORMATS
 from stdnum.us import rtn
 
 import devstack.contract_hooks  # noqa: F401  (registers the format)
 from devstack import contract_setup
+from devstack.contract_accounts import as_own_account
 from devstack.contract_substitutes import SUBSTITUTES
 from service.domain.ach import AchDetails
 from service.domain.deadlines import funding_deadline
@@ -71,3 +73,20 @@ def test_a_filled_invitation_fits_the_loan_it_goes_to(monkeypatch):
     assert len(emails) == len(set(emails)) == 39
     assert case.path_parameters == {"loan_id": "loan-1"}
     assert not SUBSTITUTES["inviteLenders"](case)  # each loan once
+
+
+def test_only_a_peers_token_is_swapped_for_another_account(monkeypatch):
+    # An Authorization header Schemathesis generated must reach the API as it is: swapped for
+    # a real token, the ignored-auth check would see a made-up credential succeed.
+    monkeypatch.setattr(contract_setup, "_fixtures", {"peer_ids": {"alice": "alice-id"}, "unverified_tokens": ["u1"]})
+    alices = jwt.encode({"sub": "alice-id"}, "k" * 32, algorithm="HS256")
+    someone_elses = jwt.encode({"sub": "mallory-id"}, "k" * 32, algorithm="HS256")
+    for header in ["Bearer made-up", f"Bearer {someone_elses}", f"Basic {alices}", "S2'}fTJMp"]:
+        case = SimpleNamespace(headers={"Authorization": header}, body={"current_password": "x"})
+        assert not SUBSTITUTES["resendVerification"](case)
+        assert not as_own_account(case, real_password=True)
+        assert case.headers == {"Authorization": header} and case.body == {"current_password": "x"}
+
+    sent_as_alice = SimpleNamespace(headers={"Authorization": f"Bearer {alices}"})
+    assert SUBSTITUTES["resendVerification"](sent_as_alice)
+    assert sent_as_alice.headers == {"Authorization": "Bearer u1"}
