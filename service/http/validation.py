@@ -148,7 +148,8 @@ class ExactJSONBodyValidator(JSONRequestBodyValidator):
                 detail=f"JSON request bodies must be UTF-8 (RFC 8259), not charset={exc}."
             ) from None
         body = json_body.parse(raw)
-        if body is not None:
+        if raw:
+            # Whatever document the bytes hold, `null` included: only no bytes is no body.
             self._validate(body)
         elif self._required:
             raise InvalidInput("The request body must not be empty.")

@@ -596,3 +596,21 @@ def test_register_body_sent_chunked_without_content_length_is_read(api, store):
 def test_a_login_whose_email_is_only_white_space_is_refused_like_a_wrong_one(api, email) -> None:
     response = api.post("/auth/login", json={"email": email, "password": "whatever-password"})
     assert_error(response, 401, "INVALID_CREDENTIALS")
+
+
+@pytest.mark.parametrize("document", [b"null", b" null\n"], ids=repr)
+def test_a_json_null_body_is_not_an_absent_one(register, document) -> None:
+    """`null` is a JSON document, not an empty body: an optional body's schema refuses it (it
+    once passed as no body and cancelled the loan), and a required one says what is wrong."""
+    borrower, lender = register("borrower"), register("lender")
+    loan = borrower.create_loan([(lender.email, 100)], amount=100)
+    json_type = {"Authorization": borrower.headers["Authorization"], "Content-Type": "application/json"}
+
+    cancel = borrower.client.post(f"/loans/{loan['loan_id']}/cancel", content=document, headers=json_type)
+    invite = borrower.client.post(f"/loans/{loan['loan_id']}/invitations", content=document, headers=json_type)
+
+    assert assert_error(cancel, 400, "INVALID_INPUT")["message"] == "'body' must be of type object."
+    assert assert_error(invite, 400, "INVALID_INPUT")["message"] == "'body' must be of type object."
+    assert borrower.get(f"/loans/{loan['loan_id']}").json()["status"] == "PENDING"
+    # An empty body is still an absent one: the optional body may be left out.
+    assert borrower.client.post(f"/loans/{loan['loan_id']}/cancel", headers=json_type).status_code == 200
