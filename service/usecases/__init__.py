@@ -4,7 +4,7 @@ gets its ports (storage, vault, mailer, clock, passwords, tokens) when it is mad
 
 import uuid
 
-from ..domain.errors import InvalidToken
+from ..domain.errors import InvalidToken, StoreUnavailable
 from ..domain.throttling import LoginThrottle
 from ..domain.users import User
 from .ports import CALLER
@@ -13,6 +13,12 @@ from .repositories import Logins
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def too_busy(thing: str) -> StoreUnavailable:
+    """What a use case answers when each of its attempts lost a race for `thing`: 503, and a
+    retry later may win."""
+    return StoreUnavailable(f"The {thing} is too busy right now; please retry.")
 
 
 def existing(user: User | None) -> User:

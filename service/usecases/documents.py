@@ -22,9 +22,8 @@ from ..domain.documents import (
     completed,
     declared,
 )
-from ..domain.errors import StoreUnavailable
 from ..domain.lifecycle import DocumentStatus
-from . import new_id
+from . import new_id, too_busy
 from .files import Files, UploadForm
 from .loans import membership, own_loan, visible_loan
 from .ports import Clock, LostRace, Storage, UnitOfWork
@@ -61,7 +60,7 @@ class DocumentService:
                 return created
             except LostRace:
                 continue
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     def complete(self, user_id: str, loan_id: str, document_id: str) -> DocumentView:
         """The document AVAILABLE once its stored file is the one declared; a file that is not
@@ -90,7 +89,7 @@ class DocumentService:
                 return view
             except LostRace:
                 continue  # completed or deleted meanwhile: read it again
-        raise StoreUnavailable("The document is too busy right now; please retry.")
+        raise too_busy("document")
 
     def of_loan(self, user_id: str, loan_id: str) -> list[DocumentView]:
         """The borrower's view: every document but the abandoned; a lender's: the available."""
@@ -117,7 +116,7 @@ class DocumentService:
                 return
             except LostRace:
                 continue
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     def _own_document(self, uow: UnitOfWork, user_id: str, loan_id: str, document_id: str) -> Document:
         own_loan(membership(uow, user_id, loan_id), user_id)

@@ -5,8 +5,8 @@ import time
 
 from ..domain import events
 from ..domain.ach import AchDetails
-from ..domain.errors import StoreUnavailable
 from ..domain.funding import Funding, accept
+from . import too_busy
 from .loans import membership
 from .ports import Clock, LostRace, Storage, Vault
 
@@ -58,4 +58,4 @@ class FundingService:
                 found = membership(uow, user_id, loan_id, verified=True)
                 assert found.loan is not None
                 loan, participant = found.loan, found.participant
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")

@@ -7,12 +7,11 @@ from typing import Any
 from ..domain import events
 from ..domain.applications import MAX_LENDERS, more_lenders
 from ..domain.closing import Closing, cancel
-from ..domain.errors import StoreUnavailable
 from ..domain.events import LoanEventRecord
 from ..domain.funding import decline
 from ..domain.loans import Loan, Participant
 from ..domain.users import User, trim
-from . import existing
+from . import existing, too_busy
 from .loans import LoanView, membership, own_loan, queue_invitations
 from .ports import Clock, LostRace, Storage, UnitOfWork
 
@@ -55,7 +54,7 @@ class LifecycleService:
                 return loan, declined
             except LostRace:
                 continue
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     def cancel(self, user_id: str, loan_id: str, body: dict[str, Any] | None) -> LoanView:
         reason = _reason(body)
@@ -72,7 +71,7 @@ class LifecycleService:
                 return cancelled
             except LostRace:
                 continue
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     def invite(self, user_id: str, loan_id: str, body: dict[str, Any]) -> list[Participant]:
         for _ in range(MAX_ATTEMPTS):
@@ -88,7 +87,7 @@ class LifecycleService:
                 return invited
             except LostRace:
                 continue  # lenders invited meanwhile: decide again with them counted
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     @staticmethod
     def _borrowers_loan(

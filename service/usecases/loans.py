@@ -8,11 +8,11 @@ from ..domain import applications, events
 from ..domain.applications import LenderInvite, LoanApplication
 from ..domain.closing import as_of
 from ..domain.deadlines import funding_deadline
-from ..domain.errors import AccessDenied, LoanNotFound, StoreUnavailable
+from ..domain.errors import AccessDenied, LoanNotFound
 from ..domain.invitations import Invitation
 from ..domain.loans import Loan, Participant, can_view, funded_total
 from ..domain.verification import require_verified
-from . import existing, new_id
+from . import existing, new_id, too_busy
 from .ports import Clock, Membership, Storage, UnitOfWork
 from .repositories import Page
 
@@ -126,7 +126,7 @@ class LoanService:
             if funded_total(participants) == loan.total_funded:
                 return loan, participants
             loan = uow.loans.get_many({loan.loan_id})[0]
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     def of_borrower(self, user_id: str, limit: int, cursor: str | None) -> Page:
         """A page of the borrower's loans, newest first, as they are now (expired ones too)."""

@@ -11,7 +11,7 @@ from ..domain.lifecycle import LOANS, LoanEvent, LoanStatus, ParticipantStatus
 from ..domain.loans import Loan
 from ..domain.repayments import Progress, Repayment, progress, record, seen_by
 from ..domain.schedule import Schedule, build
-from . import new_id
+from . import new_id, too_busy
 from .loans import membership
 from .ports import Clock, LostRace, Storage, UnitOfWork
 from .repositories import Page
@@ -30,6 +30,14 @@ class ScheduleView:
 
 def today(clock: Clock) -> date:
     return date.fromisoformat(clock.timestamp()[:10])
+
+
+def _fixed_schedule(uow: UnitOfWork, loan_id: str) -> Schedule:
+    """The schedule a funded loan was given at activation (written with it, so it is there)."""
+    fixed = uow.repayments.schedule(loan_id)
+    if fixed is None:
+        raise StoreUnavailable("The loan's schedule is not readable right now; please retry.")
+    return fixed
 
 
 class RepaymentService:
@@ -59,9 +67,7 @@ class RepaymentService:
         if loan.status == LoanStatus.PENDING:
             projected = build(loan.repayment_type, loan.amount, loan.interest_rate, loan.months, day)
             return ScheduleView(loan, projected, True, progress(projected, loan.repaid, day))
-        fixed = uow.repayments.schedule(loan_id)
-        if fixed is None:
-            raise StoreUnavailable("The loan's schedule is not readable right now; please retry.")
+        fixed = _fixed_schedule(uow, loan_id)
         return ScheduleView(loan, fixed, False, progress(fixed, loan.repaid, day))
 
     def record(self, user_id: str, loan_id: str, body: dict[str, Any]) -> Repayment:
@@ -72,9 +78,7 @@ class RepaymentService:
         found = membership(uow, user_id, loan_id)
         assert found.loan is not None  # membership() says so
         loan = as_of(found.loan, [], self.clock.timestamp())[0]
-        schedule = uow.repayments.schedule(loan_id) if loan.status == LoanStatus.ACTIVE else None
-        if loan.status == LoanStatus.ACTIVE and schedule is None:
-            raise StoreUnavailable("The loan's schedule is not readable right now; please retry.")
+        schedule = _fixed_schedule(uow, loan_id) if loan.status == LoanStatus.ACTIVE else None
         repayment_id = new_id()
         for _ in range(MAX_ATTEMPTS):
             recorded = record(loan, schedule, user_id, body.get("amount"), self.clock.timestamp(), repayment_id)
@@ -85,7 +89,7 @@ class RepaymentService:
                 return recorded.repayment
             except LostRace as lost:
                 loan = lost.loan or uow.loans.get_many({loan_id})[0]
-        raise StoreUnavailable("The loan is too busy right now; please retry.")
+        raise too_busy("loan")
 
     def page(self, user_id: str, loan_id: str, limit: int, cursor: str | None) -> Page:
         """Repayments in the order applied, as (repayment, the shares the caller sees) pairs."""
